@@ -1,0 +1,380 @@
+//! `orders_list`: OrderDesk's order search (`GET /orders`), one page or, with
+//! `fetch_all`, every page of a date range up to a bound.
+
+use order_model::OrderList;
+use orderdesk_tool_kit::{Args, ToolError, optional_bool, optional_str, session};
+use serde_json::{Map, Value, json};
+
+use crate::args::{self, invalid};
+use crate::host::{self, CacheMode, Target};
+use crate::schema::{self, DATE_PATTERN};
+
+pub const DESCRIPTION: &str = "Search the store's orders (GET /orders), newest first by \
+    default. Changes nothing. Always give a date range (search_start_date/search_end_date for \
+    when orders were added, or modified_start_date/modified_end_date): OrderDesk asks clients \
+    to, and searches without one are slow. Filters combine (AND); there is no free-text search. \
+    One page holds up to `limit` orders (1–500, default 50); `pagination.next_offset` gives the \
+    `offset` of the next page (null when there is none). `fetch_all: true` pages through \
+    everything in a date range (at most 5,000 orders, reported when cut short). \
+    `include_history` adds each order's history and makes the search much slower.";
+
+const DEFAULT_LIMIT: u64 = 50;
+const MAX_LIMIT: u64 = 500;
+/// `fetch_all` bounds: pages of `MAX_LIMIT`, at most this many pages (5,000 orders).
+const MAX_PAGES: u64 = 10;
+
+/// How a filter's value is checked and written into the query.
+#[derive(Clone, Copy)]
+enum Kind {
+    Text,
+    /// `YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS`.
+    Date,
+    /// One folder id, or several separated by commas.
+    Folders,
+    /// An order field name.
+    Field,
+    /// `asc` or `desc`.
+    Direction,
+}
+
+/// Every documented filter of `GET /orders`, passed through under its own name.
+const FILTERS: &[(&str, Kind, &str)] = &[
+    (
+        "folder_id",
+        Kind::Folders,
+        "Folder id, or several separated by commas (e.g. \"1004,1009\"); stores_get_settings lists them.",
+    ),
+    ("folder_name", Kind::Text, "Folder name (e.g. \"New\")."),
+    (
+        "source_id",
+        Kind::Text,
+        "The order's id in its source (e.g. the Shopify order number).",
+    ),
+    (
+        "source_name",
+        Kind::Text,
+        "The order's source (e.g. \"Shopify\", \"Order Desk\").",
+    ),
+    ("email", Kind::Text, "Customer email."),
+    ("customer_id", Kind::Text, "Customer id from the source."),
+    (
+        "search_start_date",
+        Kind::Date,
+        "Added at or after this time, UTC (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS).",
+    ),
+    (
+        "search_end_date",
+        Kind::Date,
+        "Added at or before this time, UTC (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS).",
+    ),
+    (
+        "search_start_date_local",
+        Kind::Date,
+        "Added at or after this time in the store's local time zone.",
+    ),
+    (
+        "search_end_date_local",
+        Kind::Date,
+        "Added at or before this time in the store's local time zone.",
+    ),
+    (
+        "modified_start_date",
+        Kind::Date,
+        "Modified at or after this time, UTC.",
+    ),
+    (
+        "modified_end_date",
+        Kind::Date,
+        "Modified at or before this time, UTC.",
+    ),
+    (
+        "customer_first_name",
+        Kind::Text,
+        "Customer (billing) first name.",
+    ),
+    (
+        "customer_last_name",
+        Kind::Text,
+        "Customer (billing) last name.",
+    ),
+    (
+        "customer_company",
+        Kind::Text,
+        "Customer (billing) company.",
+    ),
+    ("customer_phone", Kind::Text, "Customer (billing) phone."),
+    ("shipping_first_name", Kind::Text, "Shipping first name."),
+    ("shipping_last_name", Kind::Text, "Shipping last name."),
+    ("shipping_company", Kind::Text, "Shipping company."),
+    ("shipping_phone", Kind::Text, "Shipping phone."),
+    (
+        "order_by",
+        Kind::Field,
+        "Order field to sort by (default date_added).",
+    ),
+    (
+        "order",
+        Kind::Direction,
+        "Sort direction: asc or desc (default desc).",
+    ),
+];
+
+pub fn input() -> Value {
+    let mut properties = Map::new();
+    properties.insert(
+        "limit".into(),
+        json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT,
+               "description": "Orders per page, 1–500 (default 50). Ignored with fetch_all."}),
+    );
+    properties.insert(
+        "offset".into(),
+        json!({"type": "integer", "minimum": 0, "default": 0,
+               "description": "How many matching orders to skip (use pagination.next_offset)."}),
+    );
+    for (name, kind, description) in FILTERS {
+        let property = match kind {
+            Kind::Text => json!({"type": "string", "minLength": 1}),
+            Kind::Date => json!({"type": "string", "pattern": DATE_PATTERN}),
+            Kind::Folders => {
+                json!({"type": ["string", "integer"], "pattern": "^[0-9]+(,[0-9]+)*$"})
+            }
+            Kind::Field => json!({"type": "string", "pattern": "^[A-Za-z0-9_]{1,64}$"}),
+            Kind::Direction => json!({"type": "string", "enum": ["asc", "desc"]}),
+        };
+        properties.insert(
+            name.to_string(),
+            schema::with_description(property, description),
+        );
+    }
+    properties.insert(
+        "include_history".into(),
+        json!({"type": "boolean", "default": false,
+               "description": "Include each order's history. Slow: leave it out unless needed."}),
+    );
+    properties.insert(
+        "fetch_all".into(),
+        json!({"type": "boolean", "default": false,
+               "description": "Fetch every page (500 per page, at most 5,000 orders). Requires a \
+                               date range (search_* or modified_* dates)."}),
+    );
+    schema::input(Value::Object(properties), &[])
+}
+
+pub fn run(args: &Args) -> Result<Value, ToolError> {
+    let filters = filters(args)?;
+    let has_date_range = FILTERS.iter().any(|(name, kind, _)| {
+        matches!(kind, Kind::Date) && filters.iter().any(|(k, _)| k == name)
+    });
+    let offset = args::optional_int(args, "offset", 0, u32::MAX.into())?.unwrap_or(0);
+    let limit = args::optional_int(args, "limit", 1, MAX_LIMIT)?;
+    let include_history = optional_bool(args, "include_history")?.unwrap_or(false);
+    let fetch_all = optional_bool(args, "fetch_all")?.unwrap_or(false);
+
+    let mut notes = Vec::new();
+    let mut query = filters;
+    if include_history {
+        query.push(("include_history".into(), "1".into()));
+    }
+    let target = Target::new(args, "the order search")?
+        .lookup("check the filters (folder ids come from stores_get_settings)");
+    let mut result = if fetch_all {
+        if !has_date_range {
+            return Err(invalid(
+                "`fetch_all` needs a date range: give search_start_date/search_end_date (or the \
+                 _local ones) or modified_start_date/modified_end_date",
+            ));
+        }
+        if limit.is_some() {
+            notes.push(format!(
+                "limit is ignored with fetch_all (pages of {MAX_LIMIT})"
+            ));
+        }
+        fetch_every_page(&target, &query, offset, &mut notes)?
+    } else {
+        if !has_date_range {
+            notes.push(
+                "no date range given: OrderDesk asks for one (search_start_date/search_end_date \
+                 or modified_start_date/modified_end_date)"
+                    .to_string(),
+            );
+        }
+        let limit = limit.unwrap_or_else(|| {
+            notes.push(format!("limit defaulted to {DEFAULT_LIMIT}"));
+            DEFAULT_LIMIT
+        });
+        one_page(&target, &query, offset, limit)?
+    };
+    if !notes.is_empty() {
+        result["note"] = json!(notes.join("; "));
+    }
+    Ok(result)
+}
+
+/// The filters present in `args`, checked, in the table's order, as query parameters.
+fn filters(args: &Args) -> Result<Vec<(String, String)>, ToolError> {
+    let mut query = Vec::new();
+    for (name, kind, _) in FILTERS {
+        let Some(value) = optional_str(args, name)? else {
+            continue;
+        };
+        let value = value.trim().to_string();
+        let ok = match kind {
+            Kind::Text => true,
+            Kind::Date => is_date(&value),
+            Kind::Folders => value
+                .split(',')
+                .all(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())),
+            Kind::Field => {
+                value.len() <= 64
+                    && value
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            }
+            Kind::Direction => value == "asc" || value == "desc",
+        };
+        if !ok {
+            return Err(invalid(format!(
+                "`{name}` is not valid ({value:?}): {}",
+                match kind {
+                    Kind::Text => "give some text",
+                    Kind::Date => "use YYYY-MM-DD or YYYY-MM-DD HH:MM:SS",
+                    Kind::Folders =>
+                        "use a folder id or ids separated by commas, e.g. \"1004,1009\"",
+                    Kind::Field => "use an order field name such as date_added",
+                    Kind::Direction => "use \"asc\" or \"desc\"",
+                }
+            )));
+        }
+        query.push((name.to_string(), value));
+    }
+    Ok(query)
+}
+
+/// `YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS`, digits where digits belong.
+fn is_date(value: &str) -> bool {
+    let shape = match value.len() {
+        10 => "dddd-dd-dd",
+        19 => "dddd-dd-dd dd:dd:dd",
+        _ => return false,
+    };
+    value.bytes().zip(shape.bytes()).all(|(c, s)| {
+        if s == b'd' {
+            c.is_ascii_digit()
+        } else {
+            c == s
+        }
+    })
+}
+
+fn get_page(
+    target: &Target,
+    query: &[(String, String)],
+    offset: u64,
+    limit: u64,
+) -> Result<(OrderList, String), ToolError> {
+    let mut page_query = vec![
+        ("limit".to_string(), limit.to_string()),
+        ("offset".to_string(), offset.to_string()),
+    ];
+    page_query.extend_from_slice(query);
+    let reply = target.get("/orders", page_query, CacheMode::UseCache)?;
+    let page = OrderList::from_value(reply.body).map_err(|e| {
+        ToolError::Upstream(format!("OrderDesk's order search answered oddly: {e}"))
+    })?;
+    Ok((page, reply.store_id))
+}
+
+fn pagination(total: Option<u64>, returned: u64, offset: u64, limit: u64) -> Value {
+    let next = offset + returned;
+    let has_more = returned > 0 && total.is_some_and(|t| next < t);
+    json!({
+        "total_records": total,
+        "records_returned": returned,
+        "offset": offset,
+        "limit": limit,
+        "has_more": has_more,
+        "next_offset": if has_more { Some(next) } else { None },
+    })
+}
+
+fn one_page(
+    target: &Target,
+    query: &[(String, String)],
+    offset: u64,
+    limit: u64,
+) -> Result<Value, ToolError> {
+    let (page, store_id) = get_page(target, query, offset, limit)?;
+    let total = page.total_records();
+    let returned = page.records_returned();
+    let limit = page.limit().unwrap_or(limit);
+    let offset = page.offset().unwrap_or(offset);
+    Ok(json!({
+        "orders": page.into_orders(),
+        "pagination": pagination(total, returned, offset, limit),
+        "store_id": store_id,
+    }))
+}
+
+/// Page through the search with the largest page size, reporting progress after each
+/// page, until the end, the bound, or a failure after the first page (then what was
+/// fetched is returned with the error and the offset to resume from).
+fn fetch_every_page(
+    target: &Target,
+    query: &[(String, String)],
+    start: u64,
+    notes: &mut Vec<String>,
+) -> Result<Value, ToolError> {
+    let cap = MAX_LIMIT * MAX_PAGES;
+    let mut orders = Vec::new();
+    let mut offset = start;
+    let mut total = None;
+    let mut store_id = String::new();
+    let mut incomplete = None;
+    for page_number in 0..MAX_PAGES {
+        let (page, page_store) = match get_page(target, query, offset, MAX_LIMIT) {
+            Ok(answer) => answer,
+            Err(error) if page_number == 0 => return Err(error),
+            Err(error) => {
+                incomplete = Some(host::describe(&error));
+                break;
+            }
+        };
+        store_id = page_store;
+        total = page.total_records().or(total);
+        let returned = page.records_returned();
+        orders.extend(page.into_orders());
+        offset += returned;
+        let expected = total.map(|t| t.saturating_sub(start).min(cap) as f64);
+        session::report_progress(
+            orders.len() as f64,
+            expected,
+            Some(&format!(
+                "fetched {} of {} orders",
+                orders.len(),
+                total.map_or("?".to_string(), |t| t.saturating_sub(start).to_string())
+            )),
+        );
+        if returned == 0 || total.is_none_or(|t| offset >= t) {
+            break;
+        }
+    }
+    let fetched = orders.len() as u64;
+    let mut pagination = pagination(total, fetched, start, MAX_LIMIT);
+    // The loop's stopping offset is where a next call resumes.
+    if pagination["has_more"] == json!(true) {
+        pagination["next_offset"] = json!(offset);
+        if incomplete.is_none() {
+            notes.push(format!(
+                "truncated at {fetched} orders (fetch_all stops after {MAX_PAGES} pages of \
+                 {MAX_LIMIT}); continue with offset {offset} or narrow the date range"
+            ));
+        }
+    }
+    let mut result = json!({"orders": orders, "pagination": pagination, "store_id": store_id});
+    if let Some(error) = incomplete {
+        result["incomplete"] = json!(format!(
+            "stopped after {fetched} orders: {error}; continue with offset {offset}"
+        ));
+    }
+    Ok(result)
+}

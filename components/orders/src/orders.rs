@@ -1,0 +1,258 @@
+//! Orders: `/orders/{id}` (get, update, delete), `POST /orders`, `POST /move-orders`,
+//! `POST /orders/{id}/order-history`. The search (`orders_list`) is in `list.rs`.
+
+use order_model::validate::validate_new_order;
+use orderdesk_tool_kit::{Args, ToolError, optional_str};
+use serde_json::{Value, json};
+
+use crate::args;
+use crate::host::{CacheMode, Target};
+use crate::list;
+use crate::resource::{fetch_merge_put, with};
+use crate::schema::{self, CREATE, DELETE, MOVE, READ, ToolDef, UPDATE};
+
+/// OrderDesk's limit on a history note.
+const NOTE_MAX: usize = 1800;
+
+pub static TOOLS: &[ToolDef] = &[
+    ToolDef {
+        name: "orders_get",
+        title: "Get an order",
+        description: "Read one order with everything OrderDesk holds for it: customer and \
+                      shipping addresses, items, shipments, notes, totals, folder, payment \
+                      status, checkout data and metadata. Changes nothing. May answer from the \
+                      host's short-lived cache (then `cached` is true).",
+        input: || schema::input(json!({"order_id": schema::order_id()}), &["order_id"]),
+        annotations: READ,
+        run: get,
+    },
+    ToolDef {
+        name: "orders_list",
+        title: "Search orders",
+        description: list::DESCRIPTION,
+        input: list::input,
+        annotations: READ,
+        run: list::run,
+    },
+    ToolDef {
+        name: "orders_create",
+        title: "Create an order",
+        description: "Create a new order in the store. It needs at least one item in \
+                      `order_items` and a first name, last name or company in `shipping` or \
+                      `customer`. Without `folder_id` OrderDesk puts it in the store's first \
+                      folder, whose automation rules may then run. Each call creates another \
+                      order. Minimal example: {\"shipping\":{\"first_name\":\"Jo\",\
+                      \"last_name\":\"Rivera\",\"address1\":\"12 Elm St\",\"city\":\"Springfield\",\
+                      \"state\":\"IL\",\"postal_code\":\"62701\",\"country\":\"US\"},\
+                      \"order_items\":[{\"name\":\"Canvas tote\",\"price\":40,\"quantity\":1}]}.",
+        input: || {
+            schema::input(
+                json!({
+                    "order": {
+                        "type": "object",
+                        "description": "The order's fields: email, shipping and customer \
+                                        {first_name, last_name, company, address1…address4, \
+                                        city, state, postal_code, country, phone}, order_items \
+                                        [{name, code, price, quantity, weight, delivery_type, \
+                                        variation_list, metadata}], shipping_method, totals, \
+                                        payment_status, source_name, source_id, folder_id, \
+                                        checkout_data, order_metadata.",
+                        "properties": {
+                            "order_items": {"type": "array", "minItems": 1,
+                                            "items": {"type": "object"},
+                                            "description": "At least one item."},
+                            "shipping": {"type": "object", "description": "Shipping address."},
+                            "customer": {"type": "object", "description": "Customer (billing) address."}
+                        },
+                        "required": ["order_items"]
+                    }
+                }),
+                &["order"],
+            )
+        },
+        annotations: CREATE,
+        run: create,
+    },
+    ToolDef {
+        name: "orders_update",
+        title: "Update an order",
+        description: "Change fields of an order. OrderDesk's update replaces the whole record, \
+                      so the order is fetched fresh, `changes` are merged into it (objects key by \
+                      key, null removes a field, lists and values replace) and the full order is \
+                      written back: every field not named — including ones this tool does not \
+                      know — stays as it was. A list in `changes` (e.g. order_items) replaces the \
+                      whole list; to change single items use the order_items_* tools, to add \
+                      notes orders_add_note, to change the folder orders_move (which runs the \
+                      folder's automation). The order `id` cannot change.",
+        input: || {
+            schema::input(
+                json!({
+                    "order_id": schema::order_id(),
+                    "changes": schema::object(
+                        "Only the fields to change, e.g. {\"shipping\": {\"address2\": \
+                         \"Suite 5\"}} or {\"email\": \"new@example.org\", \"tag_name\": null}."
+                    )
+                }),
+                &["order_id", "changes"],
+            )
+        },
+        annotations: UPDATE,
+        run: update,
+    },
+    ToolDef {
+        name: "orders_delete",
+        title: "Delete an order",
+        description: "Permanently delete an order (with its items, shipments and history) from \
+                      the store. Cannot be undone. To set an order aside, prefer moving it to \
+                      another folder with orders_move.",
+        input: || schema::input(json!({"order_id": schema::order_id()}), &["order_id"]),
+        annotations: DELETE,
+        run: delete,
+    },
+    ToolDef {
+        name: "orders_move",
+        title: "Move orders to a folder",
+        description: "Move one or more orders to another folder, named by exactly one of \
+                      `destination_folder_id` or `destination_folder_name` (folders are listed \
+                      by stores_get_settings). WARNING: moving fires the destination folder's \
+                      automation rules in OrderDesk — e.g. customer emails, fulfilment or \
+                      dropship submissions — every time it is called. Confirm with the user \
+                      before moving orders.",
+        input: || {
+            schema::input(
+                json!({
+                    "order_ids": {
+                        "type": "array",
+                        "minItems": 1,
+                        "uniqueItems": true,
+                        "items": {"type": "string", "pattern": schema::ID_PATTERN},
+                        "description": "The ids of the orders to move."
+                    },
+                    "destination_folder_id": {
+                        "type": "integer", "minimum": 1,
+                        "description": "Id of the folder to move them to."
+                    },
+                    "destination_folder_name": {
+                        "type": "string", "minLength": 1,
+                        "description": "Name of the folder to move them to (instead of its id)."
+                    }
+                }),
+                &["order_ids"],
+            )
+        },
+        annotations: MOVE,
+        run: move_orders,
+    },
+    ToolDef {
+        name: "orders_add_note",
+        title: "Add a note to an order's history",
+        description: "Append a note to an order's history in OrderDesk (visible to the store's \
+                      staff; history is append-only, notes cannot be edited or removed). Each \
+                      call adds another note.",
+        input: || {
+            schema::input(
+                json!({
+                    "order_id": schema::order_id(),
+                    "note": {"type": "string", "minLength": 1, "maxLength": NOTE_MAX,
+                             "description": "The note text (at most 1800 characters)."},
+                    "source_name": {"type": "string", "minLength": 1,
+                                    "description": "Who or what wrote the note (shown with it)."}
+                }),
+                &["order_id", "note"],
+            )
+        },
+        annotations: CREATE,
+        run: add_note,
+    },
+];
+
+fn order_target(args: &Args) -> Result<(Target, String), ToolError> {
+    let order_id = args::id(args, "order_id")?;
+    let target = Target::new(args, format!("order {order_id}"))?;
+    Ok((target, order_id))
+}
+
+fn get(args: &Args) -> Result<Value, ToolError> {
+    let (target, order_id) = order_target(args)?;
+    let reply = target.get(
+        &format!("/orders/{order_id}"),
+        Vec::new(),
+        CacheMode::UseCache,
+    )?;
+    Ok(reply.payload())
+}
+
+fn create(args: &Args) -> Result<Value, ToolError> {
+    let order = args::value(args, "order")?;
+    validate_new_order(order, "order").map_err(|e| args::invalid(e.to_string()))?;
+    let target = Target::new(args, "the new order")?.verify(
+        "search for it with orders_list (e.g. by email and today's date range) before \
+         retrying, or you may create a duplicate",
+    );
+    Ok(target.post("/orders", order)?.payload())
+}
+
+fn update(args: &Args) -> Result<Value, ToolError> {
+    let (target, order_id) = order_target(args)?;
+    let changes = args::value(args, "changes")?;
+    fetch_merge_put(
+        &target,
+        &format!("/orders/{order_id}"),
+        "order",
+        changes,
+        &["id"],
+    )
+}
+
+fn delete(args: &Args) -> Result<Value, ToolError> {
+    let (target, order_id) = order_target(args)?;
+    let target =
+        target.verify("check with orders_get before retrying (not found means it was deleted)");
+    let reply = target.delete(&format!("/orders/{order_id}"))?;
+    Ok(with(
+        with(reply.payload(), "deleted", json!(true)),
+        "order_id",
+        json!(order_id),
+    ))
+}
+
+fn move_orders(args: &Args) -> Result<Value, ToolError> {
+    let order_ids = args::id_list(args, "order_ids")?;
+    let folder_id = args::optional_int(args, "destination_folder_id", 1, i64::MAX as u64)?;
+    let folder_name = optional_str(args, "destination_folder_name")?;
+    let mut body = json!({"order_id_list": order_ids});
+    match (folder_id, folder_name) {
+        (Some(id), None) => body["destination_folder_id"] = json!(id),
+        (None, Some(name)) => body["destination_folder_name"] = json!(name),
+        _ => {
+            return Err(args::invalid(
+                "give exactly one of `destination_folder_id` or `destination_folder_name` \
+                 (stores_get_settings lists the folders)",
+            ));
+        }
+    }
+    let target = Target::new(args, "an order or the destination folder")?
+        .lookup("check the order ids with orders_list and the folder with stores_get_settings")
+        .verify("check the orders' folder_id with orders_get before retrying");
+    let reply = target.post("/move-orders", &body)?;
+    let mut result = reply.payload();
+    result["moved_order_ids"] = body["order_id_list"].take();
+    result["note"] =
+        json!("the destination folder's automation rules may have run for these orders");
+    Ok(result)
+}
+
+fn add_note(args: &Args) -> Result<Value, ToolError> {
+    let (target, order_id) = order_target(args)?;
+    let note = args::text(args, "note", NOTE_MAX)?;
+    let mut body = json!({"note": note});
+    if let Some(source) = optional_str(args, "source_name")? {
+        body["source_name"] = json!(source);
+    }
+    let target = target.verify(
+        "check the order's order_notes with orders_get before retrying, or the note may be added \
+         twice",
+    );
+    let reply = target.post(&format!("/orders/{order_id}/order-history"), &body)?;
+    Ok(with(reply.payload(), "order_id", json!(order_id)))
+}

@@ -1,0 +1,192 @@
+//! Shipments: `/orders/{order_id}/shipments[/{shipment_id}]` and `/batch-shipments`.
+
+use order_model::validate::{validate_batch_shipments, validate_new_shipment};
+use orderdesk_tool_kit::{Args, ToolError};
+use serde_json::{Value, json};
+
+use crate::args;
+use crate::host::Target;
+use crate::resource::Resource;
+use crate::schema::{self, CREATE, DELETE, READ, ToolDef, UPDATE};
+
+const SHIPMENTS: Resource = Resource {
+    noun: "shipment",
+    segment: "shipments",
+    key: "shipment",
+    id_arg: "shipment_id",
+    body_arg: "shipment",
+    tools: "shipments",
+    // A shipment belongs to the order in its path; moving it would need a new one.
+    locked: &["id", "order_id"],
+    validate: validate_new_shipment,
+};
+
+const SHIPMENT_FIELDS: &str = "tracking_number (required; \"n/a\" when there is none), \
+                               carrier_code (e.g. USPS, UPS, FedEx), shipment_method, weight, \
+                               cost, tracking_url (derived by OrderDesk when left out), \
+                               date_shipped (YYYY-MM-DD)";
+
+fn shipment_id() -> Value {
+    schema::id("Shipment id (e.g. \"551200\"), as shipments_list shows it.")
+}
+
+pub static TOOLS: &[ToolDef] = &[
+    ToolDef {
+        name: "shipments_list",
+        title: "List an order's shipments",
+        description: "List the shipments of one order (tracking number, carrier, method, \
+                      tracking URL, dates). Changes nothing.",
+        input: || schema::input(json!({"order_id": schema::order_id()}), &["order_id"]),
+        annotations: READ,
+        run: list,
+    },
+    ToolDef {
+        name: "shipments_get",
+        title: "Get a shipment",
+        description: "Read one shipment of an order. Changes nothing.",
+        input: || {
+            schema::input(
+                json!({"order_id": schema::order_id(), "shipment_id": shipment_id()}),
+                &["order_id", "shipment_id"],
+            )
+        },
+        annotations: READ,
+        run: get,
+    },
+    ToolDef {
+        name: "shipments_create",
+        title: "Add a shipment to an order",
+        description: "Record a shipment (tracking number and carrier) on an order in OrderDesk. \
+                      Depending on the store's settings this can notify the customer or the \
+                      sales channel. Each call adds another shipment. For many orders at once \
+                      use shipments_batch_create.",
+        input: || {
+            schema::input(
+                json!({
+                    "order_id": schema::order_id(),
+                    "shipment": {
+                        "type": "object",
+                        "description": format!("The shipment: {SHIPMENT_FIELDS}."),
+                        "properties": {
+                            "tracking_number": {"type": "string", "minLength": 1,
+                                                "description": "Tracking number, or \"n/a\"."}
+                        },
+                        "required": ["tracking_number"]
+                    }
+                }),
+                &["order_id", "shipment"],
+            )
+        },
+        annotations: CREATE,
+        run: create,
+    },
+    ToolDef {
+        name: "shipments_update",
+        title: "Update a shipment",
+        description: "Change fields of one shipment: it is fetched fresh, `changes` are merged \
+                      into it (objects key by key, null removes a field, lists and values \
+                      replace) and the whole shipment is written back, so fields not named stay \
+                      as they are. Its `id` and `order_id` cannot change.",
+        input: || {
+            schema::input(
+                json!({
+                    "order_id": schema::order_id(),
+                    "shipment_id": shipment_id(),
+                    "changes": schema::object(
+                        "Only the fields to change, e.g. {\"tracking_number\": \"1Z999…\", \
+                         \"carrier_code\": \"UPS\"}."
+                    )
+                }),
+                &["order_id", "shipment_id", "changes"],
+            )
+        },
+        annotations: UPDATE,
+        run: update,
+    },
+    ToolDef {
+        name: "shipments_delete",
+        title: "Delete a shipment",
+        description: "Delete one shipment from an order in OrderDesk. Cannot be undone (record \
+                      it again with shipments_create); a notification already sent is not \
+                      recalled.",
+        input: || {
+            schema::input(
+                json!({"order_id": schema::order_id(), "shipment_id": shipment_id()}),
+                &["order_id", "shipment_id"],
+            )
+        },
+        annotations: DELETE,
+        run: delete,
+    },
+    ToolDef {
+        name: "shipments_batch_create",
+        title: "Add shipments to many orders",
+        description: "Record shipments on many orders in one request (POST /batch-shipments \
+                      with {\"shipments\": […]}). Each entry names its order_id and \
+                      tracking_number. Depending on the store's settings this can notify \
+                      customers. Each call adds more shipments; if the outcome is unknown, \
+                      check the orders with shipments_list before retrying.",
+        input: || {
+            schema::input(
+                json!({
+                    "shipments": {
+                        "type": "array",
+                        "minItems": 1,
+                        "description": format!(
+                            "The shipments, each with order_id and {SHIPMENT_FIELDS}."
+                        ),
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "order_id": schema::order_id(),
+                                "tracking_number": {"type": "string", "minLength": 1,
+                                                    "description": "Tracking number, or \"n/a\"."}
+                            },
+                            "required": ["order_id", "tracking_number"]
+                        }
+                    }
+                }),
+                &["shipments"],
+            )
+        },
+        annotations: CREATE,
+        run: batch_create,
+    },
+];
+
+fn list(args: &Args) -> Result<Value, ToolError> {
+    SHIPMENTS.list(args)
+}
+
+fn get(args: &Args) -> Result<Value, ToolError> {
+    SHIPMENTS.get(args)
+}
+
+fn create(args: &Args) -> Result<Value, ToolError> {
+    SHIPMENTS.create(args)
+}
+
+fn update(args: &Args) -> Result<Value, ToolError> {
+    SHIPMENTS.update(args)
+}
+
+fn delete(args: &Args) -> Result<Value, ToolError> {
+    SHIPMENTS.delete(args)
+}
+
+fn batch_create(args: &Args) -> Result<Value, ToolError> {
+    let shipments = args::value(args, "shipments")?;
+    validate_batch_shipments(shipments, "shipments").map_err(|e| args::invalid(e.to_string()))?;
+    let count = shipments.as_array().map_or(0, Vec::len);
+    for (i, shipment) in shipments.as_array().into_iter().flatten().enumerate() {
+        let order_id = order_model::lenient::text(&shipment["order_id"]).unwrap_or_default();
+        args::check_id(&order_id, &format!("shipments[{i}].order_id"))?;
+    }
+    let target = Target::new(args, "one of the orders")?.verify(
+        "check each order with shipments_list before retrying, and send only the missing shipments",
+    );
+    let reply = target.post("/batch-shipments", &json!({"shipments": shipments}))?;
+    let mut result = reply.payload();
+    result["submitted"] = json!(count);
+    Ok(result)
+}

@@ -1,0 +1,308 @@
+//! Per-store pacing: a local model of OrderDesk's leaky bucket.
+//!
+//! OrderDesk gives each store a bucket of 20 requests refilled at 3 per second and
+//! answers 429 when it is empty. Rather than firing and being told off, we keep our own
+//! copy of the bucket and make each request wait until the model says a token is there,
+//! so a burst of concurrent reads never meets a 429 in the first place.
+//!
+//! The bucket is per *store*, not per tenant: OrderDesk counts a store's requests no
+//! matter which of our tenants sends them.
+//!
+//! The model is corrected from `X-Tokens-Remaining` on every response, but only
+//! downwards: responses arrive out of order, so a late answer that reports a full
+//! bucket describes the past and would make us overshoot. Downward corrections catch the
+//! cases that matter — another client spending the same store's tokens, a bucket left
+//! empty by a previous run of the host, a server slower than configured.
+//!
+//! Waiters queue on a fair (FIFO) `tokio::sync::Mutex`, so requests leave in the order
+//! they arrived; the bucket arithmetic sits behind a short `std::sync::Mutex` so that
+//! response observations never wait behind a sleeping request.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// Float slack so that sleeping exactly the computed wait is enough despite rounding.
+const EPSILON: f64 = 1e-9;
+
+/// Forget idle stores once the map grows past this (an idle, refilled bucket carries no
+/// information: a fresh one is identical).
+const PRUNE_ABOVE: usize = 1024;
+
+/// The per-store pacers of one gateway.
+pub(crate) struct Pacer {
+    capacity: f64,
+    refill_per_sec: f64,
+    stores: Mutex<HashMap<String, Arc<StoreBucket>>>,
+}
+
+struct StoreBucket {
+    /// Held for the whole wait: whoever holds it is the next request to leave.
+    turnstile: tokio::sync::Mutex<()>,
+    state: Mutex<BucketState>,
+}
+
+struct BucketState {
+    /// May go negative after a 429 or a correction: the debt is paid by refill.
+    tokens: f64,
+    updated: Instant,
+    next_seq: u64,
+    /// Sequence numbers of requests sent and not yet answered.
+    in_flight: BTreeSet<u64>,
+}
+
+/// One request's claim on a store's bucket. Report what the response said with
+/// [`Pacer::observe`]; dropping it without doing so just ends its in-flight status.
+pub(crate) struct Ticket {
+    bucket: Arc<StoreBucket>,
+    seq: u64,
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let mut s = lock(&self.bucket.state);
+        s.in_flight.remove(&self.seq);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave the arithmetic half-updated in a way
+    // that matters more than refusing all further requests would.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl BucketState {
+    fn refill(&mut self, now: Instant, capacity: f64, rate: f64) {
+        let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * rate).min(capacity);
+        self.updated = now;
+    }
+}
+
+impl Pacer {
+    pub(crate) fn new(capacity: f64, refill_per_sec: f64) -> Self {
+        Pacer {
+            capacity,
+            refill_per_sec,
+            stores: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn bucket(&self, store_id: &str) -> Arc<StoreBucket> {
+        let mut stores = lock(&self.stores);
+        if let Some(b) = stores.get(store_id) {
+            return b.clone();
+        }
+        if stores.len() >= PRUNE_ABOVE {
+            let now = Instant::now();
+            let (cap, rate) = (self.capacity, self.refill_per_sec);
+            stores.retain(|_, b| {
+                // Only we hold it, and it has refilled: dropping it loses nothing.
+                Arc::strong_count(b) > 1 || {
+                    let mut s = lock(&b.state);
+                    s.refill(now, cap, rate);
+                    s.tokens < cap - EPSILON
+                }
+            });
+        }
+        let b = Arc::new(StoreBucket {
+            turnstile: tokio::sync::Mutex::new(()),
+            state: Mutex::new(BucketState {
+                tokens: self.capacity,
+                updated: Instant::now(),
+                next_seq: 0,
+                in_flight: BTreeSet::new(),
+            }),
+        });
+        stores.insert(store_id.to_string(), b.clone());
+        b
+    }
+
+    /// Waits (FIFO) until the store's bucket has a token, takes it and returns the
+    /// request's ticket. Cancel-safe: dropping the future gives up the place in line.
+    pub(crate) async fn acquire(&self, store_id: &str) -> Ticket {
+        let bucket = self.bucket(store_id);
+        let _turn = bucket.turnstile.lock().await;
+        loop {
+            let wait = {
+                let mut s = lock(&bucket.state);
+                s.refill(Instant::now(), self.capacity, self.refill_per_sec);
+                if s.tokens >= 1.0 - EPSILON {
+                    s.tokens -= 1.0;
+                    let seq = s.next_seq;
+                    s.next_seq += 1;
+                    s.in_flight.insert(seq);
+                    drop(s);
+                    return Ticket {
+                        bucket: bucket.clone(),
+                        seq,
+                    };
+                }
+                (1.0 - s.tokens) / self.refill_per_sec
+            };
+            // Loop rather than take the token blindly: an observation may have lowered
+            // the bucket while we slept.
+            tokio::time::sleep(Duration::from_secs_f64(wait)).await;
+        }
+    }
+
+    /// Feeds back what a response said. `remaining` is `X-Tokens-Remaining`;
+    /// `retry_after` is `X-Retry-After` on a 429 (the store is empty until then).
+    pub(crate) fn observe(
+        &self,
+        ticket: Ticket,
+        remaining: Option<f64>,
+        retry_after: Option<Duration>,
+    ) {
+        let mut s = lock(&ticket.bucket.state);
+        s.refill(Instant::now(), self.capacity, self.refill_per_sec);
+        if let Some(remaining) = remaining {
+            // Requests we sent after this one may not have reached OrderDesk when it
+            // counted `remaining`: assume they will still cost a token each. Those sent
+            // before it were (very likely) counted already.
+            let later = s.in_flight.range(ticket.seq + 1..).count() as f64;
+            let estimate = remaining - later;
+            if estimate < s.tokens {
+                s.tokens = estimate.max(-self.capacity);
+            }
+        }
+        if let Some(retry_after) = retry_after {
+            // The next token must not appear before `retry_after` has passed.
+            let floor = 1.0 - retry_after.as_secs_f64() * self.refill_per_sec;
+            if floor < s.tokens {
+                s.tokens = floor;
+            }
+        }
+        // `ticket` drops here, ending its in-flight status.
+    }
+
+    #[cfg(test)]
+    fn tokens(&self, store_id: &str) -> f64 {
+        let b = self.bucket(store_id);
+        let mut s = lock(&b.state);
+        s.refill(Instant::now(), self.capacity, self.refill_per_sec);
+        s.tokens
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Acquires `n` tickets concurrently and returns when each was granted, in
+    /// milliseconds from the start, sorted.
+    async fn grant_times(pacer: Arc<Pacer>, store: &str, n: usize) -> Vec<u128> {
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..n {
+            let pacer = pacer.clone();
+            let store = store.to_string();
+            tasks.push(tokio::spawn(async move {
+                let t = pacer.acquire(&store).await;
+                let at = start.elapsed().as_millis();
+                drop(t);
+                at
+            }));
+        }
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.unwrap());
+        }
+        out.sort_unstable();
+        out
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn twenty_immediate_then_three_per_second() {
+        let pacer = Arc::new(Pacer::new(20.0, 3.0));
+        let times = grant_times(pacer, "1", 26).await;
+        assert!(times[..20].iter().all(|&t| t == 0), "{times:?}");
+        // Then one every 1/3 s.
+        let expected = [333, 667, 1000, 1333, 1667, 2000];
+        for (got, want) in times[20..].iter().zip(expected) {
+            assert!(got.abs_diff(want) <= 1, "{times:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn sixty_reads_take_the_ideal_time() {
+        let pacer = Arc::new(Pacer::new(20.0, 3.0));
+        let times = grant_times(pacer, "1", 60).await;
+        // (60 - 20) / 3 s = 13.33 s for the last one.
+        assert!(times[59].abs_diff(13_333) <= 1, "{:?}", times[59]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stores_are_paced_independently() {
+        let pacer = Arc::new(Pacer::new(2.0, 1.0));
+        let a = grant_times(pacer.clone(), "a", 2).await;
+        let b = grant_times(pacer.clone(), "b", 2).await;
+        assert_eq!(a, vec![0, 0]);
+        assert_eq!(b, vec![0, 0]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiters_leave_in_arrival_order() {
+        let pacer = Arc::new(Pacer::new(1.0, 10.0));
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for i in 0..10 {
+            let pacer = pacer.clone();
+            let order = order.clone();
+            tasks.push(tokio::spawn(async move {
+                let _t = pacer.acquire("s").await;
+                order.lock().unwrap().push(i);
+            }));
+            // Make the arrival order deterministic.
+            tokio::task::yield_now().await;
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), (0..10).collect::<Vec<_>>());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn refill_is_capped_at_capacity() {
+        let pacer = Pacer::new(20.0, 3.0);
+        drop(pacer.acquire("s").await);
+        tokio::time::advance(Duration::from_secs(60)).await;
+        assert!((pacer.tokens("s") - 20.0).abs() < 1e-6);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn observation_corrects_downwards_only() {
+        let pacer = Pacer::new(20.0, 3.0);
+        let t = pacer.acquire("s").await;
+        // Another client spent the store's tokens: OrderDesk says 4 are left.
+        pacer.observe(t, Some(4.0), None);
+        assert!((pacer.tokens("s") - 4.0).abs() < 1e-6);
+        // A late response that says the bucket is fuller does not raise the model.
+        let t = pacer.acquire("s").await;
+        pacer.observe(t, Some(19.0), None);
+        assert!((pacer.tokens("s") - 3.0).abs() < 1e-6);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn observation_counts_requests_sent_later_as_still_to_be_paid() {
+        let pacer = Pacer::new(20.0, 3.0);
+        let first = pacer.acquire("s").await;
+        let _second = pacer.acquire("s").await;
+        let _third = pacer.acquire("s").await;
+        // Local model: 17. OrderDesk counted only `first` and says 10 remain; the two
+        // sent after it will still cost a token each.
+        pacer.observe(first, Some(10.0), None);
+        assert!((pacer.tokens("s") - 8.0).abs() < 1e-6);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_after_blocks_the_store_until_it_passes() {
+        let pacer = Arc::new(Pacer::new(20.0, 3.0));
+        let t = pacer.acquire("s").await;
+        pacer.observe(t, Some(0.0), Some(Duration::from_secs(2)));
+        let times = grant_times(pacer, "s", 1).await;
+        assert!(times[0].abs_diff(2000) <= 1, "{times:?}");
+    }
+}

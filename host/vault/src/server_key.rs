@@ -1,0 +1,309 @@
+//! The server key: the HMAC key of the master-key lookup and one half of every tenant
+//! key's HKDF input.
+//!
+//! It comes from the operator (`VaultOptions::server_key`, which the host fills from
+//! `ORDERDESK_MCP_SERVER_KEY`) or from `<data_dir>/server.key`, generated on first run.
+//! Keeping it outside the database means a copy of the database alone is not enough to
+//! test master-key guesses or to derive any tenant key.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use secrecy::{ExposeSecret, SecretSlice, SecretString};
+use zeroize::Zeroizing;
+
+use crate::crypto;
+use crate::error::VaultError;
+
+/// File name of the generated server key inside the data directory.
+pub const SERVER_KEY_FILE_NAME: &str = "server.key";
+/// The least key material a server key must hold.
+pub(crate) const MIN_SERVER_KEY_LEN: usize = 32;
+/// Length of a generated server key.
+const GENERATED_LEN: usize = 32;
+
+/// The server key's bytes, wiped on drop.
+pub(crate) struct ServerKey(SecretSlice<u8>);
+
+impl ServerKey {
+    pub(crate) fn bytes(&self) -> &[u8] {
+        self.0.expose_secret()
+    }
+}
+
+/// Where the key came from, for error messages.
+pub(crate) enum Source<'a> {
+    Provided,
+    File(&'a Path),
+}
+
+impl std::fmt::Display for Source<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Provided => f.write_str("the configured server key (ORDERDESK_MCP_SERVER_KEY)"),
+            Source::File(p) => write!(f, "the server key file {}", p.display()),
+        }
+    }
+}
+
+/// Decode a server key given as hex or base64 (standard or URL-safe, padded or not).
+///
+/// Text made only of hex digits (and of even length) is read as hex; anything else as
+/// base64. Every byte counts: a key longer than 32 bytes is used whole (HMAC and HKDF take
+/// keys of any length), so the same text always gives the same key.
+pub(crate) fn parse(text: &str, source: &Source<'_>) -> Result<ServerKey, VaultError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(VaultError::Config(format!("{source} is empty")));
+    }
+    let is_hex = text.len().is_multiple_of(2) && text.bytes().all(|b| b.is_ascii_hexdigit());
+    let decoded = Zeroizing::new(if is_hex {
+        hex::decode(text).map_err(|_| bad_encoding(source))?
+    } else {
+        base64::engine::general_purpose::STANDARD_PAD_INDIFFERENT
+            .decode(text)
+            .or_else(|_| base64::engine::general_purpose::URL_SAFE_PAD_INDIFFERENT.decode(text))
+            .map_err(|_| bad_encoding(source))?
+    });
+    if decoded.len() < MIN_SERVER_KEY_LEN {
+        return Err(VaultError::Config(format!(
+            "{source} holds {} bytes; it needs at least {MIN_SERVER_KEY_LEN} \
+             (64 hex digits or 44 base64 characters, e.g. from `openssl rand -hex 32`)",
+            decoded.len()
+        )));
+    }
+    // Copy into an allocation of exactly the right size; `decoded` (whose capacity may be
+    // larger) is wiped when it drops.
+    let exact: Box<[u8]> = decoded.as_slice().into();
+    Ok(ServerKey(SecretSlice::from(exact)))
+}
+
+fn bad_encoding(source: &Source<'_>) -> VaultError {
+    VaultError::Config(format!(
+        "{source} is neither hex nor base64; give at least 32 random bytes, e.g. from \
+         `openssl rand -hex 32`"
+    ))
+}
+
+/// The server key to use: the provided one, else the one in `<data_dir>/server.key`,
+/// generating that file (mode 0600) when it does not exist.
+pub(crate) fn load_or_create(
+    data_dir: &Path,
+    provided: Option<&SecretString>,
+) -> Result<ServerKey, VaultError> {
+    if let Some(secret) = provided {
+        return parse(secret.expose_secret(), &Source::Provided);
+    }
+    let path = data_dir.join(SERVER_KEY_FILE_NAME);
+    // Two attempts: if another process creates the file between our read and our
+    // create, the second round reads theirs.
+    for _ in 0..2 {
+        match File::open(&path) {
+            Ok(file) => return read_existing(file, &path),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                if let Some(key) = create(data_dir, &path)? {
+                    return Ok(key);
+                }
+            }
+            Err(e) => {
+                return Err(VaultError::Config(format!(
+                    "cannot read the server key file {}: {e}",
+                    path.display()
+                )));
+            }
+        }
+    }
+    Err(VaultError::Config(format!(
+        "the server key file {} keeps appearing and disappearing",
+        path.display()
+    )))
+}
+
+fn read_existing(mut file: File, path: &Path) -> Result<ServerKey, VaultError> {
+    let meta = file
+        .metadata()
+        .map_err(|e| VaultError::Config(format!("cannot inspect {}: {e}", path.display())))?;
+    if !meta.is_file() {
+        return Err(VaultError::Config(format!(
+            "{} is not a regular file",
+            path.display()
+        )));
+    }
+    check_private(&meta, path)?;
+    let mut text = Zeroizing::new(String::new());
+    file.read_to_string(&mut text)
+        .map_err(|e| VaultError::Config(format!("cannot read {}: {e}", path.display())))?;
+    parse(&text, &Source::File(path))
+}
+
+/// Refuse a key file that anyone but its owner can read or write (checked on the open
+/// file, so the answer is about the file actually read).
+#[cfg(unix)]
+fn check_private(meta: &fs::Metadata, path: &Path) -> Result<(), VaultError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(VaultError::Config(format!(
+            "the server key file {p} is accessible to group or others (mode {mode:04o}); \
+             run: chmod 600 {p}",
+            p = path.display()
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private(_meta: &fs::Metadata, _path: &Path) -> Result<(), VaultError> {
+    Ok(())
+}
+
+/// Create the key file atomically: write a private temporary file, then hard-link it to
+/// its final name (which, unlike a rename, fails instead of replacing a key another
+/// process just created). Returns `None` when we lost that race.
+fn create(data_dir: &Path, path: &Path) -> Result<Option<ServerKey>, VaultError> {
+    let mut bytes = Zeroizing::new([0u8; GENERATED_LEN]);
+    crypto::fill_random(&mut bytes[..])?;
+    let mut text = Zeroizing::new(String::with_capacity(2 * GENERATED_LEN + 1));
+    text.push_str(&Zeroizing::new(hex::encode(&bytes[..])));
+    text.push('\n');
+
+    let mut suffix = [0u8; 8];
+    crypto::fill_random(&mut suffix)?;
+    let tmp: PathBuf = data_dir.join(format!(
+        ".{SERVER_KEY_FILE_NAME}.{}.tmp",
+        hex::encode(suffix)
+    ));
+    let write_err = |e: io::Error| {
+        VaultError::Config(format!(
+            "cannot create the server key file {}: {e}",
+            path.display()
+        ))
+    };
+    let result = (|| {
+        let mut file = private_create_new(&tmp)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        fs::hard_link(&tmp, path)
+    })();
+    // The temporary name goes whatever happened; the key lives on under `path` if the
+    // link succeeded.
+    let _ = fs::remove_file(&tmp);
+    match result {
+        Ok(()) => {
+            sync_dir(data_dir);
+            let exact: Box<[u8]> = bytes[..].into();
+            Ok(Some(ServerKey(SecretSlice::from(exact))))
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(None),
+        Err(e) => Err(write_err(e)),
+    }
+}
+
+/// Create a new file readable and writable by its owner only. The mode is given to
+/// `open(2)` itself, so the file is never visible with wider rights.
+pub(crate) fn private_create_new(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+/// Make a new directory entry durable (best effort: not every platform can fsync a
+/// directory, and the key is already in the file).
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_hex_and_base64() {
+        let hex_key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+        let k = parse(hex_key, &Source::Provided).unwrap();
+        assert_eq!(hex::encode(k.bytes()), hex_key);
+        let upper = parse(&format!(" {}\n", hex_key.to_uppercase()), &Source::Provided).unwrap();
+        assert_eq!(upper.bytes(), k.bytes());
+
+        let b64 = base64::engine::general_purpose::STANDARD.encode(k.bytes());
+        assert_eq!(parse(&b64, &Source::Provided).unwrap().bytes(), k.bytes());
+        let raw: Vec<u8> = (200u8..248).collect(); // bytes that give '+' '/' or '-' '_'
+        let url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&raw);
+        assert_eq!(parse(&url, &Source::Provided).unwrap().bytes(), &raw[..]);
+        let std = base64::engine::general_purpose::STANDARD.encode(&raw);
+        assert_eq!(parse(&std, &Source::Provided).unwrap().bytes(), &raw[..]);
+    }
+
+    #[test]
+    fn refuses_short_or_garbled_keys() {
+        for bad in ["", "   ", "0011", "not a key!!", &"ab".repeat(31)] {
+            let err = parse(bad, &Source::Provided).err().unwrap();
+            assert!(matches!(err, VaultError::Config(_)), "{bad:?}: {err:?}");
+        }
+        let err = parse(&"ab".repeat(31), &Source::Provided).err().unwrap();
+        assert!(err.to_string().contains("at least 32"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn generated_file_is_private_and_reused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let a = load_or_create(dir.path(), None).unwrap();
+        let path = dir.path().join(SERVER_KEY_FILE_NAME);
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(a.bytes().len(), 32);
+        let b = load_or_create(dir.path(), None).unwrap();
+        assert_eq!(a.bytes(), b.bytes());
+        // Nothing but the key file is left behind.
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from(SERVER_KEY_FILE_NAME)]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn refuses_a_readable_key_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(SERVER_KEY_FILE_NAME);
+        fs::write(&path, "ab".repeat(32)).unwrap();
+        for mode in [0o644, 0o640, 0o604, 0o660] {
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+            let err = load_or_create(dir.path(), None).err().unwrap();
+            let msg = err.to_string();
+            assert!(matches!(err, VaultError::Config(_)));
+            assert!(
+                msg.contains(&format!("chmod 600 {}", path.display())),
+                "{msg}"
+            );
+            assert!(!msg.contains(&"ab".repeat(32)), "no key in the message");
+        }
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o400)).unwrap();
+        assert_eq!(
+            load_or_create(dir.path(), None).unwrap().bytes(),
+            &[0xab; 32][..]
+        );
+    }
+
+    #[test]
+    fn provided_key_wins_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = SecretString::from("cd".repeat(40));
+        let k = load_or_create(dir.path(), Some(&secret)).unwrap();
+        assert_eq!(k.bytes(), &[0xcd; 40][..]);
+        assert!(!dir.path().join(SERVER_KEY_FILE_NAME).exists());
+    }
+}

@@ -1,0 +1,209 @@
+//! A faithful local simulator of the OrderDesk REST API v2.
+//!
+//! It serves every documented endpoint under `/api/v2` with OrderDesk's envelopes,
+//! status codes, per-store leaky-bucket rate limit and PHP quirks (string ids, numbers as
+//! strings, empty maps as `[]`), over deterministic seed data. Tests use it on
+//! `127.0.0.1:0`; the product's `serve --sandbox` mode serves [`SimConfig::sandbox`].
+//!
+//! A control surface for tests — fault injection, the request log, raw stored records —
+//! is available both as methods on [`Simulator`] and over HTTP under `/_sim/…` (see
+//! [`control`] for the routes).
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use orderdesk_sim::{Fault, FaultKind, SimConfig, Simulator};
+//!
+//! let sim = Simulator::spawn(SimConfig::sandbox()).await?;
+//! sim.simulator.inject_fault(Fault::new("/orders", FaultKind::Status(503), 2));
+//! let base = sim.api_base(); // "http://127.0.0.1:PORT/api/v2"
+//! # let _ = base; Ok(()) }
+//! ```
+
+mod bucket;
+mod clock;
+mod config;
+pub mod control;
+mod filters;
+mod model;
+mod pipeline;
+mod routes;
+mod seed;
+mod server;
+mod state;
+
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use axum::Router;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub use config::{
+    DEMO_API_KEY, DEMO_STORE_ID, DEMO_STORE_NAME, STORE_UTC_OFFSET_SECS, SimConfig, SimStore,
+};
+pub use control::{Fault, FaultKind, LoggedRequest};
+pub use pipeline::{API_KEY_HEADER, RETRY_AFTER_HEADER, STORE_ID_HEADER, TOKENS_HEADER};
+
+use state::{SimState, lock, parse_id};
+
+/// The simulator: its state, shared by every clone and by the router it builds.
+#[derive(Debug, Clone)]
+pub struct Simulator {
+    state: Arc<SimState>,
+}
+
+impl Simulator {
+    /// A simulator with freshly seeded stores. Seeding is deterministic: the same config
+    /// always yields the same orders and inventory.
+    pub fn new(config: SimConfig) -> Simulator {
+        Simulator {
+            state: Arc::new(SimState::new(config)),
+        }
+    }
+
+    pub fn config(&self) -> &SimConfig {
+        &self.state.config
+    }
+
+    /// The API under `/api/v2/…` and the control surface under `/_sim/…`.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .nest(control::API_PREFIX, routes::api_router())
+            .merge(control::router())
+            .fallback(routes::endpoint_not_found)
+            .layer(axum::middleware::from_fn_with_state(
+                self.state.clone(),
+                pipeline::api_pipeline,
+            ))
+            .with_state(self.state.clone())
+    }
+
+    /// Serve on a bound listener until `shutdown` resolves; in-flight requests then get a
+    /// few seconds to finish.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        server::serve(self.router(), listener, shutdown).await
+    }
+
+    /// Bind `127.0.0.1:0`, serve on the current tokio runtime, and return a handle that
+    /// stops the server when shut down or dropped.
+    pub async fn spawn(config: SimConfig) -> std::io::Result<SimHandle> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let addr = listener.local_addr()?;
+        let simulator = Simulator::new(config);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = simulator.clone();
+        tokio::spawn(async move {
+            // A dropped sender also resolves the receiver: dropping the handle stops us.
+            let shutdown = async move {
+                let _ = stopped.await;
+            };
+            if let Err(error) = server.serve(listener, shutdown).await {
+                eprintln!("orderdesk-sim: server failed: {error}");
+            }
+        });
+        Ok(SimHandle {
+            simulator,
+            addr,
+            stop: Some(stop),
+        })
+    }
+
+    /// Apply `fault` to the next `fault.times` matching `/api/v2` requests.
+    pub fn inject_fault(&self, fault: Fault) {
+        lock(&self.state.faults).add(fault);
+    }
+
+    /// Forget every pending fault.
+    pub fn clear_faults(&self) {
+        lock(&self.state.faults).clear();
+    }
+
+    /// Every `/api/v2` request received so far (since the last clear), oldest first.
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        lock(&self.state.log).clone()
+    }
+
+    pub fn clear_request_log(&self) {
+        lock(&self.state.log).clear();
+    }
+
+    /// An order exactly as stored (no envelope, no `order_history`).
+    pub fn stored_order(&self, store_id: &str, order_id: &str) -> Option<Value> {
+        self.state
+            .with_store(store_id, |data| data.order(order_id).cloned())
+            .flatten()
+    }
+
+    /// Every stored order of a store, in id order (empty for an unknown store).
+    pub fn orders(&self, store_id: &str) -> Vec<Value> {
+        self.state
+            .with_store(store_id, |data| data.orders.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// How many orders a store holds (0 for an unknown store).
+    pub fn order_count(&self, store_id: &str) -> usize {
+        self.state
+            .with_store(store_id, |data| data.orders.len())
+            .unwrap_or(0)
+    }
+
+    /// An inventory item exactly as stored.
+    pub fn stored_inventory_item(&self, store_id: &str, item_id: &str) -> Option<Value> {
+        self.state
+            .with_store(store_id, |data| {
+                parse_id(item_id).and_then(|id| data.inventory.get(&id).cloned())
+            })
+            .flatten()
+    }
+
+    /// Every stored inventory item of a store, in id order.
+    pub fn inventory_items(&self, store_id: &str) -> Vec<Value> {
+        self.state
+            .with_store(store_id, |data| data.inventory.values().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// A running simulator on `127.0.0.1`. Dropping it stops the server.
+#[derive(Debug)]
+pub struct SimHandle {
+    pub simulator: Simulator,
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl SimHandle {
+    /// `http://127.0.0.1:PORT/api/v2`, the base URL to point a client at.
+    pub fn api_base(&self) -> String {
+        format!("http://{}{}", self.addr, control::API_PREFIX)
+    }
+
+    /// `http://127.0.0.1:PORT`, for the `/_sim/…` control routes.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stop accepting connections; in-flight requests finish in the background.
+    pub fn shutdown(mut self) {
+        self.stop_server();
+    }
+
+    fn stop_server(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        self.stop_server();
+    }
+}

@@ -1,0 +1,173 @@
+//! Everything the simulator remembers, behind one `Arc`.
+//!
+//! Plain `std::sync::Mutex`es: every critical section is short and none spans an
+//! `.await`, so an async mutex would only add cost.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use serde_json::Value;
+
+use crate::bucket::{Bucket, Take};
+use crate::config::{SimConfig, SimStore};
+use crate::control::{FaultTable, LoggedRequest};
+use crate::seed;
+
+/// The folders every simulated store has, in OrderDesk's order (the first is where new
+/// orders land).
+pub const FOLDERS: [(u64, &str); 5] = [
+    (1004, "New"),
+    (1005, "Prepared"),
+    (1006, "Backordered"),
+    (1007, "Shipped"),
+    (1008, "Cancelled"),
+];
+
+/// One store's data. Records are kept as raw JSON so that whatever a client PUTs, known
+/// fields or not, is stored and returned exactly.
+#[derive(Debug)]
+pub struct StoreData {
+    pub store: SimStore,
+    pub folders: Vec<(u64, String)>,
+    /// Keyed by the numeric value of the (string) id, so iteration is in id order.
+    pub orders: BTreeMap<u64, Value>,
+    pub inventory: BTreeMap<u64, Value>,
+    pub next_order_id: u64,
+    pub next_item_id: u64,
+    pub next_shipment_id: u64,
+    pub next_inventory_id: u64,
+}
+
+impl StoreData {
+    pub fn new(store: SimStore) -> Self {
+        Self {
+            store,
+            folders: FOLDERS
+                .iter()
+                .map(|&(id, name)| (id, name.to_owned()))
+                .collect(),
+            orders: BTreeMap::new(),
+            inventory: BTreeMap::new(),
+            next_order_id: 1,
+            next_item_id: 1,
+            next_shipment_id: 1,
+            next_inventory_id: 1,
+        }
+    }
+
+    pub fn order(&self, id: &str) -> Option<&Value> {
+        self.orders.get(&parse_id(id)?)
+    }
+
+    pub fn order_mut(&mut self, id: &str) -> Option<&mut Value> {
+        self.orders.get_mut(&parse_id(id)?)
+    }
+
+    pub fn allocate_order_id(&mut self) -> u64 {
+        allocate(&mut self.next_order_id)
+    }
+
+    pub fn allocate_item_id(&mut self) -> String {
+        allocate(&mut self.next_item_id).to_string()
+    }
+
+    pub fn allocate_shipment_id(&mut self) -> String {
+        allocate(&mut self.next_shipment_id).to_string()
+    }
+
+    pub fn allocate_inventory_id(&mut self) -> u64 {
+        allocate(&mut self.next_inventory_id)
+    }
+
+    pub fn first_folder_id(&self) -> u64 {
+        self.folders.first().map_or(0, |(id, _)| *id)
+    }
+
+    pub fn has_folder(&self, id: u64) -> bool {
+        self.folders.iter().any(|(folder, _)| *folder == id)
+    }
+
+    /// Folder names are matched the way a MySQL collation would: case-insensitively.
+    pub fn folder_id_by_name(&self, name: &str) -> Option<u64> {
+        self.folders
+            .iter()
+            .find(|(_, folder)| folder.eq_ignore_ascii_case(name.trim()))
+            .map(|(id, _)| *id)
+    }
+}
+
+fn allocate(next: &mut u64) -> u64 {
+    let id = *next;
+    *next += 1;
+    id
+}
+
+/// Ids on the wire are strings of digits; anything else names no record.
+pub fn parse_id(id: &str) -> Option<u64> {
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    id.parse().ok()
+}
+
+#[derive(Debug)]
+pub struct SimState {
+    pub config: SimConfig,
+    stores: Mutex<HashMap<String, StoreData>>,
+    buckets: Mutex<HashMap<String, Bucket>>,
+    pub faults: Mutex<FaultTable>,
+    pub log: Mutex<Vec<LoggedRequest>>,
+}
+
+impl SimState {
+    pub fn new(config: SimConfig) -> Self {
+        let mut stores = HashMap::new();
+        for store in &config.stores {
+            // The first entry for a store id wins, like the credential lookup below.
+            stores
+                .entry(store.store_id.clone())
+                .or_insert_with(|| seed::seed_store(store.clone(), config.seed_orders_per_store));
+        }
+        Self {
+            config,
+            stores: Mutex::new(stores),
+            buckets: Mutex::new(HashMap::new()),
+            faults: Mutex::new(FaultTable::default()),
+            log: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The configured store with this id, if any.
+    pub fn store_config(&self, store_id: &str) -> Option<&SimStore> {
+        self.config.stores.iter().find(|s| s.store_id == store_id)
+    }
+
+    /// Run `f` on a store's data. `None` when the store does not exist.
+    pub fn with_store<R>(&self, store_id: &str, f: impl FnOnce(&mut StoreData) -> R) -> Option<R> {
+        lock(&self.stores).get_mut(store_id).map(f)
+    }
+
+    fn with_bucket<R>(&self, store_id: &str, f: impl FnOnce(&mut Bucket) -> R) -> R {
+        let mut buckets = lock(&self.buckets);
+        let bucket = buckets.entry(store_id.to_owned()).or_insert_with(|| {
+            Bucket::new(self.config.bucket_capacity, self.config.refill_per_sec)
+        });
+        f(bucket)
+    }
+
+    /// Spend one of the store's tokens on a request.
+    pub fn take_token(&self, store_id: &str) -> Take {
+        self.with_bucket(store_id, Bucket::take)
+    }
+
+    /// The store's whole tokens left, without spending one.
+    pub fn peek_tokens(&self, store_id: &str) -> u32 {
+        self.with_bucket(store_id, Bucket::peek)
+    }
+}
+
+/// Lock, shrugging off poisoning: a panicking handler must not wedge the simulator for
+/// every later test, and the data stays structurally valid at every await-free step.
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
