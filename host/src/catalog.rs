@@ -1,0 +1,127 @@
+//! The aggregated tool list of all loaded components, with compiled input validators.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::runtime::{LoadedComponent, ToolSpec};
+
+/// Check a tool name against what the strictest mainstream MCP clients accept.
+pub fn check_tool_name(name: &str) -> Result<(), String> {
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "tool name `{name}` is invalid: names must match ^[a-zA-Z0-9_-]{{1,64}}$ (e.g. `orders_list`, not `orders.list`)"
+        ))
+    }
+}
+
+/// One tool of the catalog.
+pub struct CatalogEntry {
+    pub component: Arc<LoadedComponent>,
+    pub spec: ToolSpec,
+    pub validator: jsonschema::Validator,
+}
+
+/// All tools, in component order then declaration order.
+#[derive(Default)]
+pub struct Catalog {
+    entries: Vec<CatalogEntry>,
+    by_name: HashMap<String, usize>,
+}
+
+impl Catalog {
+    /// Aggregate the tools of `components`. A duplicate name is refused with an error
+    /// naming both components; an input schema that is not a valid JSON Schema too.
+    pub fn build(components: &[Arc<LoadedComponent>]) -> Result<Catalog, String> {
+        let mut catalog = Catalog::default();
+        for component in components {
+            for spec in &component.tools {
+                if let Some(&existing) = catalog.by_name.get(&spec.name) {
+                    return Err(format!(
+                        "tool `{}` of component `{}` ({}) duplicates the tool of the same name in component `{}` ({}); rename one of them",
+                        spec.name,
+                        component.name,
+                        component.origin,
+                        catalog.entries[existing].component.name,
+                        catalog.entries[existing].component.origin,
+                    ));
+                }
+                let schema = serde_json::Value::Object(spec.input_schema.clone());
+                let validator = jsonschema::validator_for(&schema).map_err(|e| {
+                    format!(
+                        "the input schema of tool `{}` in component `{}` is not a valid JSON Schema: {e}",
+                        spec.name, component.name
+                    )
+                })?;
+                catalog
+                    .by_name
+                    .insert(spec.name.clone(), catalog.entries.len());
+                catalog.entries.push(CatalogEntry {
+                    component: component.clone(),
+                    spec: spec.clone(),
+                    validator,
+                });
+            }
+        }
+        Ok(catalog)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&CatalogEntry> {
+        self.by_name.get(name).map(|&i| &self.entries[i])
+    }
+
+    pub fn entries(&self) -> &[CatalogEntry] {
+        &self.entries
+    }
+}
+
+/// Validate arguments; the error names every offending field.
+pub fn validate_arguments(
+    entry: &CatalogEntry,
+    arguments: &serde_json::Value,
+) -> Result<(), String> {
+    let problems: Vec<String> = entry
+        .validator
+        .iter_errors(arguments)
+        .map(|error| {
+            let path = error.instance_path().to_string();
+            if path.is_empty() {
+                error.to_string()
+            } else {
+                format!(
+                    "`{}`: {error}",
+                    path.trim_start_matches('/').replace('/', ".")
+                )
+            }
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid arguments for `{}`: {}. Fix them and call again.",
+            entry.spec.name,
+            problems.join("; ")
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_tool_name;
+
+    #[test]
+    fn tool_names() {
+        assert!(check_tool_name("orders_list").is_ok());
+        assert!(check_tool_name("order-items_get2").is_ok());
+        assert!(check_tool_name("orders.list").is_err());
+        assert!(check_tool_name("").is_err());
+        assert!(check_tool_name(&"a".repeat(65)).is_err());
+    }
+}

@@ -1,0 +1,45 @@
+//! The first-party components, built by `build.rs` and carried inside the binary.
+
+use crate::grants::{Grants, OrderDeskAccess};
+
+/// A component compiled into the binary, with the grants it needs.
+#[derive(Debug)]
+pub struct EmbeddedComponent {
+    pub name: &'static str,
+    pub wasm: &'static [u8],
+    pub grants: Grants,
+}
+
+/// `tenant`, `stores`, `orders`.
+pub const FIRST_PARTY: &[EmbeddedComponent] = &[
+    EmbeddedComponent {
+        name: "tenant",
+        wasm: include_bytes!(concat!(env!("OUT_DIR"), "/tenant.wasm")),
+        grants: Grants {
+            session: true,
+            vault: true,
+            orderdesk: OrderDeskAccess::None,
+            log: true,
+        },
+    },
+    EmbeddedComponent {
+        name: "stores",
+        wasm: include_bytes!(concat!(env!("OUT_DIR"), "/stores.wasm")),
+        grants: Grants {
+            session: true,
+            vault: true,
+            orderdesk: OrderDeskAccess::Read,
+            log: true,
+        },
+    },
+    EmbeddedComponent {
+        name: "orders",
+        wasm: include_bytes!(concat!(env!("OUT_DIR"), "/orders.wasm")),
+        grants: Grants {
+            session: true,
+            vault: false,
+            orderdesk: OrderDeskAccess::Write,
+            log: true,
+        },
+    },
+];

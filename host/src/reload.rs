@@ -1,0 +1,180 @@
+//! Live reload of the components directory (`serve --watch`): an added, changed or
+//! removed `.wasm` (or its grants manifest) is loaded, reloaded or unloaded without a
+//! restart; a component that fails to load is reported and skipped; the client gets
+//! `notifications/tools/list_changed` whenever the tool list changed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use notify::{RecursiveMode, Watcher};
+
+use crate::app::{self, Host};
+use crate::catalog::Catalog;
+use crate::config::HostConfig;
+use crate::mcp::McpServer;
+use crate::runtime::{ComponentOrigin, LoadedComponent, Runtime};
+
+/// Changes closer together than this are handled as one (an editor or `cp` writes a
+/// file in several steps).
+const DEBOUNCE: Duration = Duration::from_millis(250);
+
+/// Keeps the directory watched until dropped.
+pub struct WatchHandle {
+    _watcher: notify::RecommendedWatcher,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for WatchHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Watch `dir`; `current` is what was loaded at start-up (built-in and file components).
+pub fn watch(
+    dir: PathBuf,
+    server: McpServer,
+    runtime: Arc<Runtime>,
+    host: Arc<Host>,
+    config: Arc<HostConfig>,
+    current: Vec<Arc<LoadedComponent>>,
+) -> anyhow::Result<WatchHandle> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if event.is_ok() {
+            let _ = tx.send(());
+        }
+    })
+    .context("cannot watch the components directory")?;
+    watcher
+        .watch(&dir, RecursiveMode::NonRecursive)
+        .with_context(|| format!("cannot watch {}", dir.display()))?;
+    tracing::info!(dir = %dir.display(), "watching the components directory");
+    let task = tokio::spawn(async move {
+        let mut state = Reloader::new(current);
+        while rx.recv().await.is_some() {
+            // Let the burst of events of one change settle, then rescan once.
+            tokio::time::sleep(DEBOUNCE).await;
+            while rx.try_recv().is_ok() {}
+            if let Some(catalog) = state.rescan(&dir, &runtime, &host, &config).await {
+                server.replace_catalog(catalog).await;
+            }
+        }
+    });
+    Ok(WatchHandle {
+        _watcher: watcher,
+        task,
+    })
+}
+
+/// What is loaded, and from which file content.
+struct Reloader {
+    builtin: Vec<Arc<LoadedComponent>>,
+    /// Path → (hash of the wasm and manifest bytes, the component).
+    files: BTreeMap<PathBuf, (String, Arc<LoadedComponent>)>,
+}
+
+impl Reloader {
+    fn new(current: Vec<Arc<LoadedComponent>>) -> Reloader {
+        let mut builtin = Vec::new();
+        let mut files = BTreeMap::new();
+        for component in current {
+            match &component.origin {
+                ComponentOrigin::Embedded => builtin.push(component),
+                ComponentOrigin::File(path) => {
+                    let fingerprint = fingerprint(path).unwrap_or_default();
+                    files.insert(path.clone(), (fingerprint, component));
+                }
+            }
+        }
+        Reloader { builtin, files }
+    }
+
+    /// Bring the loaded set in line with the directory. Returns the new catalog when
+    /// the set changed.
+    async fn rescan(
+        &mut self,
+        dir: &Path,
+        runtime: &Runtime,
+        host: &Host,
+        config: &HostConfig,
+    ) -> Option<Catalog> {
+        let paths = match app::component_files(dir) {
+            Ok(paths) => paths,
+            Err(error) => {
+                tracing::error!(error = %format!("{error:#}"), "cannot rescan the components directory");
+                return None;
+            }
+        };
+        let mut changed = false;
+        let before: Vec<PathBuf> = self.files.keys().cloned().collect();
+        for path in before {
+            if !paths.contains(&path) {
+                self.files.remove(&path);
+                tracing::info!(path = %path.display(), "component removed: unloaded");
+                changed = true;
+            }
+        }
+        for path in paths {
+            let Ok(fingerprint) = fingerprint(&path) else {
+                continue; // vanished between listing and reading
+            };
+            if self
+                .files
+                .get(&path)
+                .is_some_and(|(known, _)| *known == fingerprint)
+            {
+                continue;
+            }
+            // A changed file is never served stale: the old version goes whatever happens
+            // to the new one.
+            if self.files.remove(&path).is_some() {
+                changed = true;
+            }
+            match app::load_file(runtime, host, config, &path).await {
+                Ok(component) => {
+                    tracing::info!(path = %path.display(), tools = component.tools.len(), "component (re)loaded");
+                    self.files.insert(path, (fingerprint, Arc::new(component)));
+                    changed = true;
+                }
+                Err(error) => {
+                    tracing::error!(path = %path.display(), error = %format!("{error:#}"), "component skipped: it failed to load");
+                }
+            }
+        }
+        changed.then(|| self.catalog())
+    }
+
+    /// The catalog of what is loaded; a file component whose tool names clash with a
+    /// component before it is reported and left out.
+    fn catalog(&mut self) -> Catalog {
+        let mut accepted: Vec<Arc<LoadedComponent>> = self.builtin.clone();
+        let mut rejected = Vec::new();
+        for (path, (_, component)) in &self.files {
+            accepted.push(component.clone());
+            if let Err(error) = Catalog::build(&accepted) {
+                tracing::error!(path = %path.display(), error = %error, "component skipped");
+                accepted.pop();
+                rejected.push(path.clone());
+            }
+        }
+        for path in rejected {
+            self.files.remove(&path);
+        }
+        Catalog::build(&accepted).expect("every accepted component was checked")
+    }
+}
+
+/// Hash of a component file and its manifest: what decides whether to reload.
+fn fingerprint(path: &Path) -> std::io::Result<String> {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(std::fs::read(path)?);
+    if let Ok(manifest) = std::fs::read(path.with_extension("toml")) {
+        hasher.update(manifest);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}

@@ -1,0 +1,162 @@
+//! Spawning the real `orderdesk-mcp` binary and driving it with rmcp's client over stdio.
+
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use rmcp::model::{CallToolRequestParams, CallToolResult, JsonObject};
+use rmcp::service::RunningService;
+use rmcp::transport::{ConfigureCommandExt, TokioChildProcess};
+use rmcp::{ClientHandler, RoleClient, ServiceExt};
+use serde_json::Value;
+use tokio::process::Command;
+
+/// The binary cargo built for these tests.
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_orderdesk-mcp"))
+}
+
+/// A fresh data directory under the target dir (kept after the test for post-mortems;
+/// removed at the start of the next run).
+pub fn fresh_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// How to start a server.
+pub struct Launch<'a> {
+    pub data_dir: &'a Path,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+}
+
+impl<'a> Launch<'a> {
+    pub fn new(data_dir: &'a Path) -> Launch<'a> {
+        Launch {
+            data_dir,
+            args: vec!["serve".into()],
+            env: Vec::new(),
+        }
+    }
+
+    pub fn sandbox(mut self) -> Self {
+        self.args.push("--sandbox".into());
+        self
+    }
+
+    pub fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    pub fn env(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.env.push((name.into(), value.into()));
+        self
+    }
+
+    /// The command, isolated from the caller's environment settings.
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(binary());
+        cmd.arg("--data-dir").arg(self.data_dir).args(&self.args);
+        for var in [
+            "ORDERDESK_MCP_MASTER_KEY",
+            "ORDERDESK_MCP_COMPONENTS",
+            "ORDERDESK_API_BASE",
+            "ORDERDESK_MCP_SANDBOX",
+            "ORDERDESK_MCP_CONFIG",
+            "ORDERDESK_MCP_LOG_FORMAT",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("ORDERDESK_MCP_BCRYPT_COST", "4");
+        cmd.env("ORDERDESK_MCP_LOG", "info");
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// Spawn the server with `handler` as the client side; its stderr goes to
+    /// `<data_dir>/stderr.log`.
+    pub async fn start_with<H: ClientHandler>(&self, handler: H) -> RunningService<RoleClient, H> {
+        let stderr = std::fs::File::create(self.stderr_path()).unwrap();
+        let cmd = self.command().configure(|_| {});
+        let (transport, _) = TokioChildProcess::builder(cmd)
+            .stderr(Stdio::from(stderr))
+            .spawn()
+            .expect("spawn orderdesk-mcp");
+        handler.serve(transport).await.unwrap_or_else(|e| {
+            panic!(
+                "the server did not initialize: {e}\nstderr:\n{}",
+                std::fs::read_to_string(self.stderr_path()).unwrap_or_default()
+            )
+        })
+    }
+
+    pub async fn start(&self) -> RunningService<RoleClient, ()> {
+        self.start_with(()).await
+    }
+
+    pub fn stderr_path(&self) -> PathBuf {
+        self.data_dir.join("stderr.log")
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(self.stderr_path()).unwrap_or_default()
+    }
+}
+
+/// Call `tool` with JSON `arguments` (an object).
+pub async fn call<H: ClientHandler>(
+    client: &RunningService<RoleClient, H>,
+    tool: &str,
+    arguments: Value,
+) -> CallToolResult {
+    let Value::Object(arguments) = arguments else {
+        panic!("arguments must be a JSON object")
+    };
+    client
+        .call_tool(
+            CallToolRequestParams::new(tool.to_string()).with_arguments(arguments as JsonObject),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("tools/call {tool} failed at the protocol level: {e}"))
+}
+
+/// The structured content of a successful result (panics with the message otherwise).
+pub fn ok(result: &CallToolResult) -> Value {
+    assert_ne!(
+        result.is_error,
+        Some(true),
+        "expected success, got an error result: {}",
+        text_of(result)
+    );
+    result
+        .structured_content
+        .clone()
+        .expect("results carry structuredContent")
+}
+
+/// The error message of an `isError` result (panics on success).
+pub fn err(result: &CallToolResult) -> String {
+    assert_eq!(
+        result.is_error,
+        Some(true),
+        "expected an error result, got {}",
+        text_of(result)
+    );
+    text_of(result)
+}
+
+/// The text content of a result.
+pub fn text_of(result: &CallToolResult) -> String {
+    result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
