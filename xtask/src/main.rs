@@ -12,8 +12,10 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("setup") => ensure_wasm_target(),
+        Some("run") => serve(&args[1..]),
+        Some("scan-secrets") => scan_secrets(),
         _ => {
-            eprintln!("usage: cargo xtask <test|setup>");
+            eprintln!("usage: cargo xtask <run [ARGS]|test|setup|scan-secrets>");
             return ExitCode::from(2);
         }
     };
@@ -61,9 +63,65 @@ fn ensure_wasm_target() -> Result<(), String> {
     )
 }
 
-/// Everything CI checks: formatting, lints, and the whole test suite.
+/// Build everything (release) and start the server on stdio. Without an account
+/// (ORDERDESK_MCP_MASTER_KEY unset) it serves the built-in sandbox; extra arguments go
+/// to `orderdesk-mcp serve`.
+fn serve(extra: &[String]) -> Result<(), String> {
+    ensure_wasm_target()?;
+    let mut cmd = cargo();
+    cmd.args([
+        "run",
+        "--release",
+        "--quiet",
+        "--package",
+        "orderdesk-mcp",
+        "--",
+        "serve",
+    ]);
+    let has_account = std::env::var("ORDERDESK_MCP_MASTER_KEY").is_ok_and(|k| !k.trim().is_empty());
+    if !has_account && !extra.iter().any(|a| a == "--sandbox") {
+        eprintln!(
+            "xtask: no ORDERDESK_MCP_MASTER_KEY set: serving the sandbox (a simulated OrderDesk with a demo store)"
+        );
+        cmd.arg("--sandbox");
+    }
+    cmd.args(extra);
+    run("orderdesk-mcp serve", &mut cmd)
+}
+
+/// Patterns of our own secrets, on top of ripsecrets' built-in ones.
+const OWN_SECRET_PATTERNS: &[&str] = &[
+    // master keys as `orderdesk-mcp tenant create` prints them
+    "odmk_[0-9a-f]{64}",
+];
+
+/// Scan the tree (honouring .gitignore and .secretsignore, where the fake keys of test
+/// fixtures are allow-listed by name) for committed secrets.
+fn scan_secrets() -> Result<(), String> {
+    eprintln!("==> scan for committed secrets (ripsecrets)");
+    let patterns: Vec<String> = OWN_SECRET_PATTERNS.iter().map(|p| p.to_string()).collect();
+    let writer = termcolor::BufferWriter::stderr(termcolor::ColorChoice::Never);
+    let found = ripsecrets::find_secrets(
+        &[std::path::PathBuf::from(".")],
+        &patterns,
+        false,
+        false,
+        writer,
+    )
+    .map_err(|e| format!("the secrets scan failed to run: {e}"))?;
+    if found > 0 {
+        return Err(format!(
+            "{found} possible secret(s) committed (listed above): remove them, or if one is a \
+             test fixture's fake key, allow-list it by name in .secretsignore"
+        ));
+    }
+    Ok(())
+}
+
+/// Everything CI checks: formatting, lints, the secrets scan and the whole test suite.
 fn test() -> Result<(), String> {
     ensure_wasm_target()?;
+    scan_secrets()?;
     let components = "components/Cargo.toml";
     run(
         "cargo fmt --check",

@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use thiserror::Error;
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, Engine, Store, UpdateDeadline};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline,
+};
 
 use crate::grants::{Capability, Grants, ImportKind, classify_import};
 use bindings::{ToolError, ToolGroup, ToolGroupPre};
@@ -160,6 +162,8 @@ pub struct Runtime {
     cache: CompileCache,
     limits: Limits,
     pub stats: RuntimeStats,
+    /// Calls running at once; more wait their turn rather than fail on a full pool.
+    slots: Arc<tokio::sync::Semaphore>,
     _ticker: EpochTicker,
 }
 
@@ -178,6 +182,7 @@ impl Runtime {
         // Epoch interruption bounds CPU time; the ticker thread advances the epoch.
         config.epoch_interruption(true);
         config.wasm_component_model(true);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_config(&limits)));
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
@@ -188,6 +193,7 @@ impl Runtime {
             engine,
             linker,
             cache,
+            slots: Arc::new(tokio::sync::Semaphore::new(limits.max_concurrency as usize)),
             limits,
             stats: RuntimeStats::default(),
             _ticker: ticker,
@@ -303,6 +309,11 @@ impl Runtime {
             name: component.name.clone(),
             reason,
         };
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         let mut store = self.new_store(context);
         let raw = async {
             let instance = component.pre.instantiate_async(&mut store).await?;
@@ -391,6 +402,11 @@ impl Runtime {
         arguments: &str,
     ) -> Result<String, CallError> {
         self.stats.calls.fetch_add(1, Ordering::Relaxed);
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         let mut store = self.new_store(context);
         let outcome = async {
             let instance = component.pre.instantiate_async(&mut store).await?;
@@ -457,6 +473,30 @@ fn describe_trap(trap: &wasmtime::Error, store: &Store<CallState>, limits: &Limi
         let root = trap.root_cause().to_string();
         root.lines().next().unwrap_or("trap").to_string()
     }
+}
+
+/// Core instances, memories and tables one component instance may use. A Rust
+/// wasm32-wasip2 component is a few core modules (the program, the WASI adapter shims),
+/// each with at most one memory and a couple of tables.
+const CORE_INSTANCES_PER_COMPONENT: u32 = 16;
+const MEMORIES_PER_COMPONENT: u32 = 4;
+const TABLES_PER_COMPONENT: u32 = 8;
+
+/// A pooling allocator sized for `max_concurrency` calls at once, plus the instances
+/// made at load time: instantiation is then a slot reuse, not an mmap per call, and the
+/// reserved address space is bounded by the configured concurrency.
+fn pooling_config(limits: &Limits) -> PoolingAllocationConfig {
+    let instances = limits.max_concurrency + 4;
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(instances)
+        .total_core_instances(instances * CORE_INSTANCES_PER_COMPONENT)
+        .total_memories(instances * MEMORIES_PER_COMPONENT)
+        .total_tables(instances * TABLES_PER_COMPONENT)
+        .max_memories_per_component(MEMORIES_PER_COMPONENT)
+        .max_tables_per_component(TABLES_PER_COMPONENT)
+        .max_core_instances_per_component(CORE_INSTANCES_PER_COMPONENT)
+        .max_memory_size(limits.max_memory_bytes);
+    pool
 }
 
 /// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.
