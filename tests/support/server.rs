@@ -82,18 +82,28 @@ impl<'a> Launch<'a> {
     /// Spawn the server with `handler` as the client side; its stderr goes to
     /// `<data_dir>/stderr.log`.
     pub async fn start_with<H: ClientHandler>(&self, handler: H) -> RunningService<RoleClient, H> {
+        self.start_with_pid(handler).await.0
+    }
+
+    /// Like [`Launch::start_with`], also returning the server's process id.
+    pub async fn start_with_pid<H: ClientHandler>(
+        &self,
+        handler: H,
+    ) -> (RunningService<RoleClient, H>, u32) {
         let stderr = std::fs::File::create(self.stderr_path()).unwrap();
         let cmd = self.command().configure(|_| {});
         let (transport, _) = TokioChildProcess::builder(cmd)
             .stderr(Stdio::from(stderr))
             .spawn()
             .expect("spawn orderdesk-mcp");
-        handler.serve(transport).await.unwrap_or_else(|e| {
+        let pid = transport.id().expect("the child has a pid");
+        let client = handler.serve(transport).await.unwrap_or_else(|e| {
             panic!(
                 "the server did not initialize: {e}\nstderr:\n{}",
                 std::fs::read_to_string(self.stderr_path()).unwrap_or_default()
             )
-        })
+        });
+        (client, pid)
     }
 
     pub async fn start(&self) -> RunningService<RoleClient, ()> {
@@ -159,4 +169,25 @@ pub fn text_of(result: &CallToolResult) -> String {
         .filter_map(|c| c.as_text().map(|t| t.text.clone()))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Create a tenant with the CLI; returns (tenant id, master key).
+pub fn create_tenant(data_dir: &Path) -> (String, String) {
+    let output = std::process::Command::new(binary())
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["tenant", "create", "--json"])
+        .env("ORDERDESK_MCP_BCRYPT_COST", "4")
+        .output()
+        .expect("run tenant create");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let created: Value = serde_json::from_slice(&output.stdout).expect("tenant create --json");
+    (
+        created["tenant_id"].as_str().unwrap().to_string(),
+        created["master_key"].as_str().unwrap().to_string(),
+    )
 }

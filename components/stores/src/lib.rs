@@ -158,7 +158,11 @@ fn register(args: &Args) -> ToolResult {
     ok_json(json!({
         "registered": summary_json(&saved),
         "verified": verify,
-        "next": "Call stores_use_store to make it the active store.",
+        "next": if saved.active {
+            "It is the session's active store: store-bound tools use it when no store is named."
+        } else {
+            "Call stores_use_store to make it the active store, or name it in store-bound tools."
+        },
     }))
 }
 

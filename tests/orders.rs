@@ -1,0 +1,222 @@
+//! The `orders` tools end to end: the real binary over stdio against the OrderDesk
+//! simulator on loopback; each check reads the simulator's state, not the tool's answer.
+
+#[path = "support/server.rs"]
+mod server;
+
+use orderdesk_sim::{
+    DEMO_API_KEY, DEMO_STORE_ID, Fault, FaultKind, SimConfig, SimHandle, Simulator,
+};
+use rmcp::RoleClient;
+use rmcp::service::RunningService;
+use serde_json::{Value, json};
+use server::{Launch, call, create_tenant, err, fresh_dir, ok};
+
+struct Fixture {
+    sim: SimHandle,
+    client: RunningService<RoleClient, ()>,
+}
+
+/// A simulator, a real tenant (made with the CLI) and the demo store registered through
+/// `stores_register`, so every request goes the production path: vault → gateway → HTTP.
+async fn fixture(name: &str) -> Fixture {
+    let dir = fresh_dir(name);
+    let sim = Simulator::spawn(SimConfig::sandbox()).await.unwrap();
+    let (_, master_key) = create_tenant(&dir);
+    let launch = Launch::new(&dir)
+        .env("ORDERDESK_API_BASE", sim.api_base())
+        .env("ORDERDESK_MCP_MASTER_KEY", master_key);
+    let client = launch.start().await;
+    let saved = ok(&call(
+        &client,
+        "stores_register",
+        json!({"store_id": DEMO_STORE_ID, "api_key": DEMO_API_KEY, "store_name": "demo"}),
+    )
+    .await);
+    assert_eq!(saved["registered"]["store_id"], DEMO_STORE_ID, "{saved}");
+    assert_eq!(
+        saved["registered"]["active"], true,
+        "the first store becomes active"
+    );
+    Fixture { sim, client }
+}
+
+fn posts(sim: &SimHandle, prefix: &str) -> usize {
+    sim.simulator
+        .request_log()
+        .iter()
+        .filter(|r| {
+            let path = r.path.strip_prefix("/api/v2").unwrap_or(&r.path);
+            r.method == "POST" && path == prefix
+        })
+        .count()
+}
+
+#[tokio::test]
+async fn paging_over_a_date_range_yields_exactly_the_simulators_set() {
+    let f = fixture("orders-paging").await;
+    let (start, end) = ("2026-01-01", "2026-12-31 23:59:59");
+    let expected: std::collections::BTreeSet<String> = f
+        .sim
+        .simulator
+        .orders(DEMO_STORE_ID)
+        .iter()
+        .filter(|o| {
+            let added = o["date_added"].as_str().unwrap_or("");
+            added >= start && added <= end
+        })
+        .map(|o| {
+            o["id"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| o["id"].to_string())
+        })
+        .collect();
+    assert!(expected.len() > 50, "the seed data has orders in the range");
+    let mut seen = std::collections::BTreeSet::new();
+    let mut offset = 0;
+    loop {
+        let page = ok(&call(
+            &f.client,
+            "orders_list",
+            json!({"search_start_date": start, "search_end_date": end, "limit": 50, "offset": offset}),
+        )
+        .await);
+        for order in page["orders"].as_array().unwrap() {
+            let id = order["id"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| order["id"].to_string());
+            assert!(seen.insert(id), "an order came twice while paging");
+        }
+        match page["pagination"]["next_offset"].as_u64() {
+            Some(next) => offset = next,
+            None => break,
+        }
+    }
+    assert_eq!(seen, expected);
+}
+
+#[tokio::test]
+async fn list_arguments_are_validated_naming_the_field() {
+    let f = fixture("orders-validation").await;
+    let message = err(&call(&f.client, "orders_list", json!({"limit": 501})).await);
+    assert!(message.contains("limit"), "{message}");
+    let message = err(&call(&f.client, "orders_list", json!({"limit": "abc"})).await);
+    assert!(message.contains("limit"), "{message}");
+    assert!(
+        !f.sim
+            .simulator
+            .request_log()
+            .iter()
+            .any(|r| r.path.ends_with("/orders") && r.method == "GET"),
+        "invalid arguments never reach OrderDesk"
+    );
+}
+
+#[tokio::test]
+async fn create_get_update_note_delete_change_the_store_as_they_say() {
+    let f = fixture("orders-crud").await;
+    let created = ok(&call(
+        &f.client,
+        "orders_create",
+        json!({"order": {
+            "email": "jo@example.com",
+            "shipping": {"first_name": "Jo", "last_name": "Rivera", "address1": "12 Elm St",
+                         "city": "Springfield", "state": "IL", "postal_code": "62701", "country": "US"},
+            "order_items": [{"name": "Canvas tote", "price": 40, "quantity": 1}]
+        }}),
+    )
+    .await);
+    let id = created["order"]["id"]
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| created["order"]["id"].to_string());
+    let stored = f
+        .sim
+        .simulator
+        .stored_order(DEMO_STORE_ID, &id)
+        .expect("the order exists in the store");
+    assert_eq!(stored["shipping"]["city"], "Springfield");
+
+    let got = ok(&call(&f.client, "orders_get", json!({"order_id": id})).await);
+    assert_eq!(got["order"]["email"], "jo@example.com");
+
+    // Update one nested field of a seeded order (which carries undocumented fields):
+    // every other field, the undocumented ones included, stays as it was upstream.
+    let seeded = f
+        .sim
+        .simulator
+        .orders(DEMO_STORE_ID)
+        .into_iter()
+        .next()
+        .unwrap();
+    let seeded_id = seeded["id"]
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| seeded["id"].to_string());
+    ok(&call(
+        &f.client,
+        "orders_update",
+        json!({"order_id": seeded_id, "changes": {"shipping": {"address2": "Suite 5"}}}),
+    )
+    .await);
+    let after = f
+        .sim
+        .simulator
+        .stored_order(DEMO_STORE_ID, &seeded_id)
+        .unwrap();
+    assert_eq!(after["shipping"]["address2"], "Suite 5");
+    let (Value::Object(before_map), Value::Object(after_map)) = (&seeded, &after) else {
+        panic!()
+    };
+    for (key, value) in before_map {
+        if key == "shipping" || key == "date_updated" {
+            continue;
+        }
+        assert_eq!(after_map.get(key), Some(value), "field `{key}` changed");
+    }
+    for (key, value) in seeded["shipping"].as_object().unwrap() {
+        if key != "address2" {
+            assert_eq!(&after["shipping"][key], value, "shipping.{key} changed");
+        }
+    }
+
+    ok(&call(
+        &f.client,
+        "orders_add_note",
+        json!({"order_id": id, "note": "called the customer"}),
+    )
+    .await);
+    assert_eq!(posts(&f.sim, &format!("/orders/{id}/order-history")), 1);
+
+    ok(&call(&f.client, "orders_delete", json!({"order_id": id})).await);
+    assert!(
+        f.sim.simulator.stored_order(DEMO_STORE_ID, &id).is_none(),
+        "deleted upstream"
+    );
+}
+
+#[tokio::test]
+async fn a_503_on_create_is_sent_once_and_reported_as_outcome_unknown() {
+    let f = fixture("orders-503").await;
+    f.sim
+        .simulator
+        .inject_fault(Fault::new("/orders", FaultKind::Status(503), 1).with_method("POST"));
+    let before = posts(&f.sim, "/orders");
+    let message = err(&call(
+        &f.client,
+        "orders_create",
+        json!({"order": {"shipping": {"first_name": "Jo"}, "order_items": [{"name": "Tote", "price": 1, "quantity": 1}]}}),
+    )
+    .await);
+    assert_eq!(
+        posts(&f.sim, "/orders") - before,
+        1,
+        "a POST is never retried blindly"
+    );
+    assert!(
+        message.to_lowercase().contains("outcome unknown") || message.contains("may or may not"),
+        "{message}"
+    );
+}
