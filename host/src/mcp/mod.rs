@@ -14,6 +14,7 @@ use rmcp::model::{
 use rmcp::service::{NotificationContext, Peer, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::{Value, json};
+use tracing::Instrument;
 
 use crate::catalog::{Catalog, CatalogEntry, validate_arguments};
 use crate::host::HostServices;
@@ -87,6 +88,13 @@ impl McpServer {
         let result = match validate_arguments(entry, &arguments) {
             Err(message) => error_result("invalid_input", message),
             Ok(()) => {
+                // Every log line of the call (host capabilities, the gateway, the
+                // component's own log) carries the call's correlation id and tool.
+                let span = tracing::info_span!(
+                    "call",
+                    correlation_id = %correlation_id,
+                    tool = %entry.spec.name
+                );
                 self.run(
                     entry,
                     &arguments,
@@ -94,6 +102,7 @@ impl McpServer {
                     correlation_id.clone(),
                     record.clone(),
                 )
+                .instrument(span)
                 .await
             }
         };
