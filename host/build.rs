@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The components embedded in the binary, by crate name.
-const FIRST_PARTY: &[&str] = &["tenant", "stores", "orders"];
+const FIRST_PARTY: &[&str] = &["tenant", "stores", "orders", "inventory"];
 const WASM_TARGET: &str = "wasm32-wasip2";
 
 fn main() {

@@ -220,3 +220,282 @@ async fn a_503_on_create_is_sent_once_and_reported_as_outcome_unknown() {
         "{message}"
     );
 }
+
+fn id_of(value: &Value) -> String {
+    value["id"]
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| value["id"].to_string())
+}
+
+/// A seeded order id of the demo store.
+fn some_order(sim: &SimHandle) -> Value {
+    sim.simulator
+        .orders(DEMO_STORE_ID)
+        .into_iter()
+        .next()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn move_sends_orders_to_the_named_folder() {
+    let f = fixture("orders-move").await;
+    let orders: Vec<String> = f
+        .sim
+        .simulator
+        .orders(DEMO_STORE_ID)
+        .iter()
+        .take(2)
+        .map(id_of)
+        .collect();
+    ok(&call(
+        &f.client,
+        "orders_move",
+        json!({"order_ids": orders, "destination_folder_name": "Backordered"}),
+    )
+    .await);
+    for id in &orders {
+        let stored = f.sim.simulator.stored_order(DEMO_STORE_ID, id).unwrap();
+        assert_eq!(
+            stored["folder_id"].to_string().trim_matches('"'),
+            "1006",
+            "{id}"
+        );
+    }
+    let message = err(&call(
+        &f.client,
+        "orders_move",
+        json!({"order_ids": orders, "destination_folder_name": "No Such Folder"}),
+    )
+    .await);
+    assert!(message.contains("Folder Not Found"), "{message}");
+}
+
+#[tokio::test]
+async fn order_items_tools_change_the_stored_order() {
+    let f = fixture("orders-items").await;
+    let order_id = id_of(&some_order(&f.sim));
+    let count = |sim: &SimHandle| {
+        sim.simulator
+            .stored_order(DEMO_STORE_ID, &order_id)
+            .unwrap()["order_items"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let before = count(&f.sim);
+    let listed = ok(&call(&f.client, "order_items_list", json!({"order_id": order_id})).await);
+    assert!(
+        listed.to_string().matches("\"price\"").count() >= before,
+        "{listed}"
+    );
+
+    ok(&call(
+        &f.client,
+        "order_items_create",
+        json!({"order_id": order_id, "item": {"name": "Harness test mug", "price": 12.5, "quantity": 2}}),
+    )
+    .await);
+    assert_eq!(count(&f.sim), before + 1);
+    let stored = f
+        .sim
+        .simulator
+        .stored_order(DEMO_STORE_ID, &order_id)
+        .unwrap();
+    let item = stored["order_items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "Harness test mug")
+        .unwrap()
+        .clone();
+    let item_id = id_of(&item);
+
+    let got = ok(&call(
+        &f.client,
+        "order_items_get",
+        json!({"order_id": order_id, "item_id": item_id}),
+    )
+    .await);
+    assert!(got.to_string().contains("Harness test mug"), "{got}");
+
+    ok(&call(
+        &f.client,
+        "order_items_update",
+        json!({"order_id": order_id, "item_id": item_id, "changes": {"quantity": 3}}),
+    )
+    .await);
+    let stored = f
+        .sim
+        .simulator
+        .stored_order(DEMO_STORE_ID, &order_id)
+        .unwrap();
+    let updated = stored["order_items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| id_of(i) == item_id)
+        .unwrap()
+        .clone();
+    assert_eq!(updated["quantity"].to_string().trim_matches('"'), "3");
+    assert_eq!(updated["name"], "Harness test mug", "other fields kept");
+
+    ok(&call(
+        &f.client,
+        "order_items_delete",
+        json!({"order_id": order_id, "item_id": item_id}),
+    )
+    .await);
+    assert_eq!(count(&f.sim), before);
+}
+
+#[tokio::test]
+async fn shipments_tools_change_the_stored_order() {
+    let f = fixture("orders-shipments").await;
+    let orders: Vec<String> = f
+        .sim
+        .simulator
+        .orders(DEMO_STORE_ID)
+        .iter()
+        .take(3)
+        .map(id_of)
+        .collect();
+    let order_id = orders[0].clone();
+    let shipments_of = |sim: &SimHandle, id: &str| -> Vec<Value> {
+        sim.simulator.stored_order(DEMO_STORE_ID, id).unwrap()["order_shipments"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    let before = shipments_of(&f.sim, &order_id).len();
+    ok(&call(
+        &f.client,
+        "shipments_create",
+        json!({"order_id": order_id, "shipment": {"tracking_number": "1Z-HARNESS-1", "carrier_code": "UPS"}}),
+    )
+    .await);
+    let after = shipments_of(&f.sim, &order_id);
+    assert_eq!(after.len(), before + 1);
+    let shipment = after
+        .iter()
+        .find(|s| s["tracking_number"] == "1Z-HARNESS-1")
+        .unwrap()
+        .clone();
+    let shipment_id = id_of(&shipment);
+
+    let listed = ok(&call(&f.client, "shipments_list", json!({"order_id": order_id})).await);
+    assert!(listed.to_string().contains("1Z-HARNESS-1"), "{listed}");
+    let got = ok(&call(
+        &f.client,
+        "shipments_get",
+        json!({"order_id": order_id, "shipment_id": shipment_id}),
+    )
+    .await);
+    assert!(got.to_string().contains("1Z-HARNESS-1"), "{got}");
+
+    ok(&call(
+        &f.client,
+        "shipments_update",
+        json!({"order_id": order_id, "shipment_id": shipment_id, "changes": {"tracking_number": "1Z-HARNESS-2"}}),
+    )
+    .await);
+    let updated = shipments_of(&f.sim, &order_id)
+        .into_iter()
+        .find(|s| id_of(s) == shipment_id)
+        .unwrap();
+    assert_eq!(updated["tracking_number"], "1Z-HARNESS-2");
+    assert_eq!(updated["carrier_code"], "UPS", "other fields kept");
+
+    ok(&call(
+        &f.client,
+        "shipments_delete",
+        json!({"order_id": order_id, "shipment_id": shipment_id}),
+    )
+    .await);
+    assert_eq!(shipments_of(&f.sim, &order_id).len(), before);
+
+    let batch: Vec<Value> = orders[1..]
+        .iter()
+        .map(|id| json!({"order_id": id, "tracking_number": format!("BATCH-{id}")}))
+        .collect();
+    ok(&call(
+        &f.client,
+        "shipments_batch_create",
+        json!({"shipments": batch}),
+    )
+    .await);
+    for id in &orders[1..] {
+        let tracking = format!("BATCH-{id}");
+        assert!(
+            shipments_of(&f.sim, id)
+                .iter()
+                .any(|s| s["tracking_number"] == tracking.as_str()),
+            "batch shipment of {id} stored"
+        );
+    }
+    assert_eq!(posts(&f.sim, "/batch-shipments"), 1, "one batch request");
+}
+
+/// Counts `notifications/progress`.
+#[derive(Clone, Default)]
+struct ProgressCounter(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl rmcp::ClientHandler for ProgressCounter {
+    async fn on_progress(
+        &self,
+        _params: rmcp::model::ProgressNotificationParam,
+        _context: rmcp::service::NotificationContext<RoleClient>,
+    ) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn fetch_all_pages_through_a_range_and_reports_progress() {
+    let dir = fresh_dir("orders-fetch-all");
+    let sim = Simulator::spawn(SimConfig {
+        seed_orders_per_store: 1_200,
+        ..SimConfig::sandbox()
+    })
+    .await
+    .unwrap();
+    let (_, master_key) = create_tenant(&dir);
+    let progress = ProgressCounter::default();
+    // 1,200 orders are ~3 MB of JSON: allow results that large for this test.
+    std::fs::write(dir.join("config.toml"), "[limits]\nresult_kib = 8192\n").unwrap();
+    let client = Launch::new(&dir)
+        .env("ORDERDESK_API_BASE", sim.api_base())
+        .env("ORDERDESK_MCP_MASTER_KEY", master_key)
+        .start_with(progress.clone())
+        .await;
+    ok(&call(
+        &client,
+        "stores_register",
+        json!({"store_id": DEMO_STORE_ID, "api_key": DEMO_API_KEY}),
+    )
+    .await);
+    let (start, end) = ("2000-01-01", "2099-12-31");
+    let mut params = rmcp::model::CallToolRequestParams::new("orders_list").with_arguments(
+        json!({"fetch_all": true, "search_start_date": start, "search_end_date": end})
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
+    params.meta = Some(rmcp::model::RequestMetaObject::with_progress_token(
+        rmcp::model::ProgressToken(rmcp::model::NumberOrString::Number(7)),
+    ));
+    let result = client.call_tool(params).await.unwrap();
+    let all = ok(&result);
+    let expected = sim.simulator.order_count(DEMO_STORE_ID);
+    assert_eq!(all["orders"].as_array().unwrap().len(), expected);
+    assert!(
+        expected > 500,
+        "the seed spans more than one page ({expected})"
+    );
+    // Give the notifications (sent before the result) a moment to be handled.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(
+        progress.0.load(std::sync::atomic::Ordering::SeqCst) >= 2,
+        "progress was reported per page"
+    );
+}

@@ -16,7 +16,7 @@ use secrecy::SecretString;
 use crate::catalog::Catalog;
 use crate::config::HostConfig;
 use crate::embedded::FIRST_PARTY;
-use crate::host::HostServices;
+use crate::host::{HostServices, OrderDeskBackend};
 use crate::runtime::{CallContext, CallRecord, ComponentOrigin, LoadedComponent, Runtime};
 use crate::session::Session;
 
@@ -128,8 +128,9 @@ pub async fn open_host(
     }
     let services = Arc::new(HostServices {
         vault,
-        gateway,
+        orderdesk: OrderDeskBackend::Gateway(gateway),
         sandbox: false,
+        log_sink: None,
     });
     Ok(Host {
         services,
@@ -183,8 +184,9 @@ pub async fn open_sandbox(data_dir: &Path) -> anyhow::Result<Host> {
     Ok(Host {
         services: Arc::new(HostServices {
             vault,
-            gateway,
+            orderdesk: OrderDeskBackend::Gateway(gateway),
             sandbox: true,
+            log_sink: None,
         }),
         session,
         simulator: Some(simulator),

@@ -57,6 +57,7 @@ pub struct GrantCeiling {
     pub vault: Option<bool>,
     pub orderdesk: Option<OrderDeskAccess>,
     pub log: Option<bool>,
+    pub clocks: Option<bool>,
 }
 
 impl HostConfig {
@@ -116,6 +117,7 @@ impl HostConfig {
                 .orderdesk
                 .min(ceiling.orderdesk.unwrap_or(OrderDeskAccess::Write)),
             log: grants.log && ceiling.log.unwrap_or(true),
+            clocks: grants.clocks && ceiling.clocks.unwrap_or(true),
         }
     }
 }
@@ -135,6 +137,7 @@ mod tests {
             vault: false,
             orderdesk: OrderDeskAccess::Write,
             log: true,
+            clocks: false,
         };
         assert_eq!(
             config.narrow("orders", writer).orderdesk,
@@ -146,6 +149,7 @@ mod tests {
             vault: true,
             orderdesk: OrderDeskAccess::None,
             log: true,
+            clocks: false,
         };
         let narrowed = config.narrow("tenant", tenant);
         assert_eq!(narrowed.orderdesk, OrderDeskAccess::None);

@@ -10,7 +10,7 @@ pub struct EmbeddedComponent {
     pub grants: Grants,
 }
 
-/// `tenant`, `stores`, `orders`.
+/// `tenant`, `stores`, `orders`, `inventory`.
 pub const FIRST_PARTY: &[EmbeddedComponent] = &[
     EmbeddedComponent {
         name: "tenant",
@@ -20,6 +20,7 @@ pub const FIRST_PARTY: &[EmbeddedComponent] = &[
             vault: true,
             orderdesk: OrderDeskAccess::None,
             log: true,
+            clocks: false,
         },
     },
     EmbeddedComponent {
@@ -30,6 +31,7 @@ pub const FIRST_PARTY: &[EmbeddedComponent] = &[
             vault: true,
             orderdesk: OrderDeskAccess::Read,
             log: true,
+            clocks: false,
         },
     },
     EmbeddedComponent {
@@ -40,6 +42,18 @@ pub const FIRST_PARTY: &[EmbeddedComponent] = &[
             vault: false,
             orderdesk: OrderDeskAccess::Write,
             log: true,
+            clocks: false,
+        },
+    },
+    EmbeddedComponent {
+        name: "inventory",
+        wasm: include_bytes!(concat!(env!("OUT_DIR"), "/inventory.wasm")),
+        grants: Grants {
+            session: false,
+            vault: false,
+            orderdesk: OrderDeskAccess::Write,
+            log: true,
+            clocks: false,
         },
     },
 ];

@@ -41,6 +41,10 @@ pub struct Grants {
     pub orderdesk: OrderDeskAccess,
     /// `log`: log lines into the host's log.
     pub log: bool,
+    /// WASI clocks that tell the real time. Without it a component still links (Rust's
+    /// std imports the clocks) but reads a frozen clock: wall time 1970-01-01T00:00:00Z,
+    /// monotonic time 0.
+    pub clocks: bool,
 }
 
 /// A host interface of the WIT package.
@@ -98,6 +102,7 @@ impl Grants {
         vault: false,
         orderdesk: OrderDeskAccess::None,
         log: true,
+        clocks: false,
     };
 
     /// Whether this grant covers importing `capability` at all.
@@ -141,6 +146,9 @@ impl Grants {
         }
         if self.log {
             parts.push("log".to_string());
+        }
+        if self.clocks {
+            parts.push("clocks".to_string());
         }
         if parts.is_empty() {
             "nothing".to_string()

@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod config;
 pub mod embedded;
 pub mod grants;
+pub mod harness;
 pub mod host;
 pub mod mcp;
 pub mod redact;

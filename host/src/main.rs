@@ -14,6 +14,8 @@ use orderdesk_gateway::{
 };
 use orderdesk_mcp::app::{self, DEFAULT_API_BASE, VaultSettings};
 use orderdesk_mcp::config::HostConfig;
+use orderdesk_mcp::grants::Grants;
+use orderdesk_mcp::harness;
 use orderdesk_mcp::mcp::McpServer;
 use orderdesk_mcp::runtime::{LoadedComponent, Runtime};
 
@@ -66,6 +68,11 @@ enum Command {
         #[command(subcommand)]
         command: ComponentsCommand,
     },
+    /// Check or test a tool component with the mock host (no account, no MCP client).
+    Component {
+        #[command(subcommand)]
+        command: ComponentCommand,
+    },
     /// Manage tenants.
     Tenant {
         #[command(subcommand)]
@@ -85,6 +92,26 @@ enum ComponentsCommand {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ComponentCommand {
+    /// Validate a component without running its tools: WIT version, imports against
+    /// grants, tool names, JSON Schemas, sizes.
+    Check {
+        wasm: PathBuf,
+        /// Grants manifest (default: NAME.toml beside the .wasm, else `log` only).
+        #[arg(long)]
+        grants: Option<PathBuf>,
+    },
+    /// Run the cases of a JSON file against the component with a scripted OrderDesk
+    /// (format: see docs/authoring.md or `harness::CaseFile`).
+    Test {
+        wasm: PathBuf,
+        cases: PathBuf,
+        #[arg(long)]
+        grants: Option<PathBuf>,
     },
 }
 
@@ -260,8 +287,49 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
         }
+        Command::Component { command } => return component_command(command).await,
         Command::Stores { command } => {
             stores_command(command, &data_dir, &settings, &cli.api_base).await?
+        }
+    }
+    Ok(())
+}
+
+async fn component_command(command: &ComponentCommand) -> anyhow::Result<()> {
+    let grants_for = |wasm: &Path, grants: &Option<PathBuf>| -> anyhow::Result<Grants> {
+        let manifest_target = match grants {
+            // `for_file` reads `<stem>.toml` beside the path it is given.
+            Some(manifest) => manifest.with_extension("wasm"),
+            None => wasm.to_path_buf(),
+        };
+        Grants::for_file(&manifest_target).map_err(anyhow::Error::msg)
+    };
+    match command {
+        ComponentCommand::Check { wasm, grants } => {
+            let report = harness::check_component(wasm, grants_for(wasm, grants)?).await?;
+            print!("{report}");
+        }
+        ComponentCommand::Test {
+            wasm,
+            cases,
+            grants,
+        } => {
+            let results = harness::run_case_file(wasm, cases, grants_for(wasm, grants)?).await?;
+            let failed = results.iter().filter(|r| !r.failures.is_empty()).count();
+            for result in &results {
+                if result.failures.is_empty() {
+                    println!("ok     {}", result.name);
+                } else {
+                    println!("FAILED {}", result.name);
+                    for failure in &result.failures {
+                        for line in failure.lines() {
+                            println!("         {line}");
+                        }
+                    }
+                }
+            }
+            println!("{} passed, {failed} failed", results.len() - failed);
+            anyhow::ensure!(failed == 0, "{failed} case(s) failed");
         }
     }
     Ok(())

@@ -29,6 +29,9 @@ impl log::Host for CallState {
         self.log_bytes += size;
         let component = &*self.context.component;
         let correlation_id = &*self.context.correlation_id;
+        if let Some(sink) = &self.context.services.log_sink {
+            sink.push(level, &message, &fields);
+        }
         let message = redact_text(&message);
         let fields = redact_text(
             &fields

@@ -70,7 +70,7 @@ impl orderdesk_api::Host for CallState {
             orderdesk_api::CacheMode::Bypass => CacheMode::Bypass,
         };
         let response = self
-            .host_work(services.gateway.send(&tenant_id, &credentials, outgoing))
+            .host_work(services.orderdesk.send(&tenant_id, &credentials, outgoing))
             .await
             .map_err(gateway_error)?;
         Ok(orderdesk_api::ApiResponse {

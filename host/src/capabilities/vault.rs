@@ -80,7 +80,7 @@ impl vault::Host for CallState {
             let request = ApiRequest::get("/test").with_cache(CacheMode::Bypass);
             let tenant_id = tenant.tenant_id().to_string();
             let checked = self
-                .host_work(services.gateway.send(&tenant_id, &credentials, request))
+                .host_work(services.orderdesk.send(&tenant_id, &credentials, request))
                 .await;
             match checked {
                 Ok(_) => {}

@@ -62,6 +62,16 @@ impl McpServer {
             .clone()
     }
 
+    /// Call a tool as `tools/call` would, without a transport (the test harness and
+    /// benchmarks use it). An unknown tool is an `Err` (a protocol error over MCP).
+    pub async fn invoke(&self, tool: &str, arguments: Value) -> Result<CallToolResult, String> {
+        let catalog = self.catalog();
+        let entry = catalog
+            .get(tool)
+            .ok_or_else(|| format!("unknown tool `{tool}`"))?;
+        Ok(self.call(entry, arguments, None).await)
+    }
+
     /// Serve `catalog` from now on and tell the client its tool list changed.
     pub async fn replace_catalog(&self, catalog: Catalog) {
         *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog);

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
 use super::Limits;
 use crate::grants::Grants;
@@ -76,7 +76,12 @@ impl CallState {
     pub fn new(context: CallContext, limits: &Limits) -> CallState {
         // A WASI context that inherits nothing: no environment variables, no arguments,
         // no preopened directories, no network addresses, stdio connected to nothing.
-        let wasi = WasiCtx::builder().allow_ip_name_lookup(false).build();
+        let mut wasi = WasiCtx::builder();
+        wasi.allow_ip_name_lookup(false);
+        if !context.grants.clocks {
+            wasi.wall_clock(FrozenClock).monotonic_clock(FrozenClock);
+        }
+        let wasi = wasi.build();
         CallState {
             context,
             wasi,
@@ -127,6 +132,30 @@ impl WasiView for CallState {
             ctx: &mut self.wasi,
             table: &mut self.table,
         }
+    }
+}
+
+/// The clock of a component without the `clocks` grant: time stands still at zero, so
+/// it can neither read the time nor use it as a side channel.
+struct FrozenClock;
+
+impl HostWallClock for FrozenClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+
+    fn now(&self) -> Duration {
+        Duration::ZERO
+    }
+}
+
+impl HostMonotonicClock for FrozenClock {
+    fn resolution(&self) -> u64 {
+        1_000_000_000
+    }
+
+    fn now(&self) -> u64 {
+        0
     }
 }
 

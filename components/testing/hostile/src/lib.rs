@@ -126,6 +126,13 @@ impl Guest for Hostile {
                 "Writes 100,000 log lines of 100 bytes (tests the log volume limit).",
                 no_args(),
             ),
+            read_only(
+                "hostile_clock",
+                "Read the clocks",
+                "Reports the WASI wall clock (seconds since the Unix epoch) and whether the \
+                 monotonic clock moves across a short busy loop.",
+                no_args(),
+            ),
         ]
     }
 
@@ -148,6 +155,7 @@ impl Guest for Hostile {
             ),
             "hostile_get" => send(Method::Get, "/test", None),
             "hostile_log_flood" => log_flood(),
+            "hostile_clock" => clock(),
             other => Err(ToolError::InvalidInput(format!(
                 "the hostile component has no tool named `{other}`"
             ))),
@@ -277,6 +285,20 @@ fn log_flood() -> ToolResult {
         log::write(log::Level::Info, &message, &[]);
     }
     ok_json(json!({"written": LINES}))
+}
+
+fn clock() -> ToolResult {
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let started = std::time::Instant::now();
+    let mut counter = 0u64;
+    for _ in 0..5_000_000 {
+        counter = std::hint::black_box(counter + 1);
+    }
+    let elapsed_ns = started.elapsed().as_nanos() as u64;
+    ok_json(json!({"wall_secs": wall, "monotonic_elapsed_ns": elapsed_ns, "spun": counter}))
 }
 
 orderdesk_tool_kit::bindings::export_tools!(Hostile);

@@ -1,0 +1,100 @@
+//! `inventory_list`: `GET /inventory-items`, one page at a time.
+
+use order_model::lenient;
+use orderdesk_tool_kit::{Args, ToolError};
+use serde_json::{Value, json};
+
+use crate::args;
+use crate::host::{CacheMode, Target};
+use crate::schema;
+
+pub const DESCRIPTION: &str = "List the store's inventory items (GET /inventory-items): \
+    name, code (SKU), price, cost, weight, stock, location and the rest of each record. \
+    Changes nothing. `code` finds the item with exactly that SKU; `search` finds text in the \
+    items (such as the name or SKU); both together must match. One page holds up to `limit` \
+    items (1–500, default 50); `pagination.next_offset` gives the `offset` of the next page \
+    (null when there is none). May answer from the host's short-lived cache (then `cached` \
+    is true).";
+
+const DEFAULT_LIMIT: u64 = 50;
+const MAX_LIMIT: u64 = 500;
+
+pub fn input() -> Value {
+    schema::input(
+        json!({
+            "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
+                      "default": DEFAULT_LIMIT,
+                      "description": "Items per page, 1–500 (default 50)."},
+            "offset": {"type": "integer", "minimum": 0, "default": 0,
+                       "description": "How many matching items to skip (use \
+                                       pagination.next_offset)."},
+            "code": {"type": "string", "minLength": 1,
+                     "description": "Only the item with this SKU code (e.g. \"MUG-WHT\")."},
+            "search": {"type": "string", "minLength": 1,
+                       "description": "Only items whose text (e.g. name or SKU) contains this."}
+        }),
+        &[],
+    )
+}
+
+pub fn run(args: &Args) -> Result<Value, ToolError> {
+    let limit = args::optional_int(args, "limit", 1, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
+    let offset = args::optional_int(args, "offset", 0, u32::MAX.into())?.unwrap_or(0);
+    let mut query = vec![
+        ("limit".to_string(), limit.to_string()),
+        ("offset".to_string(), offset.to_string()),
+    ];
+    for filter in ["code", "search"] {
+        if let Some(value) = args::optional_text(args, filter)? {
+            query.push((filter.to_string(), value));
+        }
+    }
+    let target = Target::new(args, "the inventory search")?;
+    let reply = target.get("/inventory-items", query, CacheMode::UseCache)?;
+    let body = &reply.body;
+    let items = match body.get("inventory_items") {
+        Some(Value::Array(items)) => items.clone(),
+        // PHP writes an empty list as `[]`, but a keyed one as an object.
+        Some(Value::Object(items)) => items.values().cloned().collect(),
+        None | Some(Value::Null) => Vec::new(),
+        Some(other) => {
+            return Err(ToolError::Upstream(format!(
+                "OrderDesk's inventory list answered `inventory_items` as {}, not a list",
+                lenient::kind(other)
+            )));
+        }
+    };
+    let count = |key: &str| {
+        body.get(key)
+            .and_then(lenient::integer)
+            .and_then(|n| u64::try_from(n).ok())
+    };
+    let returned = count("records_returned").unwrap_or(items.len() as u64);
+    let total = count("total_records");
+    let offset = count("offset").unwrap_or(offset);
+    let limit = count("limit").unwrap_or(limit);
+    let mut result = json!({
+        "inventory_items": items,
+        "pagination": pagination(total, returned, offset, limit),
+        "store_id": reply.store_id,
+    });
+    if reply.cached {
+        result["cached"] = json!(true);
+    }
+    Ok(result)
+}
+
+/// The same shape as `orders_list`'s: more pages exist while
+/// `offset + records_returned < total_records`.
+fn pagination(total: Option<u64>, returned: u64, offset: u64, limit: u64) -> Value {
+    let next = offset + returned;
+    let has_more = returned > 0 && total.is_some_and(|t| next < t);
+    json!({
+        "total_records": total,
+        "records_returned": returned,
+        "offset": offset,
+        "limit": limit,
+        "has_more": has_more,
+        "next_offset": if has_more { Some(next) } else { None },
+    })
+}

@@ -1,0 +1,151 @@
+//! The authors' test harness itself: the mock host runs real components with the real
+//! runtime and grant checks, and a component that makes the wrong request fails with a
+//! message showing the expected and the actual request.
+
+#[path = "support/server.rs"]
+mod server;
+#[path = "support/test_components.rs"]
+mod test_components;
+
+use orderdesk_mcp::grants::{Grants, OrderDeskAccess};
+use orderdesk_mcp::harness::{Exchange, Harness, HarnessOptions, ScriptedFailure};
+use serde_json::json;
+use server::{binary, fresh_dir};
+use test_components::test_components_dir;
+
+fn hostile_grants() -> Grants {
+    Grants {
+        orderdesk: OrderDeskAccess::Read,
+        log: true,
+        ..Grants::default()
+    }
+}
+
+async fn hostile() -> Harness {
+    let wasm = test_components_dir().join("hostile.wasm");
+    Harness::load(&wasm, HarnessOptions::with_store(hostile_grants()))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_scripted_request_gets_its_canned_reply() {
+    let harness = hostile().await;
+    harness.expect(Exchange::get("/test").respond(200, json!({"status": "success"})));
+    let outcome = harness.call("hostile_get", json!({})).await.unwrap();
+    assert!(!outcome.is_error, "{}", outcome.text);
+    assert_eq!(outcome.value["outcome"], "ok");
+    harness.verify().unwrap();
+    let requests = harness.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].store_id, "100001");
+}
+
+#[tokio::test]
+async fn the_wrong_request_fails_showing_expected_and_actual() {
+    let harness = hostile().await;
+    harness.expect(Exchange::get("/orders").query("limit", "5"));
+    let outcome = harness.call("hostile_get", json!({})).await.unwrap();
+    // The component saw an error for the unexpected request...
+    assert_eq!(outcome.value["outcome"], "error", "{}", outcome.value);
+    // ...and the test fails with both requests in the message.
+    let problems = harness.verify().unwrap_err();
+    assert!(
+        problems.contains("expected: GET /orders?limit=5"),
+        "{problems}"
+    );
+    assert!(problems.contains("actual:   GET /test"), "{problems}");
+}
+
+#[tokio::test]
+async fn grants_and_failures_behave_as_in_production() {
+    let harness = hostile().await;
+    // Read-only grant: the POST never reaches the script.
+    let post = harness.call("hostile_post", json!({})).await.unwrap();
+    assert_eq!(post.value["kind"], "access-denied", "{}", post.value);
+    assert!(harness.requests().is_empty());
+    // Scripted failures reach the component as the gateway would report them.
+    harness.expect(Exchange::get("/test").fail(ScriptedFailure::RateLimited {
+        retry_after_ms: 2000,
+    }));
+    let limited = harness.call("hostile_get", json!({})).await.unwrap();
+    assert_eq!(limited.value["kind"], "rate-limited", "{}", limited.value);
+    harness.verify().unwrap();
+    // Argument validation and limits are the host's own.
+    let looped = harness.call("hostile_loop", json!({})).await;
+    assert!(looped.is_ok());
+    // Logs are collected.
+    harness.call("hostile_log_flood", json!({})).await.unwrap();
+    assert!(!harness.logs().is_empty());
+
+    // A component importing more than it was granted is refused at load, as in production.
+    let wasm = test_components_dir().join("hostile.wasm");
+    let refused = Harness::load(
+        &wasm,
+        HarnessOptions::with_store(Grants {
+            log: true,
+            ..Grants::default()
+        }),
+    )
+    .await;
+    let message = format!("{:#}", refused.err().expect("refused"));
+    assert!(
+        message.contains("orderdesk:mcp/orderdesk@0.1.0"),
+        "{message}"
+    );
+}
+
+#[test]
+fn the_cli_runs_a_case_file_and_reports_failures() {
+    let wasm = test_components_dir().join("hostile.wasm");
+    let dir = fresh_dir("harness-cli");
+    std::fs::write(
+        dir.join("hostile.toml"),
+        "[grants]\norderdesk = \"read\"\nlog = true\n",
+    )
+    .unwrap();
+    let cases = json!({
+        "cases": [
+            {"name": "echo", "tool": "hostile_echo", "arguments": {"x": 1}, "expect": {"ok": {"echo": {"x": 1}}}},
+            {"name": "get test", "tool": "hostile_get",
+             "orderdesk": [{"request": {"method": "GET", "path": "/test"}, "response": {"body": {"status": "success"}}}],
+             "expect": {"ok": {"outcome": "ok", "status": 200}}},
+            {"name": "wrong path", "tool": "hostile_get",
+             "orderdesk": [{"request": {"method": "GET", "path": "/store"}, "response": {"body": {}}}],
+             "expect": {"ok": {"outcome": "ok"}}}
+        ]
+    });
+    std::fs::write(dir.join("cases.json"), cases.to_string()).unwrap();
+    let output = std::process::Command::new(binary())
+        .args(["component", "test"])
+        .arg(&wasm)
+        .arg(dir.join("cases.json"))
+        .arg("--grants")
+        .arg(dir.join("hostile.toml"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "one case fails: {stdout}");
+    assert!(stdout.contains("ok     echo"), "{stdout}");
+    assert!(stdout.contains("ok     get test"), "{stdout}");
+    assert!(stdout.contains("FAILED wrong path"), "{stdout}");
+    assert!(stdout.contains("expected: GET /store"), "{stdout}");
+    assert!(stdout.contains("actual:   GET /test"), "{stdout}");
+    assert!(stdout.contains("2 passed, 1 failed"), "{stdout}");
+
+    let check = std::process::Command::new(binary())
+        .args(["component", "check"])
+        .arg(&wasm)
+        .arg("--grants")
+        .arg(dir.join("hostile.toml"))
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert!(report.contains("component `hostile`: OK"), "{report}");
+    assert!(report.contains("tool hostile_echo"), "{report}");
+}
