@@ -149,3 +149,83 @@ fn the_cli_runs_a_case_file_and_reports_failures() {
     assert!(report.contains("component `hostile`: OK"), "{report}");
     assert!(report.contains("tool hostile_echo"), "{report}");
 }
+
+/// The first-party inventory component under the harness: what it sends, exactly.
+async fn inventory() -> Harness {
+    let embedded = orderdesk_mcp::embedded::FIRST_PARTY
+        .iter()
+        .find(|c| c.name == "inventory")
+        .expect("inventory is built in");
+    Harness::load_bytes(
+        "inventory",
+        orderdesk_mcp::runtime::ComponentOrigin::Embedded,
+        embedded.wasm,
+        HarnessOptions::with_store(embedded.grants),
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn inventory_update_puts_the_whole_merged_item() {
+    let harness = inventory().await;
+    let stored = json!({
+        "id": "55", "name": "Mug", "code": "MUG-1", "price": "12.00", "stock": "7",
+        "variation_list": [], "metadata": {"shelf": "B2"}, "vendor_note": "undocumented"
+    });
+    let mut merged = stored.clone();
+    merged["stock"] = json!(9);
+    merged["metadata"]["shelf"] = json!("C1");
+    harness.expect(
+        Exchange::get("/inventory-items/55")
+            .respond(200, json!({"status": "success", "inventory_item": stored})),
+    );
+    harness.expect(
+        Exchange::put("/inventory-items/55")
+            .body(merged.clone())
+            .respond(200, json!({"status": "success", "inventory_item": merged})),
+    );
+    let outcome = harness
+        .call(
+            "inventory_update",
+            json!({"item_id": "55", "changes": {"stock": 9, "metadata": {"shelf": "C1"}}}),
+        )
+        .await
+        .unwrap();
+    assert!(!outcome.is_error, "{}", outcome.text);
+    harness.verify().unwrap();
+}
+
+#[tokio::test]
+async fn inventory_create_after_a_503_says_the_outcome_is_unknown() {
+    let harness = inventory().await;
+    harness.expect(
+        Exchange::post("/inventory-items").fail(ScriptedFailure::OutcomeUnknown {
+            message: "OrderDesk answered 503 after the request was sent".into(),
+        }),
+    );
+    let outcome = harness
+        .call(
+            "inventory_create",
+            json!({"item": {"name": "Mug", "code": "MUG-2", "price": 5}}),
+        )
+        .await
+        .unwrap();
+    assert!(outcome.is_error);
+    assert_eq!(
+        outcome.error_kind(),
+        Some("outcome_unknown"),
+        "{}",
+        outcome.text
+    );
+    assert!(outcome.text.contains("inventory_list"), "{}", outcome.text);
+    harness.verify().unwrap();
+    // Invalid arguments never reach OrderDesk.
+    harness.reset();
+    let invalid = harness
+        .call("inventory_list", json!({"limit": 0}))
+        .await
+        .unwrap();
+    assert_eq!(invalid.error_kind(), Some("invalid_input"));
+    assert!(harness.requests().is_empty());
+}

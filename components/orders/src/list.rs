@@ -315,6 +315,10 @@ fn one_page(
     }))
 }
 
+/// How much order JSON one `fetch_all` call returns at most: under the host's default
+/// 1 MiB result limit, with room for the pagination and notes around it.
+const RESULT_BUDGET_BYTES: usize = 900 * 1024;
+
 /// Page through the search with the largest page size, reporting progress after each
 /// page, until the end, the bound, or a failure after the first page (then what was
 /// fetched is returned with the error and the offset to resume from).
@@ -330,6 +334,8 @@ fn fetch_every_page(
     let mut total = None;
     let mut store_id = String::new();
     let mut incomplete = None;
+    let mut result_bytes = 0usize;
+    let mut budget_stop = false;
     for page_number in 0..MAX_PAGES {
         let (page, page_store) = match get_page(target, query, offset, MAX_LIMIT) {
             Ok(answer) => answer,
@@ -342,8 +348,20 @@ fn fetch_every_page(
         store_id = page_store;
         total = page.total_records().or(total);
         let returned = page.records_returned();
-        orders.extend(page.into_orders());
-        offset += returned;
+        // Keep whole orders while they fit the result budget; the next call resumes at
+        // the first order left out (always keep one, or a huge order could never pass).
+        let mut kept = 0u64;
+        for order in page.into_orders() {
+            let size = serde_json::to_string(&order).map_or(0, |text| text.len());
+            if result_bytes + size > RESULT_BUDGET_BYTES && !orders.is_empty() {
+                budget_stop = true;
+                break;
+            }
+            result_bytes += size;
+            orders.push(order);
+            kept += 1;
+        }
+        offset += if budget_stop { kept } else { returned };
         let expected = total.map(|t| t.saturating_sub(start).min(cap) as f64);
         session::report_progress(
             orders.len() as f64,
@@ -354,7 +372,7 @@ fn fetch_every_page(
                 total.map_or("?".to_string(), |t| t.saturating_sub(start).to_string())
             )),
         );
-        if returned == 0 || total.is_none_or(|t| offset >= t) {
+        if budget_stop || returned == 0 || total.is_none_or(|t| offset >= t) {
             break;
         }
     }
@@ -363,7 +381,12 @@ fn fetch_every_page(
     // The loop's stopping offset is where a next call resumes.
     if pagination["has_more"] == json!(true) {
         pagination["next_offset"] = json!(offset);
-        if incomplete.is_none() {
+        if budget_stop {
+            notes.push(format!(
+                "stopped at {fetched} orders to keep the result under the host's size limit \
+                 (about 1 MB); continue with offset {offset} or narrow the date range"
+            ));
+        } else if incomplete.is_none() {
             notes.push(format!(
                 "truncated at {fetched} orders (fetch_all stops after {MAX_PAGES} pages of \
                  {MAX_LIMIT}); continue with offset {offset} or narrow the date range"
