@@ -7,6 +7,7 @@
 //! - [`mcp`]: the MCP server (rmcp) in front of it all.
 
 pub mod app;
+pub mod audit;
 pub mod capabilities;
 pub mod catalog;
 pub mod config;

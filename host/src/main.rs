@@ -248,11 +248,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 _ => None,
             };
+            let handle = server.clone();
             server
                 .serve(rmcp::transport::stdio())
                 .await?
                 .waiting()
                 .await?;
+            // Every call's audit row is in the database before the process exits.
+            handle.flush_audit().await;
             drop(host);
         }
         Command::Components {

@@ -16,6 +16,7 @@ use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::{Value, json};
 use tracing::Instrument;
 
+use crate::audit::AuditLog;
 use crate::catalog::{Catalog, CatalogEntry, validate_arguments};
 use crate::host::HostServices;
 use crate::redact::redact_arguments;
@@ -36,6 +37,7 @@ pub struct McpServer {
     session: Arc<Session>,
     /// The connected client, once initialized: told when the tool list changes.
     peer: Arc<Mutex<Option<Peer<RoleServer>>>>,
+    audit: AuditLog,
 }
 
 impl McpServer {
@@ -48,6 +50,7 @@ impl McpServer {
         McpServer {
             runtime,
             catalog: Arc::new(RwLock::new(Arc::new(catalog))),
+            audit: AuditLog::start(services.vault.clone()),
             services,
             session,
             peer: Arc::default(),
@@ -140,16 +143,14 @@ impl McpServer {
         result
     }
 
-    /// Write one audit row. A failure to audit is logged, not turned into a tool error:
-    /// the call has already happened upstream.
+    /// Hand the audit row to the background writer (off the path of the answer).
     async fn audit(&self, entry: AuditEntry) {
-        let written = self
-            .services
-            .with_vault(move |vault| vault.record_audit(&entry))
-            .await;
-        if let Err(error) = written {
-            tracing::error!(error = %error, "could not write the audit log");
-        }
+        self.audit.record(entry);
+    }
+
+    /// Wait until every audit row of the calls so far is written (at shutdown).
+    pub async fn flush_audit(&self) {
+        self.audit.flush().await;
     }
 
     /// Run the tool in a fresh instance and turn what happened into a tool result.

@@ -460,6 +460,23 @@ impl Vault {
         db::insert_audit(&self.conn(), entry, &at)
     }
 
+    /// Append several audit entries in one transaction (the host's audit writer batches
+    /// what accumulated while the previous batch was written).
+    pub fn record_audits(&self, entries: &[AuditEntry]) -> Result<(), VaultError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for entry in entries {
+            let at = if entry.at.is_empty() {
+                utc_now()
+            } else {
+                entry.at.clone()
+            };
+            db::insert_audit(&tx, entry, &at)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Delete audit entries recorded more than `older_than` ago; returns how many.
     pub fn prune_audit(&self, older_than: Duration) -> Result<usize, VaultError> {
         db::prune_audit(&self.conn(), older_than)
