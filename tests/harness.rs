@@ -229,3 +229,24 @@ async fn inventory_create_after_a_503_says_the_outcome_is_unknown() {
     assert_eq!(invalid.error_kind(), Some("invalid_input"));
     assert!(harness.requests().is_empty());
 }
+
+/// The template authors start from passes its own case file (keeps the guide honest).
+#[tokio::test]
+async fn the_template_passes_its_case_file() {
+    let wasm = test_components_dir().join("template.wasm");
+    let root = test_components::repo_root().join("components/template");
+    let grants = Grants::for_file(&root.join("template.wasm")).unwrap();
+    assert_eq!(grants.orderdesk, OrderDeskAccess::Read);
+    let results = orderdesk_mcp::harness::run_case_file(&wasm, &root.join("cases.json"), grants)
+        .await
+        .unwrap();
+    assert!(results.len() >= 2);
+    for result in results {
+        assert!(
+            result.failures.is_empty(),
+            "{}: {:?}",
+            result.name,
+            result.failures
+        );
+    }
+}

@@ -377,6 +377,14 @@ impl ScriptedOrderDesk {
             return Err(harness_refusal(problem));
         }
         match next.reply {
+            // As the gateway: a 5xx on a write may or may not have been applied.
+            Reply::Respond { status, body } if status >= 500 && request.method.is_write() => {
+                Err(GatewayError::OutcomeUnknown(format!(
+                    "OrderDesk answered HTTP {status} to {} {}; the change may or may not have been applied",
+                    request.method.as_str(),
+                    request.path
+                )))
+            }
             Reply::Respond { status, body } => reply_for(status, body),
             Reply::Fail(failure) => Err(match failure {
                 ScriptedFailure::RateLimited { retry_after_ms } => {

@@ -106,7 +106,7 @@ enum ComponentCommand {
         grants: Option<PathBuf>,
     },
     /// Run the cases of a JSON file against the component with a scripted OrderDesk
-    /// (format: see docs/authoring.md or `harness::CaseFile`).
+    /// (format: docs/authoring-rust.md, "The case file format").
     Test {
         wasm: PathBuf,
         cases: PathBuf,

@@ -44,6 +44,7 @@ pub const TEST_PACKAGES: &[&str] = &[
     "huge-schema",
     "reload-v1",
     "reload-v2",
+    "template",
 ];
 
 /// The repository root (this file is compiled as part of the `host/` crate).

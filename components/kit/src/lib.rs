@@ -128,7 +128,7 @@ pub fn parse_body(body: &str) -> Result<Value, ToolError> {
 pub fn host_error(error: HostError) -> ToolError {
     match error {
         HostError::AccessDenied(m) => ToolError::Unauthorized(format!(
-            "{m} (this component was not granted that capability; the operator can grant it in the host's config)"
+            "{m} (this component's grants, from its manifest NAME.toml, do not allow it, or the operator's config narrowed them)"
         )),
         HostError::NotAvailable(m) => ToolError::Internal(m),
         HostError::Unauthenticated(m) => ToolError::Unauthorized(m),

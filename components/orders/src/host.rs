@@ -172,8 +172,8 @@ impl Target {
             }
             HostError::InvalidInput(m) => ToolError::InvalidInput(format!("{m} (in {request})")),
             HostError::AccessDenied(m) => ToolError::Unauthorized(format!(
-                "{m}; the orders component is not granted this, the operator can grant it in the \
-                 host's config"
+                "{m}; the orders component's grants (its manifest) do not allow this, or the \
+                 operator's config narrowed them: ask the operator"
             )),
             HostError::RateLimited(ms) => ToolError::RateLimited(ms),
             HostError::Upstream(UpstreamError { status, message }) => ToolError::Upstream(format!(
