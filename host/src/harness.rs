@@ -378,7 +378,7 @@ impl ScriptedOrderDesk {
         }
         match next.reply {
             // As the gateway: a 5xx on a write may or may not have been applied.
-            Reply::Respond { status, body } if status >= 500 && request.method.is_write() => {
+            Reply::Respond { status, .. } if status >= 500 && request.method.is_write() => {
                 Err(GatewayError::OutcomeUnknown(format!(
                     "OrderDesk answered HTTP {status} to {} {}; the change may or may not have been applied",
                     request.method.as_str(),
