@@ -2,8 +2,11 @@
 //! installed beyond cargo (and rustup, to add the `wasm32-wasip2` target when missing).
 //!
 //! `cargo xtask test` runs everything CI runs; `.ci/run` calls exactly that.
+//! `cargo xtask bench` runs the benchmarks (release) and writes `docs/benchmarks.md`.
 
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 const WASM_TARGET: &str = "wasm32-wasip2";
 
@@ -14,8 +17,9 @@ fn main() -> ExitCode {
         Some("setup") => ensure_wasm_target(),
         Some("run") => serve(&args[1..]),
         Some("scan-secrets") => scan_secrets(),
+        Some("bench") => bench(),
         _ => {
-            eprintln!("usage: cargo xtask <run [ARGS]|test|setup|scan-secrets>");
+            eprintln!("usage: cargo xtask <run [ARGS]|test|bench|setup|scan-secrets>");
             return ExitCode::from(2);
         }
     };
@@ -185,4 +189,236 @@ fn test() -> Result<(), String> {
         ]),
     )?;
     run("cargo test", cargo().args(["test", "--workspace"]))
+}
+
+/// The workspace root (xtask/ sits in it).
+fn workspace_root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+}
+
+/// Build the server and the benchmarks in release, run every benchmark (they print their
+/// figures) and write them, with the machine they ran on, to `docs/benchmarks.md`.
+fn bench() -> Result<(), String> {
+    let started = Instant::now();
+    let root = workspace_root();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(|dir| root.join(dir))
+        .unwrap_or_else(|| root.join("target"));
+    ensure_wasm_target()?;
+    run(
+        "cargo build --release -p orderdesk-mcp -p orderdesk-bench",
+        cargo().current_dir(&root).args([
+            "build",
+            "--release",
+            "-p",
+            "orderdesk-mcp",
+            "-p",
+            "orderdesk-bench",
+        ]),
+    )?;
+    // The trivial component the per-call benchmarks call (`hostile_echo`).
+    let wasm_target_dir = target.join("wasm");
+    run(
+        "build the test component hostile (wasm32-wasip2)",
+        cargo()
+            .current_dir(&root)
+            .args([
+                "build",
+                "--manifest-path",
+                "components/Cargo.toml",
+                "--target",
+                WASM_TARGET,
+                "--release",
+                "--quiet",
+                "-p",
+                "hostile",
+                "--target-dir",
+            ])
+            .arg(&wasm_target_dir),
+    )?;
+    let built = started.elapsed();
+
+    let release = target.join("release");
+    let results = target.join("bench-results.md");
+    let _ = std::fs::remove_file(&results);
+    let bench_started = Instant::now();
+    run(
+        "orderdesk-bench all",
+        Command::new(release.join("orderdesk-bench"))
+            .current_dir(&root)
+            // As an MCP client starts the server: with these set, every error value
+            // captures a backtrace, and wasmtime makes one each time a Store is dropped.
+            .env_remove("RUST_BACKTRACE")
+            .env_remove("RUST_LIB_BACKTRACE")
+            .arg("all")
+            .arg("--server")
+            .arg(release.join("orderdesk-mcp"))
+            .arg("--null-server")
+            .arg(release.join("null-mcp-server"))
+            .arg("--hostile")
+            .arg(
+                wasm_target_dir
+                    .join(WASM_TARGET)
+                    .join("release")
+                    .join("hostile.wasm"),
+            )
+            .arg("--work-dir")
+            .arg(target.join("bench"))
+            .arg("--markdown")
+            .arg(&results),
+    )?;
+    let ran = bench_started.elapsed();
+    let table = std::fs::read_to_string(&results)
+        .map_err(|e| format!("cannot read {}: {e}", results.display()))?;
+
+    let doc = benchmarks_markdown(&table, built.as_secs_f64(), ran.as_secs_f64());
+    let docs = root.join("docs");
+    std::fs::create_dir_all(&docs).map_err(|e| format!("cannot create {}: {e}", docs.display()))?;
+    let out = docs.join("benchmarks.md");
+    std::fs::write(&out, doc).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    eprintln!(
+        "==> wrote {} (build {:.0} s, benchmarks {:.0} s, total {:.0} s)",
+        out.display(),
+        built.as_secs_f64(),
+        ran.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// docs/benchmarks.md: the machine, the command, the date, then the figures.
+fn benchmarks_markdown(table: &str, build_s: f64, bench_s: f64) -> String {
+    let cpus = command_output("nproc", &[]).unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| "?".into())
+    });
+    let cpu_model = cpuinfo_field("model name").unwrap_or_else(|| "unknown".into());
+    let cpu_model = match (
+        cpuinfo_field("cpu family"),
+        cpuinfo_field("model"),
+        cpuinfo_field("flags"),
+    ) {
+        (Some(family), Some(model), flags) => {
+            let virtualised =
+                flags.is_some_and(|f| f.split_whitespace().any(|x| x == "hypervisor"));
+            format!(
+                "{cpu_model} (family {family}, model {model}{})",
+                if virtualised { ", virtual machine" } else { "" }
+            )
+        }
+        _ => cpu_model,
+    };
+    let ram = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kib| kib.parse::<f64>().ok())
+        })
+        .map(|kib| format!("{:.1} GiB", kib / (1024.0 * 1024.0)))
+        .unwrap_or_else(|| "unknown".into());
+    let kernel = command_output("uname", &["-sr"]).unwrap_or_else(|| "unknown".into());
+    let rustc = command_output("rustc", &["--version"]).unwrap_or_else(|| "unknown".into());
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let date = utc_now();
+    format!(
+        "# Benchmarks\n\
+         \n\
+         Written by `cargo xtask bench` (do not edit by hand: run it again). The benchmarks are\n\
+         the programs of `bench/` (crate `orderdesk-bench`), built in release; they print these\n\
+         figures too. PASS/MISS compares a figure with its target.\n\
+         \n\
+         | | |\n\
+         |---|---|\n\
+         | command | `cargo xtask bench` |\n\
+         | date | {date} |\n\
+         | CPUs (`nproc`) | {cpus} |\n\
+         | CPU | {cpu_model} |\n\
+         | RAM | {ram} |\n\
+         | OS | {kernel} |\n\
+         | toolchain | {rustc} |\n\
+         | time | benchmarks {bench_s:.0} s (build beforehand {build_s:.0} s) |\n\
+         | load average after the run (1, 5, 15 min) | {load} |\n\
+         \n\
+         ## Figures\n\
+         \n\
+         {table}\n\
+         ## How they are measured\n\
+         \n\
+         - **1. trivial tool call**: rmcp's client spawns `target/release/orderdesk-mcp serve \
+         --sandbox --components DIR` (DIR holds the test component `hostile.wasm`, grants \
+         `orderdesk = \"read\"`, `log = true`) and calls `hostile_echo {{\"ping\": 1}}` one call at \
+         a time. In the same run, in alternating batches of 200, the same client calls `echo` \
+         on `null-mcp-server` (rmcp stdio, one tool, no components). Latency is from sending \
+         the request to the parsed answer. Host share = p50(ours) − p50(null). Server CPU \
+         time per call = utime + stime delta of `/proc/<pid>/stat` over the measured calls.\n\
+         - **1b. bare component call**: the library API in-process (`app::open_sandbox`, \
+         `Runtime::new`, `app::load_file`, then `Runtime::call` with `app::load_context`): a \
+         fresh instance and one `hostile_echo` call each.\n\
+         - Everything runs without `RUST_BACKTRACE` (as MCP clients start servers): with it \
+         set, wasmtime's `Store` drop captures a backtrace on every call.\n\
+         - **2. concurrency**: 8 tasks share one rmcp client and each keeps one call in \
+         flight until 2,000 calls are done.\n\
+         - **3. start-up**: from spawning the process to `tools/list` answered (the MCP \
+         `initialize` handshake included); cold = `<data dir>/cache` deleted first.\n\
+         - **4. authentication**: `Vault::insert_tenants_for_benchmark(n, 4)`, then \
+         `Vault::authenticate` with keys that authenticate, the three vaults taking turns.\n\
+         - **5. upstream**: as `host/gateway/examples/upstream_bench.rs`: 60 concurrent \
+         uncached reads through the gateway against the simulator's bucket (20, 3/s), ideal \
+         = (60 − 20) / 3 s; then cached reads; then `orders_list` over MCP (sandbox) with the \
+         same arguments again and again.\n\
+         - **6. memory**: `VmRSS` and `VmHWM` from `/proc/<pid>/status` of the server of \
+         figure 1 (idle after `tools/list`, and after its calls) and of figure 2.\n"
+    )
+}
+
+/// The first `field` of /proc/cpuinfo.
+fn cpuinfo_field(field: &str) -> Option<String> {
+    let text = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    text.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        (name.trim() == field).then(|| value.trim().to_string())
+    })
+}
+
+/// The trimmed standard output of a command that succeeded.
+fn command_output(program: &str, args: &[&str]) -> Option<String> {
+    let output = Command::new(program).args(args).output().ok()?;
+    let text = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    (output.status.success() && !text.is_empty()).then_some(text)
+}
+
+/// Now, as `YYYY-MM-DD HH:MM UTC`.
+fn utc_now() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        rem / 3_600,
+        (rem % 3_600) / 60
+    )
 }

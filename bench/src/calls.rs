@@ -1,0 +1,320 @@
+//! Figures 1, 2 and 6: a trivial tool call through the whole stdio path (ours against
+//! the null server, interleaved), the bare component call without MCP, 8 concurrent
+//! calls on one connection, and the server's memory.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use anyhow::Context;
+use orderdesk_mcp::app;
+use orderdesk_mcp::config::HostConfig;
+use orderdesk_mcp::runtime::Runtime;
+
+use crate::Paths;
+use crate::client::{self, ECHO_ARGUMENTS};
+use crate::report::{Report, Target};
+use crate::stats::{self, Samples, fmt_mib, fmt_us, us};
+
+/// Calls per batch; ours and the null server alternate batch by batch.
+const BATCH: usize = 200;
+/// Measured batches per server (BATCH × ROUNDS calls each).
+const ROUNDS: usize = 10;
+const WARMUP: usize = 200;
+/// Bare runtime calls.
+const BARE_WARMUP: usize = 1_000;
+const BARE_CALLS: usize = 10_000;
+/// The concurrency run.
+const IN_FLIGHT: usize = 8;
+const CONCURRENT_CALLS: usize = 2_000;
+
+/// Targets of the issue.
+const HOST_SHARE_P50_US: f64 = 32.0;
+const BARE_P50_US: f64 = 15.0;
+const RSS_AFTER_CALLS_MB: f64 = 20.0;
+
+/// Figure 1 (stdio, ours vs the null server) and the memory of figure 6 after it.
+pub async fn stdio(paths: &Paths, report: &mut Report, memory: &mut Memory) -> anyhow::Result<()> {
+    report.group("1. trivial tool call over stdio (rmcp client → server)");
+    let data = paths.work.join("stdio");
+    stats::fresh_dir(&data)?;
+    let ours = client::connect(
+        client::ours_sandbox(paths, &data)?,
+        &data.join("stderr.log"),
+    )
+    .await?;
+    let null = client::connect(client::null(paths), &paths.work.join("null-stderr.log")).await?;
+    let tools = ours.client.list_all_tools().await?;
+    anyhow::ensure!(
+        tools.iter().any(|t| t.name == "hostile_echo"),
+        "the server does not list hostile_echo"
+    );
+    null.client.list_all_tools().await?;
+    let idle_rss = stats::rss_kib(ours.pid)?;
+    let null_idle_rss = stats::rss_kib(null.pid)?;
+
+    let (ours_peer, null_peer) = (ours.peer(), null.peer());
+    let ours_call = client::params("hostile_echo", ECHO_ARGUMENTS);
+    let null_call = client::params("echo", ECHO_ARGUMENTS);
+    let mut scratch = Samples::with_capacity(WARMUP);
+    client::sequential(&ours_peer, &ours_call, WARMUP, &mut scratch).await?;
+    client::sequential(&null_peer, &null_call, WARMUP, &mut scratch).await?;
+
+    let (ours_cpu0, null_cpu0) = (stats::cpu_time(ours.pid)?, stats::cpu_time(null.pid)?);
+    let mut ours_lat = Samples::with_capacity(BATCH * ROUNDS);
+    let mut null_lat = Samples::with_capacity(BATCH * ROUNDS);
+    let started = Instant::now();
+    for _ in 0..ROUNDS {
+        client::sequential(&ours_peer, &ours_call, BATCH, &mut ours_lat).await?;
+        client::sequential(&null_peer, &null_call, BATCH, &mut null_lat).await?;
+    }
+    let wall = started.elapsed();
+    let ours_cpu = stats::cpu_time(ours.pid)?.saturating_sub(ours_cpu0);
+    let null_cpu = stats::cpu_time(null.pid)?.saturating_sub(null_cpu0);
+    let calls_done = WARMUP + BATCH * ROUNDS;
+    let rss_after = stats::rss_kib(ours.pid)?;
+    let hwm_after = stats::hwm_kib(ours.pid)?;
+
+    let n = BATCH * ROUNDS;
+    report.note(&format!(
+        "{n} calls each, alternating batches of {BATCH} (ours, null), after {WARMUP} warm-up calls each; {:.1} s",
+        wall.as_secs_f64()
+    ));
+    for (name, lat, cpu) in [
+        ("orderdesk-mcp hostile_echo", &mut ours_lat, ours_cpu),
+        ("null server echo", &mut null_lat, null_cpu),
+    ] {
+        report.info(
+            &format!("{name}: p50 / p90 / p99"),
+            format!(
+                "{:.1} / {:.1} / {:.1} µs",
+                us(lat.pct(0.5)),
+                us(lat.pct(0.9)),
+                us(lat.pct(0.99))
+            ),
+        );
+        report.info(
+            &format!("{name}: calls/s (sequential)"),
+            format!("{:.0}", n as f64 / lat.total().as_secs_f64()),
+        );
+        report.info(
+            &format!("{name}: server CPU time per call"),
+            fmt_us(cpu / n as u32),
+        );
+    }
+    let (ours_p50, null_p50) = (ours_lat.median(), null_lat.median());
+    let share = us(ours_p50) - us(null_p50);
+    report.check(
+        "host share: p50(ours) − p50(null)",
+        format!("{share:.1} µs"),
+        Target::at_most(
+            share,
+            HOST_SHARE_P50_US,
+            format!("≤ {HOST_SHARE_P50_US} µs"),
+        ),
+    );
+    report.info(
+        "ratio p50(ours) / p50(null)",
+        format!("{:.2}×", us(ours_p50) / us(null_p50)),
+    );
+
+    memory.idle = Some((idle_rss, null_idle_rss));
+    memory.after_calls = Some((calls_done, rss_after, hwm_after));
+    ours.stop().await?;
+    null.stop().await?;
+    Ok(())
+}
+
+/// Figure 6, production shape: `serve --components DIR` without the sandbox (no
+/// in-process simulator and its demo orders), idle and after 2,000 calls.
+pub async fn memory_plain(paths: &Paths, memory: &mut Memory) -> anyhow::Result<()> {
+    let data = paths.work.join("memory-plain");
+    stats::fresh_dir(&data)?;
+    let components = client::components_dir(paths)?;
+    let components = components.to_string_lossy().into_owned();
+    let server = client::connect(
+        client::ours(paths, &data, &["--components", components.as_str()]),
+        &data.join("stderr.log"),
+    )
+    .await?;
+    server.client.list_all_tools().await?;
+    let idle = stats::rss_kib(server.pid)?;
+    let call = client::params("hostile_echo", ECHO_ARGUMENTS);
+    let mut lat = Samples::with_capacity(BATCH * ROUNDS);
+    client::sequential(&server.peer(), &call, BATCH * ROUNDS, &mut lat).await?;
+    memory.plain = Some((
+        idle,
+        lat.len(),
+        stats::rss_kib(server.pid)?,
+        stats::hwm_kib(server.pid)?,
+    ));
+    server.stop().await?;
+    Ok(())
+}
+
+/// Figure 1, second part: `Runtime::call` (instantiate + call) without MCP.
+pub async fn bare(paths: &Paths, report: &mut Report) -> anyhow::Result<()> {
+    report.group("1b. bare component call (library: Runtime::call, no MCP)");
+    let data = paths.work.join("bare");
+    stats::fresh_dir(&data)?;
+    let host = app::open_sandbox(&data).await?;
+    let config = HostConfig::default();
+    let runtime = Runtime::new(config.limits()?, None)?;
+    let wasm = client::components_dir(paths)?.join("hostile.wasm");
+    let component = app::load_file(&runtime, &host, &config, &wasm)
+        .await
+        .with_context(|| format!("cannot load {}", wasm.display()))?;
+    let name = component.name.clone();
+    let mut lat = Samples::with_capacity(BARE_CALLS);
+    for i in 0..BARE_WARMUP + BARE_CALLS {
+        let context = app::load_context(&host, &name, component.grants);
+        let started = Instant::now();
+        let result = runtime
+            .call(&component, context, "hostile_echo", ECHO_ARGUMENTS)
+            .await;
+        let elapsed = started.elapsed();
+        result.map_err(|e| anyhow::anyhow!("hostile_echo failed: {e}"))?;
+        if i >= BARE_WARMUP {
+            lat.push(elapsed);
+        }
+    }
+    report.note(&format!(
+        "{BARE_CALLS} calls of hostile_echo in a fresh instance each (after {BARE_WARMUP} warm-up)"
+    ));
+    let p50 = lat.median();
+    report.check(
+        "instantiate + call: p50",
+        fmt_us(p50),
+        Target::at_most(us(p50), BARE_P50_US, format!("≤ {BARE_P50_US} µs")),
+    );
+    report.info("instantiate + call: p99", fmt_us(lat.pct(0.99)));
+    report.info("instantiate + call: mean", fmt_us(lat.mean()));
+    drop(host);
+    Ok(())
+}
+
+/// Figure 2 (8 calls in flight on one connection) and the peak memory after it.
+pub async fn concurrency(
+    paths: &Paths,
+    report: &mut Report,
+    memory: &mut Memory,
+) -> anyhow::Result<()> {
+    report.group("2. concurrency: 8 calls in flight on one connection");
+    let data = paths.work.join("concurrency");
+    stats::fresh_dir(&data)?;
+    let server = client::connect(
+        client::ours_sandbox(paths, &data)?,
+        &data.join("stderr.log"),
+    )
+    .await?;
+    server.client.list_all_tools().await?;
+    let call = client::params("hostile_echo", ECHO_ARGUMENTS);
+    let mut scratch = Samples::with_capacity(WARMUP);
+    client::sequential(&server.peer(), &call, WARMUP, &mut scratch).await?;
+
+    let cpu0 = stats::cpu_time(server.pid)?;
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..IN_FLIGHT {
+        let (peer, call, next) = (server.peer(), call.clone(), next.clone());
+        workers.spawn(async move {
+            let mut lat = Samples::with_capacity(CONCURRENT_CALLS / IN_FLIGHT + 1);
+            while next.fetch_add(1, Ordering::Relaxed) < CONCURRENT_CALLS {
+                lat.push(client::timed_call(&peer, call.clone()).await?);
+            }
+            anyhow::Ok(lat)
+        });
+    }
+    let mut lat = Samples::with_capacity(CONCURRENT_CALLS);
+    while let Some(done) = workers.join_next().await {
+        lat.extend(&done??);
+    }
+    let wall = started.elapsed();
+    let cpu = stats::cpu_time(server.pid)?.saturating_sub(cpu0);
+    let n = lat.len();
+    report.note(&format!(
+        "{n} calls by {IN_FLIGHT} tasks sharing one rmcp client, {:.2} s",
+        wall.as_secs_f64()
+    ));
+    report.info("calls/s", format!("{:.0}", n as f64 / wall.as_secs_f64()));
+    report.info(
+        "latency p50 / p99",
+        format!("{:.1} / {:.1} µs", us(lat.median()), us(lat.pct(0.99))),
+    );
+    report.info("server CPU time per call", fmt_us(cpu / n as u32));
+    memory.after_concurrency = Some((
+        n + WARMUP,
+        stats::rss_kib(server.pid)?,
+        stats::hwm_kib(server.pid)?,
+    ));
+    server.stop().await?;
+    Ok(())
+}
+
+/// Memory readings taken during figures 1 and 2 (KiB), reported as figure 6.
+#[derive(Debug, Default)]
+pub struct Memory {
+    /// VmRSS after tools/list: ours, the null server.
+    pub idle: Option<(u64, u64)>,
+    /// After the sequential calls: calls, VmRSS, VmHWM.
+    pub after_calls: Option<(usize, u64, u64)>,
+    /// After the concurrency run: calls, VmRSS, VmHWM.
+    pub after_concurrency: Option<(usize, u64, u64)>,
+    /// `serve --components DIR` (no sandbox): idle VmRSS; calls, VmRSS, VmHWM after them.
+    pub plain: Option<(u64, usize, u64, u64)>,
+}
+
+/// Figure 6.
+pub fn memory(memory: &Memory, report: &mut Report) {
+    report.group("6. memory (VmRSS / VmHWM of the server process)");
+    if let Some((ours, null)) = memory.idle {
+        report.info("orderdesk-mcp idle, after tools/list: VmRSS", fmt_mib(ours));
+        report.info("null server idle, after tools/list: VmRSS", fmt_mib(null));
+    }
+    if let Some((calls, rss, hwm)) = memory.after_calls {
+        report.check(
+            &format!("after {calls} sequential calls: VmRSS"),
+            fmt_mib(rss),
+            rss_target(rss),
+        );
+        report.info(
+            &format!("after {calls} sequential calls: VmHWM (peak)"),
+            fmt_mib(hwm),
+        );
+    }
+    if let Some((calls, rss, hwm)) = memory.after_concurrency {
+        report.info(
+            &format!("after the concurrency run ({calls} calls): VmHWM (peak)"),
+            fmt_mib(hwm),
+        );
+        report.info("after the concurrency run: VmRSS", fmt_mib(rss));
+    }
+    if let Some((idle, calls, rss, hwm)) = memory.plain {
+        report.info(
+            "without the sandbox (`serve --components`): idle VmRSS",
+            fmt_mib(idle),
+        );
+        report.check(
+            &format!("without the sandbox: after {calls} calls: VmRSS"),
+            fmt_mib(rss),
+            rss_target(rss),
+        );
+        report.info(
+            &format!("without the sandbox: after {calls} calls: VmHWM (peak)"),
+            fmt_mib(hwm),
+        );
+    }
+}
+
+/// VmRSS is in KiB; the target is in MB (10^6 bytes), the stricter reading.
+fn rss_target(rss_kib: u64) -> Target {
+    Target::at_most(
+        (rss_kib * 1024) as f64 / 1e6,
+        RSS_AFTER_CALLS_MB,
+        format!(
+            "≤ {RSS_AFTER_CALLS_MB} MB ({:.1} MiB)",
+            RSS_AFTER_CALLS_MB * 1e6 / (1 << 20) as f64
+        ),
+    )
+}

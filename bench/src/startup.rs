@@ -1,0 +1,97 @@
+//! Figure 3: process start → `tools/list` answered, with an empty compile cache (cold)
+//! and with the cache of the previous start (warm).
+
+use std::time::Duration;
+
+use crate::Paths;
+use crate::client;
+use crate::report::{Report, Target};
+use crate::stats::{self, Samples, fmt_ms, ms};
+
+/// Starts per mode and cache state.
+const RUNS: usize = 5;
+/// Target of the issue: a warm start answers tools/list within this.
+const WARM_START_MS: f64 = 15.0;
+
+#[derive(Clone, Copy)]
+enum Mode {
+    /// `orderdesk-mcp serve`: no account, the three built-in components.
+    Plain,
+    /// `orderdesk-mcp serve --sandbox --components DIR`: the simulator, a fresh sandbox
+    /// vault with a demo tenant (bcrypt cost 4), the built-ins plus `hostile.wasm`.
+    Sandbox,
+}
+
+impl Mode {
+    fn label(self) -> &'static str {
+        match self {
+            Mode::Plain => "`serve` (built-in components)",
+            Mode::Sandbox => "`serve --sandbox --components` (+ hostile.wasm)",
+        }
+    }
+
+    fn dir(self) -> &'static str {
+        match self {
+            Mode::Plain => "start-plain",
+            Mode::Sandbox => "start-sandbox",
+        }
+    }
+}
+
+async fn start(paths: &Paths, mode: Mode) -> anyhow::Result<(Duration, usize)> {
+    let data = paths.work.join(mode.dir());
+    let cmd = match mode {
+        Mode::Plain => client::ours(paths, &data, &[]),
+        Mode::Sandbox => client::ours_sandbox(paths, &data)?,
+    };
+    client::start_to_tools_list(cmd, &data.join("stderr.log")).await
+}
+
+pub async fn run(paths: &Paths, report: &mut Report) -> anyhow::Result<()> {
+    report.group("3. start-up: process start → tools/list answered");
+    report.note(&format!(
+        "median of {RUNS}, cold (`<data dir>/cache` deleted first) and warm alternating; \
+         the data directory (database, server key) exists in both"
+    ));
+    for mode in [Mode::Plain, Mode::Sandbox] {
+        let data = paths.work.join(mode.dir());
+        stats::fresh_dir(&data)?;
+        // First start: creates the database and the server key, fills the cache.
+        let (_, tools) = start(paths, mode).await?;
+        let mut cold = Samples::with_capacity(RUNS);
+        let mut warm = Samples::with_capacity(RUNS);
+        for _ in 0..RUNS {
+            let cache = data.join("cache");
+            if cache.exists() {
+                std::fs::remove_dir_all(&cache)?;
+            }
+            cold.push(start(paths, mode).await?.0);
+            warm.push(start(paths, mode).await?.0);
+        }
+        report.info(
+            &format!("{}: cold, {tools} tools (min … max)", mode.label()),
+            format!(
+                "{} ({:.0} … {:.0} ms)",
+                fmt_ms(cold.median()),
+                ms(cold.pct(0.0)),
+                ms(cold.max())
+            ),
+        );
+        let warm_median = warm.median();
+        report.check(
+            &format!("{}: warm (min … max)", mode.label()),
+            format!(
+                "{} ({:.1} … {:.1} ms)",
+                fmt_ms(warm_median),
+                ms(warm.pct(0.0)),
+                ms(warm.max())
+            ),
+            Target::at_most(
+                ms(warm_median),
+                WARM_START_MS,
+                format!("≤ {WARM_START_MS} ms"),
+            ),
+        );
+    }
+    Ok(())
+}
