@@ -14,7 +14,7 @@ use orderdesk_mcp::runtime::Runtime;
 use crate::Paths;
 use crate::client::{self, ECHO_ARGUMENTS};
 use crate::report::{Report, Target};
-use crate::stats::{self, Samples, fmt_mib, fmt_us, us};
+use crate::stats::{self, Mem, Samples, fmt_mib, fmt_us, us};
 
 /// Calls per batch; ours and the null server alternate batch by batch.
 const BATCH: usize = 200;
@@ -37,12 +37,7 @@ const RSS_AFTER_CALLS_MB: f64 = 20.0;
 pub async fn stdio(paths: &Paths, report: &mut Report, memory: &mut Memory) -> anyhow::Result<()> {
     report.group("1. trivial tool call over stdio (rmcp client → server)");
     let data = paths.work.join("stdio");
-    stats::fresh_dir(&data)?;
-    let ours = client::connect(
-        client::ours_sandbox(paths, &data)?,
-        &data.join("stderr.log"),
-    )
-    .await?;
+    let ours = client::start_warm(&data, || client::ours_sandbox(paths, &data)).await?;
     let null = client::connect(client::null(paths), &paths.work.join("null-stderr.log")).await?;
     let tools = ours.client.list_all_tools().await?;
     anyhow::ensure!(
@@ -50,8 +45,8 @@ pub async fn stdio(paths: &Paths, report: &mut Report, memory: &mut Memory) -> a
         "the server does not list hostile_echo"
     );
     null.client.list_all_tools().await?;
-    let idle_rss = stats::rss_kib(ours.pid)?;
-    let null_idle_rss = stats::rss_kib(null.pid)?;
+    let idle = Mem::of(ours.pid)?;
+    let null_idle = Mem::of(null.pid)?;
 
     let (ours_peer, null_peer) = (ours.peer(), null.peer());
     let ours_call = client::params("hostile_echo", ECHO_ARGUMENTS);
@@ -72,8 +67,7 @@ pub async fn stdio(paths: &Paths, report: &mut Report, memory: &mut Memory) -> a
     let ours_cpu = stats::cpu_time(ours.pid)?.saturating_sub(ours_cpu0);
     let null_cpu = stats::cpu_time(null.pid)?.saturating_sub(null_cpu0);
     let calls_done = WARMUP + BATCH * ROUNDS;
-    let rss_after = stats::rss_kib(ours.pid)?;
-    let hwm_after = stats::hwm_kib(ours.pid)?;
+    let after = Mem::of(ours.pid)?;
 
     let n = BATCH * ROUNDS;
     report.note(&format!(
@@ -118,8 +112,8 @@ pub async fn stdio(paths: &Paths, report: &mut Report, memory: &mut Memory) -> a
         format!("{:.2}×", us(ours_p50) / us(null_p50)),
     );
 
-    memory.idle = Some((idle_rss, null_idle_rss));
-    memory.after_calls = Some((calls_done, rss_after, hwm_after));
+    memory.idle = Some((idle, null_idle));
+    memory.after_calls = Some((calls_done, after));
     ours.stop().await?;
     null.stop().await?;
     Ok(())
@@ -129,25 +123,22 @@ pub async fn stdio(paths: &Paths, report: &mut Report, memory: &mut Memory) -> a
 /// in-process simulator and its demo orders), idle and after 2,000 calls.
 pub async fn memory_plain(paths: &Paths, memory: &mut Memory) -> anyhow::Result<()> {
     let data = paths.work.join("memory-plain");
-    stats::fresh_dir(&data)?;
     let components = client::components_dir(paths)?;
     let components = components.to_string_lossy().into_owned();
-    let server = client::connect(
-        client::ours(paths, &data, &["--components", components.as_str()]),
-        &data.join("stderr.log"),
-    )
+    let server = client::start_warm(&data, || {
+        Ok(client::ours(
+            paths,
+            &data,
+            &["--components", components.as_str()],
+        ))
+    })
     .await?;
     server.client.list_all_tools().await?;
-    let idle = stats::rss_kib(server.pid)?;
+    let idle = Mem::of(server.pid)?;
     let call = client::params("hostile_echo", ECHO_ARGUMENTS);
     let mut lat = Samples::with_capacity(BATCH * ROUNDS);
     client::sequential(&server.peer(), &call, BATCH * ROUNDS, &mut lat).await?;
-    memory.plain = Some((
-        idle,
-        lat.len(),
-        stats::rss_kib(server.pid)?,
-        stats::hwm_kib(server.pid)?,
-    ));
+    memory.plain = Some((idle, lat.len(), Mem::of(server.pid)?));
     server.stop().await?;
     Ok(())
 }
@@ -201,12 +192,7 @@ pub async fn concurrency(
 ) -> anyhow::Result<()> {
     report.group("2. concurrency: 8 calls in flight on one connection");
     let data = paths.work.join("concurrency");
-    stats::fresh_dir(&data)?;
-    let server = client::connect(
-        client::ours_sandbox(paths, &data)?,
-        &data.join("stderr.log"),
-    )
-    .await?;
+    let server = client::start_warm(&data, || client::ours_sandbox(paths, &data)).await?;
     server.client.list_all_tools().await?;
     let call = client::params("hostile_echo", ECHO_ARGUMENTS);
     let mut scratch = Samples::with_capacity(WARMUP);
@@ -243,66 +229,69 @@ pub async fn concurrency(
         format!("{:.1} / {:.1} µs", us(lat.median()), us(lat.pct(0.99))),
     );
     report.info("server CPU time per call", fmt_us(cpu / n as u32));
-    memory.after_concurrency = Some((
-        n + WARMUP,
-        stats::rss_kib(server.pid)?,
-        stats::hwm_kib(server.pid)?,
-    ));
+    memory.after_concurrency = Some((n + WARMUP, Mem::of(server.pid)?));
     server.stop().await?;
     Ok(())
 }
 
-/// Memory readings taken during figures 1 and 2 (KiB), reported as figure 6.
+/// Memory readings taken during figures 1 and 2, reported as figure 6. The servers
+/// start with a warm compile cache, as a server normally does.
 #[derive(Debug, Default)]
 pub struct Memory {
-    /// VmRSS after tools/list: ours, the null server.
-    pub idle: Option<(u64, u64)>,
-    /// After the sequential calls: calls, VmRSS, VmHWM.
-    pub after_calls: Option<(usize, u64, u64)>,
-    /// After the concurrency run: calls, VmRSS, VmHWM.
-    pub after_concurrency: Option<(usize, u64, u64)>,
-    /// `serve --components DIR` (no sandbox): idle VmRSS; calls, VmRSS, VmHWM after them.
-    pub plain: Option<(u64, usize, u64, u64)>,
+    /// After tools/list: ours, the null server.
+    pub idle: Option<(Mem, Mem)>,
+    /// After the sequential calls (calls made).
+    pub after_calls: Option<(usize, Mem)>,
+    /// After the concurrency run (calls made).
+    pub after_concurrency: Option<(usize, Mem)>,
+    /// `serve --components DIR` (no sandbox): idle, then after its calls.
+    pub plain: Option<(Mem, usize, Mem)>,
 }
 
 /// Figure 6.
 pub fn memory(memory: &Memory, report: &mut Report) {
-    report.group("6. memory (VmRSS / VmHWM of the server process)");
+    report.group("6. memory (server process; anon = RssAnon, the rest is mapped files)");
     if let Some((ours, null)) = memory.idle {
-        report.info("orderdesk-mcp idle, after tools/list: VmRSS", fmt_mib(ours));
-        report.info("null server idle, after tools/list: VmRSS", fmt_mib(null));
+        report.info(
+            "orderdesk-mcp (sandbox) idle, after tools/list: VmRSS",
+            ours.rss_text(),
+        );
+        report.info("null server idle, after tools/list: VmRSS", null.rss_text());
     }
-    if let Some((calls, rss, hwm)) = memory.after_calls {
+    if let Some((calls, after)) = memory.after_calls {
         report.check(
-            &format!("after {calls} sequential calls: VmRSS"),
-            fmt_mib(rss),
-            rss_target(rss),
+            &format!("sandbox, after {calls} sequential calls: VmRSS"),
+            after.rss_text(),
+            rss_target(after.rss),
         );
         report.info(
-            &format!("after {calls} sequential calls: VmHWM (peak)"),
-            fmt_mib(hwm),
+            &format!("sandbox, after {calls} sequential calls: VmHWM (peak)"),
+            fmt_mib(after.hwm),
         );
     }
-    if let Some((calls, rss, hwm)) = memory.after_concurrency {
+    if let Some((calls, after)) = memory.after_concurrency {
         report.info(
-            &format!("after the concurrency run ({calls} calls): VmHWM (peak)"),
-            fmt_mib(hwm),
+            &format!("sandbox, after the concurrency run ({calls} calls): VmHWM (peak)"),
+            fmt_mib(after.hwm),
         );
-        report.info("after the concurrency run: VmRSS", fmt_mib(rss));
+        report.info(
+            "sandbox, after the concurrency run: VmRSS",
+            after.rss_text(),
+        );
     }
-    if let Some((idle, calls, rss, hwm)) = memory.plain {
+    if let Some((idle, calls, after)) = memory.plain {
         report.info(
             "without the sandbox (`serve --components`): idle VmRSS",
-            fmt_mib(idle),
+            idle.rss_text(),
         );
         report.check(
             &format!("without the sandbox: after {calls} calls: VmRSS"),
-            fmt_mib(rss),
-            rss_target(rss),
+            after.rss_text(),
+            rss_target(after.rss),
         );
         report.info(
             &format!("without the sandbox: after {calls} calls: VmHWM (peak)"),
-            fmt_mib(hwm),
+            fmt_mib(after.hwm),
         );
     }
 }

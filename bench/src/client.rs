@@ -14,6 +14,7 @@ use serde_json::Value;
 use tokio::process::Command;
 
 use crate::Paths;
+use crate::stats::Mem;
 
 /// The grants of the trivial test component (`hostile.wasm`, tool `hostile_echo`).
 pub const HOSTILE_GRANTS: &str = "[grants]\norderdesk = \"read\"\nlog = true\n";
@@ -169,13 +170,37 @@ pub async fn sequential(
     Ok(())
 }
 
-/// Process start → `initialize` done → `tools/list` answered, then a clean stop.
-/// Returns the time and the number of tools listed.
-pub async fn start_to_tools_list(cmd: Command, stderr: &Path) -> anyhow::Result<(Duration, usize)> {
+/// One start of a server: process start → `initialize` done → `tools/list` answered.
+#[derive(Debug)]
+pub struct Start {
+    pub time: Duration,
+    pub tools: usize,
+    /// The server's memory right after `tools/list`.
+    pub memory: Mem,
+}
+
+/// Start a server, time it to `tools/list` answered, read its memory, stop it.
+pub async fn start_to_tools_list(cmd: Command, stderr: &Path) -> anyhow::Result<Start> {
     let started = Instant::now();
     let connection = connect(cmd, stderr).await?;
     let tools = connection.client.list_all_tools().await?;
-    let elapsed = started.elapsed();
+    let time = started.elapsed();
+    let memory = Mem::of(connection.pid)?;
     connection.stop().await?;
-    Ok((elapsed, tools.len()))
+    Ok(Start {
+        time,
+        tools: tools.len(),
+        memory,
+    })
+}
+
+/// A server in a fresh data directory `data`, started the way a server normally starts:
+/// with the compile cache of an earlier start (a first start fills it and stops).
+pub async fn start_warm(
+    data: &Path,
+    command: impl Fn() -> anyhow::Result<Command>,
+) -> anyhow::Result<Connection> {
+    crate::stats::fresh_dir(data)?;
+    start_to_tools_list(command()?, &data.join("first-start-stderr.log")).await?;
+    connect(command()?, &data.join("stderr.log")).await
 }

@@ -1,12 +1,10 @@
 //! Figure 3: process start → `tools/list` answered, with an empty compile cache (cold)
 //! and with the cache of the previous start (warm).
 
-use std::time::Duration;
-
 use crate::Paths;
 use crate::client;
 use crate::report::{Report, Target};
-use crate::stats::{self, Samples, fmt_ms, ms};
+use crate::stats::{self, Mem, Samples, fmt_ms, ms};
 
 /// Starts per mode and cache state.
 const RUNS: usize = 5;
@@ -38,7 +36,7 @@ impl Mode {
     }
 }
 
-async fn start(paths: &Paths, mode: Mode) -> anyhow::Result<(Duration, usize)> {
+async fn start(paths: &Paths, mode: Mode) -> anyhow::Result<client::Start> {
     let data = paths.work.join(mode.dir());
     let cmd = match mode {
         Mode::Plain => client::ours(paths, &data, &[]),
@@ -57,16 +55,21 @@ pub async fn run(paths: &Paths, report: &mut Report) -> anyhow::Result<()> {
         let data = paths.work.join(mode.dir());
         stats::fresh_dir(&data)?;
         // First start: creates the database and the server key, fills the cache.
-        let (_, tools) = start(paths, mode).await?;
+        let tools = start(paths, mode).await?.tools;
         let mut cold = Samples::with_capacity(RUNS);
         let mut warm = Samples::with_capacity(RUNS);
+        let (mut cold_rss, mut warm_rss) = (Vec::new(), Vec::new());
         for _ in 0..RUNS {
             let cache = data.join("cache");
             if cache.exists() {
                 std::fs::remove_dir_all(&cache)?;
             }
-            cold.push(start(paths, mode).await?.0);
-            warm.push(start(paths, mode).await?.0);
+            let first = start(paths, mode).await?;
+            cold.push(first.time);
+            cold_rss.push(first.memory);
+            let again = start(paths, mode).await?;
+            warm.push(again.time);
+            warm_rss.push(again.memory);
         }
         report.info(
             &format!("{}: cold, {tools} tools (min … max)", mode.label()),
@@ -92,6 +95,23 @@ pub async fn run(paths: &Paths, report: &mut Report) -> anyhow::Result<()> {
                 format!("≤ {WARM_START_MS} ms"),
             ),
         );
+        report.info(
+            &format!(
+                "{}: VmRSS after tools/list, cold / warm start",
+                mode.label()
+            ),
+            format!(
+                "{} / {}",
+                median_mem(&mut cold_rss).rss_text(),
+                median_mem(&mut warm_rss).rss_text()
+            ),
+        );
     }
     Ok(())
+}
+
+/// The reading with the median VmRSS.
+fn median_mem(readings: &mut [Mem]) -> Mem {
+    readings.sort_by_key(|m| m.rss);
+    readings[readings.len() / 2]
 }

@@ -105,14 +105,35 @@ pub fn status_kib(pid: u32, field: &str) -> anyhow::Result<u64> {
     anyhow::bail!("no {field} in {path}")
 }
 
-/// Resident set size now, KiB.
-pub fn rss_kib(pid: u32) -> anyhow::Result<u64> {
-    status_kib(pid, "VmRSS")
+/// A process's memory from `/proc/<pid>/status`, KiB.
+#[derive(Clone, Copy, Debug)]
+pub struct Mem {
+    /// Resident set size now (`VmRSS`).
+    pub rss: u64,
+    /// Peak resident set size (`VmHWM`).
+    pub hwm: u64,
+    /// The anonymous part of `rss` (`RssAnon`: heap, stacks, wasm memories); the rest
+    /// is mapped files (the binary's code, the compiled components).
+    pub anon: u64,
 }
 
-/// Peak resident set size, KiB.
-pub fn hwm_kib(pid: u32) -> anyhow::Result<u64> {
-    status_kib(pid, "VmHWM")
+impl Mem {
+    pub fn of(pid: u32) -> anyhow::Result<Mem> {
+        Ok(Mem {
+            rss: status_kib(pid, "VmRSS")?,
+            hwm: status_kib(pid, "VmHWM")?,
+            anon: status_kib(pid, "RssAnon")?,
+        })
+    }
+
+    /// `52.3 MiB (anon 30.1)`.
+    pub fn rss_text(&self) -> String {
+        format!(
+            "{} (anon {:.1})",
+            fmt_mib(self.rss),
+            self.anon as f64 / 1024.0
+        )
+    }
 }
 
 /// CPU time (user + system) a process has used so far, from `/proc/<pid>/stat`.

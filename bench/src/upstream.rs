@@ -10,7 +10,7 @@ use orderdesk_sim::{DEMO_API_KEY, DEMO_STORE_ID, SimConfig, Simulator};
 use crate::Paths;
 use crate::client;
 use crate::report::{Report, Target};
-use crate::stats::{self, Samples, fmt_us, us};
+use crate::stats::{Samples, fmt_us, us};
 
 const BURST: usize = 60;
 const CACHED_READS: usize = 2_000;
@@ -106,12 +106,7 @@ pub async fn gateway(report: &mut Report) -> anyhow::Result<()> {
 /// A cached `orders_list` through the whole stdio path.
 pub async fn mcp(paths: &Paths, report: &mut Report) -> anyhow::Result<()> {
     let data = paths.work.join("orders-list");
-    stats::fresh_dir(&data)?;
-    let server = client::connect(
-        client::ours_sandbox(paths, &data)?,
-        &data.join("stderr.log"),
-    )
-    .await?;
+    let server = client::start_warm(&data, || client::ours_sandbox(paths, &data)).await?;
     let peer = server.peer();
     let call = client::params("orders_list", ORDERS_LIST_ARGUMENTS);
     let first = client::timed_call(&peer, call.clone()).await?;
