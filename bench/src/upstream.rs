@@ -54,12 +54,15 @@ pub async fn gateway(report: &mut Report) -> anyhow::Result<()> {
     let wall = started.elapsed().as_secs_f64();
     let ideal = (BURST as f64 - capacity).max(0.0) / refill;
     let stats = gateway.stats();
-    let sim_429s = sim
-        .simulator
-        .request_log()
+    let log = sim.simulator.request_log();
+    let sim_429s = log.iter().filter(|r| r.status == 429).count();
+    // When the requests reached the simulator, from the first one: where the time went.
+    let mut arrivals: Vec<f64> = log
         .iter()
-        .filter(|r| r.status == 429)
-        .count();
+        .filter_map(|r| r.timestamp.duration_since(log[0].timestamp).ok())
+        .map(|d| d.as_secs_f64())
+        .collect();
+    arrivals.sort_by(f64::total_cmp);
     report.note(&format!(
         "{BURST} concurrent uncached reads against a bucket of {capacity} refilled at {refill}/s"
     ));
@@ -70,6 +73,36 @@ pub async fn gateway(report: &mut Report) -> anyhow::Result<()> {
     );
     let ratio = wall / ideal;
     let no_429 = stats.rate_limited_429s_seen == 0 && sim_429s == 0 && failed == 0;
+    let burst = capacity as usize;
+    if arrivals.len() == BURST && BURST > burst + 1 {
+        let paced = &arrivals[burst..];
+        let gaps: Vec<f64> = paced.windows(2).map(|w| w[1] - w[0]).collect();
+        let max_gap = gaps.iter().copied().fold(0.0, f64::max);
+        report.info(
+            &format!(
+                "arrivals at the simulator: #{} / #{} / #{BURST} after the first",
+                burst,
+                burst + 1
+            ),
+            format!(
+                "{:.2} / {:.2} / {:.2} s",
+                arrivals[burst - 1],
+                paced[0],
+                paced[paced.len() - 1]
+            ),
+        );
+        report.info(
+            &format!(
+                "paced arrivals: mean / max gap (ideal {:.0} ms)",
+                1e3 / refill
+            ),
+            format!(
+                "{:.0} / {:.0} ms",
+                1e3 * (paced[paced.len() - 1] - paced[0]) / gaps.len() as f64,
+                1e3 * max_gap
+            ),
+        );
+    }
     report.check(
         "wall / ideal; 429s seen (simulator logged); failed",
         format!(

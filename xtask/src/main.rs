@@ -192,9 +192,18 @@ fn test() -> Result<(), String> {
 }
 
 /// The workspace root (xtask/ sits in it).
+///
+/// `cargo run` says where the xtask package is; the path compiled in is only the
+/// fallback (a binary built from a copy of the repository that shares this target
+/// directory would point at the copy).
 fn workspace_root() -> PathBuf {
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or(manifest_dir)
 }
 
 /// Build the server and the benchmarks in release, run every benchmark (they print their
