@@ -380,15 +380,21 @@ fn benchmarks_markdown(table: &str, build_s: f64, bench_s: f64) -> String {
          - **2. concurrency**: 8 tasks share one rmcp client and each keeps one call in \
          flight until 2,000 calls are done.\n\
          - **3. start-up**: from spawning the process to `tools/list` answered (the MCP \
-         `initialize` handshake included); cold = `<data dir>/cache` deleted first.\n\
+         `initialize` handshake included); cold = `<data dir>/cache` deleted first. The \
+         servers of the other figures start warm, as a server normally does (a first start \
+         in their data directory fills the cache).\n\
          - **4. authentication**: `Vault::insert_tenants_for_benchmark(n, 4)`, then \
          `Vault::authenticate` with keys that authenticate, the three vaults taking turns.\n\
          - **5. upstream**: as `host/gateway/examples/upstream_bench.rs`: 60 concurrent \
          uncached reads through the gateway against the simulator's bucket (20, 3/s), ideal \
-         = (60 − 20) / 3 s; then cached reads; then `orders_list` over MCP (sandbox) with the \
-         same arguments again and again.\n\
-         - **6. memory**: `VmRSS` and `VmHWM` from `/proc/<pid>/status` of the server of \
-         figure 1 (idle after `tools/list`, and after its calls) and of figure 2.\n"
+         = (60 − 20) / 3 s; the simulator's request log shows when the requests arrived (where \
+         the time over the ideal went); then cached reads; then `orders_list` over MCP \
+         (sandbox) with the same arguments again and again.\n\
+         - **6. memory**: `VmRSS`, `VmHWM` and `RssAnon` (anon: heap, stacks, wasm \
+         memories; the rest of `VmRSS` is mapped files: the binary's code, compiled \
+         components) from `/proc/<pid>/status` of the server of figure 1 (idle after \
+         `tools/list`, and after its calls), of figure 2, and of `serve --components DIR` \
+         without the sandbox after as many calls as figure 1.\n"
     )
 }
 
