@@ -8,38 +8,8 @@ use orderdesk_sim::{
     DEMO_API_KEY, DEMO_STORE_ID, Fault, FaultKind, SimConfig, SimHandle, Simulator,
 };
 use rmcp::RoleClient;
-use rmcp::service::RunningService;
 use serde_json::{Value, json};
-use server::{Launch, call, create_tenant, err, fresh_dir, ok};
-
-struct Fixture {
-    sim: SimHandle,
-    client: RunningService<RoleClient, ()>,
-}
-
-/// A simulator, a real tenant (made with the CLI) and the demo store registered through
-/// `stores_register`, so every request goes the production path: vault → gateway → HTTP.
-async fn fixture(name: &str) -> Fixture {
-    let dir = fresh_dir(name);
-    let sim = Simulator::spawn(SimConfig::sandbox()).await.unwrap();
-    let (_, master_key) = create_tenant(&dir);
-    let launch = Launch::new(&dir)
-        .env("ORDERDESK_API_BASE", sim.api_base())
-        .env("ORDERDESK_MCP_MASTER_KEY", master_key);
-    let client = launch.start().await;
-    let saved = ok(&call(
-        &client,
-        "stores_register",
-        json!({"store_id": DEMO_STORE_ID, "api_key": DEMO_API_KEY, "store_name": "demo"}),
-    )
-    .await);
-    assert_eq!(saved["registered"]["store_id"], DEMO_STORE_ID, "{saved}");
-    assert_eq!(
-        saved["registered"]["active"], true,
-        "the first store becomes active"
-    );
-    Fixture { sim, client }
-}
+use server::{Launch, call, create_tenant, err, fixture, fresh_dir, ok};
 
 fn posts(sim: &SimHandle, prefix: &str) -> usize {
     sim.simulator

@@ -5,11 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
+use orderdesk_sim::{DEMO_API_KEY, DEMO_STORE_ID, SimConfig, SimHandle, Simulator};
 use rmcp::model::{CallToolRequestParams, CallToolResult, JsonObject};
 use rmcp::service::RunningService;
 use rmcp::transport::{ConfigureCommandExt, TokioChildProcess};
 use rmcp::{ClientHandler, RoleClient, ServiceExt};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::process::Command;
 
 /// The binary cargo built for these tests.
@@ -190,4 +191,34 @@ pub fn create_tenant(data_dir: &Path) -> (String, String) {
         created["tenant_id"].as_str().unwrap().to_string(),
         created["master_key"].as_str().unwrap().to_string(),
     )
+}
+
+/// A running server with its own simulator, a tenant made with the CLI and the demo store
+/// registered through `stores_register` (so requests go vault → gateway → HTTP).
+pub struct Fixture {
+    pub sim: SimHandle,
+    pub client: RunningService<RoleClient, ()>,
+}
+
+/// Start a [`Fixture`] in a fresh data directory named `name`.
+pub async fn fixture(name: &str) -> Fixture {
+    let dir = fresh_dir(name);
+    let sim = Simulator::spawn(SimConfig::sandbox()).await.unwrap();
+    let (_, master_key) = create_tenant(&dir);
+    let launch = Launch::new(&dir)
+        .env("ORDERDESK_API_BASE", sim.api_base())
+        .env("ORDERDESK_MCP_MASTER_KEY", master_key);
+    let client = launch.start().await;
+    let saved = ok(&call(
+        &client,
+        "stores_register",
+        json!({"store_id": DEMO_STORE_ID, "api_key": DEMO_API_KEY, "store_name": "demo"}),
+    )
+    .await);
+    assert_eq!(saved["registered"]["store_id"], DEMO_STORE_ID, "{saved}");
+    assert_eq!(
+        saved["registered"]["active"], true,
+        "the first store becomes active"
+    );
+    Fixture { sim, client }
 }
