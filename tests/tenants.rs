@@ -43,9 +43,12 @@ async fn tenants_are_isolated_and_no_key_is_ever_written_in_plaintext() {
     let (tenant_b, key_b) = create_tenant(&dir);
     assert_ne!(tenant_a, tenant_b);
 
+    // The most talkative log level, so that the secret scan below covers every line the
+    // host can write (successful calls are logged at debug level).
     let launch = Launch::new(&dir)
         .env("ORDERDESK_API_BASE", sim.api_base())
-        .env("ORDERDESK_MCP_MASTER_KEY", key_a.clone());
+        .env("ORDERDESK_MCP_MASTER_KEY", key_a.clone())
+        .env("ORDERDESK_MCP_LOG", "debug");
     let a = launch.start().await;
     // Both tenants name a store "main"; A also has "second".
     ok(&call(&a, "stores_register", register_args("main")).await);
@@ -81,7 +84,10 @@ async fn tenants_are_isolated_and_no_key_is_ever_written_in_plaintext() {
 
     // No master key or API key in plaintext anywhere in the data dir or on stderr.
     let stderr = launch.stderr();
-    assert!(stderr.contains("tool call"), "the run was logged");
+    assert!(
+        stderr.contains("tool call") && stderr.contains("DEBUG"),
+        "the run was logged"
+    );
     for (what, secret) in [
         ("master key A", &key_a),
         ("master key B", &key_b),

@@ -12,7 +12,7 @@ use orderdesk_mcp::config::HostConfig;
 use orderdesk_mcp::runtime::Runtime;
 
 use crate::Paths;
-use crate::client::{self, ECHO_ARGUMENTS};
+use crate::client::{self, ECHO_ARGUMENTS, ECHO_TOOL};
 use crate::report::{Report, Target};
 use crate::stats::{self, Mem, Samples, fmt_mib, fmt_us, us};
 
@@ -41,15 +41,15 @@ pub async fn stdio(paths: &Paths, report: &mut Report, memory: &mut Memory) -> a
     let null = client::connect(client::null(paths), &paths.work.join("null-stderr.log")).await?;
     let tools = ours.client.list_all_tools().await?;
     anyhow::ensure!(
-        tools.iter().any(|t| t.name == "hostile_echo"),
-        "the server does not list hostile_echo"
+        tools.iter().any(|t| t.name == ECHO_TOOL),
+        "the server does not list {ECHO_TOOL}"
     );
     null.client.list_all_tools().await?;
     let idle = Mem::of(ours.pid)?;
     let null_idle = Mem::of(null.pid)?;
 
     let (ours_peer, null_peer) = (ours.peer(), null.peer());
-    let ours_call = client::params("hostile_echo", ECHO_ARGUMENTS);
+    let ours_call = client::params(ECHO_TOOL, ECHO_ARGUMENTS);
     let null_call = client::params("echo", ECHO_ARGUMENTS);
     let mut scratch = Samples::with_capacity(WARMUP);
     client::sequential(&ours_peer, &ours_call, WARMUP, &mut scratch).await?;
@@ -75,7 +75,7 @@ pub async fn stdio(paths: &Paths, report: &mut Report, memory: &mut Memory) -> a
         wall.as_secs_f64()
     ));
     for (name, lat, cpu) in [
-        ("orderdesk-mcp hostile_echo", &mut ours_lat, ours_cpu),
+        ("orderdesk-mcp echo", &mut ours_lat, ours_cpu),
         ("null server echo", &mut null_lat, null_cpu),
     ] {
         report.info(
@@ -135,7 +135,7 @@ pub async fn memory_plain(paths: &Paths, memory: &mut Memory) -> anyhow::Result<
     .await?;
     server.client.list_all_tools().await?;
     let idle = Mem::of(server.pid)?;
-    let call = client::params("hostile_echo", ECHO_ARGUMENTS);
+    let call = client::params(ECHO_TOOL, ECHO_ARGUMENTS);
     let mut lat = Samples::with_capacity(BATCH * ROUNDS);
     client::sequential(&server.peer(), &call, BATCH * ROUNDS, &mut lat).await?;
     memory.plain = Some((idle, lat.len(), Mem::of(server.pid)?));
@@ -151,35 +151,47 @@ pub async fn bare(paths: &Paths, report: &mut Report) -> anyhow::Result<()> {
     let host = app::open_sandbox(&data).await?;
     let config = HostConfig::default();
     let runtime = Runtime::new(config.limits()?, None)?;
-    let wasm = client::components_dir(paths)?.join("hostile.wasm");
-    let component = app::load_file(&runtime, &host, &config, &wasm)
-        .await
-        .with_context(|| format!("cannot load {}", wasm.display()))?;
-    let name = component.name.clone();
-    let mut lat = Samples::with_capacity(BARE_CALLS);
-    for i in 0..BARE_WARMUP + BARE_CALLS {
-        let context = app::load_context(&host, &name, component.grants);
-        let started = Instant::now();
-        let result = runtime
-            .call(&component, context, "hostile_echo", ECHO_ARGUMENTS)
-            .await;
-        let elapsed = started.elapsed();
-        result.map_err(|e| anyhow::anyhow!("hostile_echo failed: {e}"))?;
-        if i >= BARE_WARMUP {
-            lat.push(elapsed);
-        }
-    }
+    let components = client::components_dir(paths)?;
     report.note(&format!(
-        "{BARE_CALLS} calls of hostile_echo in a fresh instance each (after {BARE_WARMUP} warm-up)"
+        "{BARE_CALLS} calls in a fresh instance each (after {BARE_WARMUP} warm-up)"
     ));
-    let p50 = lat.median();
-    report.check(
-        "instantiate + call: p50",
-        fmt_us(p50),
-        Target::at_most(us(p50), BARE_P50_US, format!("≤ {BARE_P50_US} µs")),
-    );
-    report.info("instantiate + call: p99", fmt_us(lat.pct(0.99)));
-    report.info("instantiate + call: mean", fmt_us(lat.mean()));
+    for (file, tool, checked) in [
+        ("echo.wasm", ECHO_TOOL, true),
+        ("hostile.wasm", "hostile_echo", false),
+    ] {
+        let wasm = components.join(file);
+        let component = app::load_file(&runtime, &host, &config, &wasm)
+            .await
+            .with_context(|| format!("cannot load {}", wasm.display()))?;
+        let mut lat = Samples::with_capacity(BARE_CALLS);
+        for i in 0..BARE_WARMUP + BARE_CALLS {
+            let context = app::load_context(&host, &component.name, component.grants);
+            let started = Instant::now();
+            let result = runtime
+                .call(&component, context, tool, ECHO_ARGUMENTS)
+                .await;
+            let elapsed = started.elapsed();
+            result.map_err(|e| anyhow::anyhow!("{tool} failed: {e}"))?;
+            if i >= BARE_WARMUP {
+                lat.push(elapsed);
+            }
+        }
+        let what = format!("{file} `{tool}` ({} imports)", component.import_count);
+        let p50 = lat.median();
+        if checked {
+            report.check(
+                &format!("{what}: instantiate + call: p50"),
+                fmt_us(p50),
+                Target::at_most(us(p50), BARE_P50_US, format!("≤ {BARE_P50_US} µs")),
+            );
+        } else {
+            report.info(&format!("{what}: instantiate + call: p50"), fmt_us(p50));
+        }
+        report.info(
+            &format!("{what}: p99 / mean"),
+            format!("{:.1} / {:.1} µs", us(lat.pct(0.99)), us(lat.mean())),
+        );
+    }
     drop(host);
     Ok(())
 }
@@ -194,7 +206,7 @@ pub async fn concurrency(
     let data = paths.work.join("concurrency");
     let server = client::start_warm(&data, || client::ours_sandbox(paths, &data)).await?;
     server.client.list_all_tools().await?;
-    let call = client::params("hostile_echo", ECHO_ARGUMENTS);
+    let call = client::params(ECHO_TOOL, ECHO_ARGUMENTS);
     let mut scratch = Samples::with_capacity(WARMUP);
     client::sequential(&server.peer(), &call, WARMUP, &mut scratch).await?;
 

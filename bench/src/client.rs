@@ -16,10 +16,16 @@ use tokio::process::Command;
 use crate::Paths;
 use crate::stats::Mem;
 
-/// The grants of the trivial test component (`hostile.wasm`, tool `hostile_echo`).
+/// The grants of the test component with many imports (`hostile.wasm`).
 pub const HOSTILE_GRANTS: &str = "[grants]\norderdesk = \"read\"\nlog = true\n";
+/// The echo component imports no host interface.
+pub const ECHO_GRANTS: &str = "[grants]\n";
 
-/// The tool every per-call benchmark calls, and its arguments.
+/// The trivial tool every per-call benchmark calls (of `echo.wasm`; the null server's
+/// tool has the same name and answer).
+pub const ECHO_TOOL: &str = "echo";
+
+/// The arguments of every per-call benchmark call.
 pub const ECHO_ARGUMENTS: &str = r#"{"ping": 1}"#;
 
 /// A call that takes longer than this fails the benchmark (rather than hang it).
@@ -90,20 +96,26 @@ pub fn null(paths: &Paths) -> Command {
     without_backtraces(Command::new(&paths.null_server))
 }
 
-/// `<work>/components/` holding `hostile.wasm` and its grants manifest.
+/// `<work>/components/` holding the test components `echo.wasm` (the trivial tool) and
+/// `hostile.wasm` (many imports), with their grants manifests.
 pub fn components_dir(paths: &Paths) -> anyhow::Result<PathBuf> {
     let dir = paths.work.join("components");
     if !dir.join("hostile.wasm").is_file() {
         std::fs::create_dir_all(&dir)?;
-        std::fs::write(dir.join("hostile.toml"), HOSTILE_GRANTS)?;
-        std::fs::copy(&paths.hostile, dir.join("hostile.wasm")).with_context(|| {
-            format!(
-                "cannot copy the test component {} (build it with `cargo build --release \
-                 --target wasm32-wasip2 --manifest-path components/Cargo.toml -p hostile \
-                 --target-dir target/wasm`, or run `cargo xtask bench`)",
-                paths.hostile.display()
-            )
-        })?;
+        for (name, wasm, grants) in [
+            ("echo", &paths.echo, ECHO_GRANTS),
+            ("hostile", &paths.hostile, HOSTILE_GRANTS),
+        ] {
+            std::fs::write(dir.join(format!("{name}.toml")), grants)?;
+            std::fs::copy(wasm, dir.join(format!("{name}.wasm"))).with_context(|| {
+                format!(
+                    "cannot copy the test component {} (build it with `cargo build --release \
+                     --target wasm32-wasip2 --manifest-path components/Cargo.toml -p {name} \
+                     --target-dir target/wasm`, or run `cargo xtask bench`)",
+                    wasm.display()
+                )
+            })?;
+        }
     }
     Ok(dir)
 }

@@ -43,7 +43,11 @@ struct Cli {
     /// The `null-mcp-server` binary (default: next to this one).
     #[arg(long)]
     null_server: Option<PathBuf>,
-    /// The trivial test component (default: `<target>/wasm/wasm32-wasip2/release/hostile.wasm`).
+    /// The trivial test component (default: `<target>/wasm/wasm32-wasip2/release/echo.wasm`).
+    #[arg(long)]
+    echo: Option<PathBuf>,
+    /// The test component with many imports, for comparison (default:
+    /// `<target>/wasm/wasm32-wasip2/release/hostile.wasm`).
     #[arg(long)]
     hostile: Option<PathBuf>,
     /// Scratch directory for data directories and logs (emptied first; default:
@@ -78,6 +82,7 @@ enum Which {
 pub struct Paths {
     pub server: PathBuf,
     pub null_server: PathBuf,
+    pub echo: PathBuf,
     pub hostile: PathBuf,
     pub work: PathBuf,
 }
@@ -91,6 +96,7 @@ impl Paths {
             .to_path_buf();
         // <target>/release/orderdesk-bench → <target>
         let target = bin_dir.parent().unwrap_or(&bin_dir).to_path_buf();
+        let wasm_dir = target.join("wasm").join("wasm32-wasip2").join("release");
         let paths = Paths {
             server: cli
                 .server
@@ -100,18 +106,20 @@ impl Paths {
                 .null_server
                 .clone()
                 .unwrap_or_else(|| bin_dir.join("null-mcp-server")),
-            hostile: cli.hostile.clone().unwrap_or_else(|| {
-                target
-                    .join("wasm")
-                    .join("wasm32-wasip2")
-                    .join("release")
-                    .join("hostile.wasm")
-            }),
+            echo: cli
+                .echo
+                .clone()
+                .unwrap_or_else(|| wasm_dir.join("echo.wasm")),
+            hostile: cli
+                .hostile
+                .clone()
+                .unwrap_or_else(|| wasm_dir.join("hostile.wasm")),
             work: cli.work_dir.clone().unwrap_or_else(|| target.join("bench")),
         };
         for (what, path) in [
             ("orderdesk-mcp", &paths.server),
             ("null-mcp-server", &paths.null_server),
+            ("echo.wasm", &paths.echo),
             ("hostile.wasm", &paths.hostile),
         ] {
             anyhow::ensure!(

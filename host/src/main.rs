@@ -168,15 +168,31 @@ fn main() -> std::process::ExitCode {
 }
 
 fn init_logging(format: LogFormat) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
     // stdout belongs to JSON-RPC when serving stdio: logs go to stderr.
     let filter = tracing_subscriber::EnvFilter::try_from_env("ORDERDESK_MCP_LOG")
         .unwrap_or_else(|_| "info".into());
     let builder = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        // Colours for a terminal only: MCP clients write a server's stderr to log files.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(filter);
+    // rmcp logs whole JSON-RPC messages at debug level, tool arguments included (a
+    // master key passed to `tenant_use_master_key`): never let those through, whatever
+    // the filter asks for.
+    let no_message_dumps = tracing_subscriber::filter::filter_fn(|meta| {
+        !(meta.target().starts_with("rmcp") && *meta.level() > tracing::Level::INFO)
+    });
     match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Text => builder.finish().with(no_message_dumps).init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .finish()
+            .with(no_message_dumps)
+            .init(),
     }
 }
 
@@ -250,7 +266,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let handle = server.clone();
             server
-                .serve(rmcp::transport::stdio())
+                // Pipes (as MCP clients start servers) are read and written on tokio's
+                // reactor; anything else (a terminal, a file) through the blocking pool.
+                .serve(rmcp::transport::stdio_pipes())
                 .await?
                 .waiting()
                 .await?;

@@ -226,10 +226,11 @@ fn bench() -> Result<(), String> {
             "orderdesk-bench",
         ]),
     )?;
-    // The trivial component the per-call benchmarks call (`hostile_echo`).
+    // The trivial component the per-call benchmarks call (`echo`), and the one with
+    // many imports they compare it with (`hostile_echo`).
     let wasm_target_dir = target.join("wasm");
     run(
-        "build the test component hostile (wasm32-wasip2)",
+        "build the test components echo and hostile (wasm32-wasip2)",
         cargo()
             .current_dir(&root)
             .args([
@@ -241,11 +242,14 @@ fn bench() -> Result<(), String> {
                 "--release",
                 "--quiet",
                 "-p",
+                "echo",
+                "-p",
                 "hostile",
                 "--target-dir",
             ])
             .arg(&wasm_target_dir),
     )?;
+    let wasm_out = wasm_target_dir.join(WASM_TARGET).join("release");
     let built = started.elapsed();
 
     let release = target.join("release");
@@ -265,13 +269,10 @@ fn bench() -> Result<(), String> {
             .arg(release.join("orderdesk-mcp"))
             .arg("--null-server")
             .arg(release.join("null-mcp-server"))
+            .arg("--echo")
+            .arg(wasm_out.join("echo.wasm"))
             .arg("--hostile")
-            .arg(
-                wasm_target_dir
-                    .join(WASM_TARGET)
-                    .join("release")
-                    .join("hostile.wasm"),
-            )
+            .arg(wasm_out.join("hostile.wasm"))
             .arg("--work-dir")
             .arg(target.join("bench"))
             .arg("--markdown")

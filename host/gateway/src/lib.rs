@@ -30,8 +30,8 @@ mod tenant_limit;
 
 use std::fmt;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
@@ -314,7 +314,10 @@ struct Inner {
     config: GatewayConfig,
     /// `api_base` parsed, without a trailing slash.
     base: Url,
-    client: Client,
+    /// Built on the first request: loading the system's TLS roots costs milliseconds
+    /// at start-up, and a session may never reach OrderDesk.
+    client: OnceLock<Result<Client, String>>,
+    user_agent: HeaderValue,
     pacer: Pacer,
     tenants: TenantLimiter,
     cache: Cache,
@@ -370,15 +373,6 @@ impl Gateway {
             Ok(v) => v,
             Err(_) => return bad("user_agent is not a valid header value".into()),
         };
-        let client = Client::builder()
-            .user_agent(user_agent)
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.request_timeout)
-            // Following a redirect would send ORDERDESK-API-KEY to wherever it points
-            // (reqwest strips only the standard credential headers).
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| GatewayError::Internal(format!("building the HTTP client: {e}")))?;
         Ok(Gateway {
             inner: Arc::new(Inner {
                 pacer: Pacer::new(config.store_bucket_capacity, config.store_refill_per_sec),
@@ -389,7 +383,8 @@ impl Gateway {
                 cache: Cache::new(config.cache_max_entries, config.cache_max_bytes),
                 counters: Counters::default(),
                 base,
-                client,
+                client: OnceLock::new(),
+                user_agent,
                 config,
             }),
         })
@@ -635,6 +630,24 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 impl Inner {
+    /// The HTTP client, built on first use.
+    fn client(&self) -> Result<&Client, GatewayError> {
+        self.client
+            .get_or_init(|| {
+                Client::builder()
+                    .user_agent(self.user_agent.clone())
+                    .connect_timeout(self.config.connect_timeout)
+                    .timeout(self.config.request_timeout)
+                    // Following a redirect would send ORDERDESK-API-KEY to wherever it
+                    // points (reqwest strips only the standard credential headers).
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .map_err(|e| format!("building the HTTP client: {e}"))
+            })
+            .as_ref()
+            .map_err(|e| GatewayError::Internal(e.clone()))
+    }
+
     fn url_for(&self, request: &ApiRequest) -> Result<Url, GatewayError> {
         let text = format!(
             "{}{}",
@@ -677,7 +690,7 @@ impl Inner {
         // Keeps it out of reqwest's and hyper's Debug output.
         key.set_sensitive(true);
         let mut rb = self
-            .client
+            .client()?
             .request(request.method.to_reqwest(), url)
             .header("ORDERDESK-STORE-ID", store)
             .header("ORDERDESK-API-KEY", key)

@@ -8,11 +8,13 @@
 //! The bucket is per *store*, not per tenant: OrderDesk counts a store's requests no
 //! matter which of our tenants sends them.
 //!
-//! The model is corrected from `X-Tokens-Remaining` on every response, but only
-//! downwards: responses arrive out of order, so a late answer that reports a full
-//! bucket describes the past and would make us overshoot. Downward corrections catch the
-//! cases that matter — another client spending the same store's tokens, a bucket left
-//! empty by a previous run of the host, a server slower than configured.
+//! The model is checked against `X-Tokens-Remaining` on every response and corrected
+//! only downwards, and only when the answer proves it too high: responses arrive out of
+//! order, so a late answer that reports a full bucket describes the past and would make
+//! us overshoot, and an answer that may already count our later requests must not make
+//! us pay for them twice. Corrections catch the cases that matter — another client
+//! spending the same store's tokens, a bucket left empty by a previous run of the host,
+//! a server slower than configured.
 //!
 //! Waiters queue on a fair (FIFO) `tokio::sync::Mutex`, so requests leave in the order
 //! they arrived; the bucket arithmetic sits behind a short `std::sync::Mutex` so that
@@ -26,6 +28,9 @@ use tokio::time::Instant;
 
 /// Float slack so that sleeping exactly the computed wait is enough despite rounding.
 const EPSILON: f64 = 1e-9;
+
+/// OrderDesk reports whole tokens (rounded down): a bucket holding 4.9 says 4.
+const ROUNDING_SLACK: f64 = 1.0;
 
 /// Forget idle stores once the map grows past this (an idle, refilled bucket carries no
 /// information: a fresh one is identical).
@@ -159,13 +164,16 @@ impl Pacer {
         let mut s = lock(&ticket.bucket.state);
         s.refill(Instant::now(), self.capacity, self.refill_per_sec);
         if let Some(remaining) = remaining {
-            // Requests we sent after this one may not have reached OrderDesk when it
-            // counted `remaining`: assume they will still cost a token each. Those sent
-            // before it were (very likely) counted already.
+            // Concurrent requests reach OrderDesk in any order, so `remaining` may or
+            // may not count the requests we sent after this one: the bucket holds
+            // between `remaining - later` and `remaining` (+1, as OrderDesk rounds
+            // down). A model inside that range agrees with the answer; correcting it to
+            // the low end would count already-counted requests twice and slow every
+            // burst down. A model above the range is proof that someone else spends
+            // the store's tokens (or the bucket refills slower): then take the low end.
             let later = s.in_flight.range(ticket.seq + 1..).count() as f64;
-            let estimate = remaining - later;
-            if estimate < s.tokens {
-                s.tokens = estimate.max(-self.capacity);
+            if s.tokens > remaining + ROUNDING_SLACK {
+                s.tokens = (remaining - later).min(s.tokens).max(-self.capacity);
             }
         }
         if let Some(retry_after) = retry_after {
@@ -295,6 +303,19 @@ mod tests {
         // sent after it will still cost a token each.
         pacer.observe(first, Some(10.0), None);
         assert!((pacer.tokens("s") - 8.0).abs() < 1e-6);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_that_already_counts_later_requests_changes_nothing() {
+        let pacer = Pacer::new(20.0, 3.0);
+        let first = pacer.acquire("s").await;
+        let _second = pacer.acquire("s").await;
+        let _third = pacer.acquire("s").await;
+        // `second` and `third` overtook `first` on the way: OrderDesk counted all three
+        // before answering `first` with 17, which is what the model holds. Subtracting
+        // the two in flight again would put the model two tokens in debt.
+        pacer.observe(first, Some(17.0), None);
+        assert!((pacer.tokens("s") - 17.0).abs() < 1e-6);
     }
 
     #[tokio::test(start_paused = true)]

@@ -121,16 +121,28 @@ impl McpServer {
         };
         let duration_ms = started.elapsed().as_millis() as u64;
         let outcome = outcome_of(&result);
-        tracing::info!(
-            tool = %entry.spec.name,
-            correlation_id = %correlation_id,
-            tenant_id = record.tenant_id().unwrap_or_default(),
-            duration_ms,
-            outcome,
-            "tool call"
-        );
+        // A line per call costs a write to stderr on the path of every answer, and the
+        // audit log already has every call: successful calls are logged at debug level,
+        // failures (what an operator looks for) at info.
+        macro_rules! log_call {
+            ($level:ident) => {
+                tracing::$level!(
+                    tool = %entry.spec.name,
+                    correlation_id = %correlation_id,
+                    tenant_id = record.tenant_id().unwrap_or_default(),
+                    duration_ms,
+                    outcome,
+                    "tool call"
+                )
+            };
+        }
+        if outcome == "ok" {
+            log_call!(debug);
+        } else {
+            log_call!(info);
+        }
         self.audit(AuditEntry {
-            at: String::new(),
+            at: orderdesk_vault::utc_now(),
             tenant_id: record.tenant_id(),
             store_id: record.store_id(),
             tool: entry.spec.name.clone(),

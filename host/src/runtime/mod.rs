@@ -13,7 +13,8 @@ use std::time::Duration;
 use thiserror::Error;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline,
+    Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
+    UpdateDeadline,
 };
 
 use crate::grants::{Capability, Grants, ImportKind, classify_import};
@@ -97,6 +98,9 @@ pub struct LoadedComponent {
     pub grants: Grants,
     /// The host interfaces it imports (WIT interface names).
     pub imports: Vec<String>,
+    /// Functions it imports, WASI's included: each is wired up again for every
+    /// instance, so this is what a call's instantiation cost grows with.
+    pub import_count: usize,
     pub tools: Vec<ToolSpec>,
     pub cache: CacheOutcome,
     pre: ToolGroupPre<CallState>,
@@ -242,6 +246,7 @@ impl Runtime {
         );
 
         let imports = self.check_imports(name, &component, &grants)?;
+        let import_count = count_imported_functions(&self.engine, &component);
         let instance_pre = self
             .linker
             .instantiate_pre(&component)
@@ -254,6 +259,7 @@ impl Runtime {
             content_hash: hash,
             grants,
             imports,
+            import_count,
             tools: Vec::new(),
             cache,
             pre,
@@ -441,6 +447,23 @@ impl Runtime {
     }
 }
 
+/// Functions a component imports (those of imported interfaces, and bare ones).
+fn count_imported_functions(engine: &Engine, component: &Component) -> usize {
+    use wasmtime::component::types::ComponentItem;
+    component
+        .component_type()
+        .imports(engine)
+        .map(|(_, item)| match item.ty {
+            ComponentItem::ComponentFunc(_) => 1,
+            ComponentItem::ComponentInstance(instance) => instance
+                .exports(engine)
+                .filter(|(_, export)| matches!(export.ty, ComponentItem::ComponentFunc(_)))
+                .count(),
+            _ => 0,
+        })
+        .sum()
+}
+
 fn classify_failure(
     trap: &wasmtime::Error,
     store: &Store<CallState>,
@@ -482,6 +505,15 @@ const CORE_INSTANCES_PER_COMPONENT: u32 = 16;
 const MEMORIES_PER_COMPONENT: u32 = 4;
 const TABLES_PER_COMPONENT: u32 = 8;
 
+/// Bytes of each linear memory and table that are reset with `memset` when a call
+/// ends, rather than handed back to the kernel: the next call in that slot then finds
+/// them mapped instead of page-faulting them back in. A trivial call touches well under
+/// this much; the rest of a memory is still released with `madvise`.
+const KEEP_RESIDENT_BYTES: usize = 1 << 20;
+
+/// Slots released before the pool returns their memory to the kernel in one go.
+const DECOMMIT_BATCH: usize = 8;
+
 /// A pooling allocator sized for `max_concurrency` calls at once, plus the instances
 /// made at load time: instantiation is then a slot reuse, not an mmap per call, and the
 /// reserved address space is bounded by the configured concurrency.
@@ -492,10 +524,18 @@ fn pooling_config(limits: &Limits) -> PoolingAllocationConfig {
         .total_core_instances(instances * CORE_INSTANCES_PER_COMPONENT)
         .total_memories(instances * MEMORIES_PER_COMPONENT)
         .total_tables(instances * TABLES_PER_COMPONENT)
+        // One async stack per instance running at once. Left at its default (1,000),
+        // the pool maps and guard-protects a thousand stacks at start-up.
+        .total_stacks(instances)
         .max_memories_per_component(MEMORIES_PER_COMPONENT)
         .max_tables_per_component(TABLES_PER_COMPONENT)
         .max_core_instances_per_component(CORE_INSTANCES_PER_COMPONENT)
-        .max_memory_size(limits.max_memory_bytes);
+        .max_memory_size(limits.max_memory_bytes)
+        .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
+        .table_keep_resident(KEEP_RESIDENT_BYTES)
+        // Reset only the pages a call dirtied (Linux 6.7+; ignored elsewhere).
+        .pagemap_scan(Enabled::Auto)
+        .decommit_batch_size(DECOMMIT_BATCH);
     pool
 }
 
