@@ -64,6 +64,7 @@ pub fn ours(paths: &Paths, data_dir: &Path, extra: &[&str]) -> Command {
         "ORDERDESK_MCP_LOG_FORMAT",
         "ORDERDESK_MCP_SERVER_KEY",
         "ORDERDESK_MCP_AUTO_PROVISION",
+        "ORDERDESK_MCP_KEEP_STARTUP_MEMORY",
         "ORDERDESK_API_BASE",
     ] {
         cmd.env_remove(var);

@@ -17,7 +17,9 @@ use crate::catalog::Catalog;
 use crate::config::HostConfig;
 use crate::embedded::FIRST_PARTY;
 use crate::host::{HostServices, OrderDeskBackend};
-use crate::runtime::{CallContext, CallRecord, ComponentOrigin, LoadedComponent, Runtime};
+use crate::runtime::{
+    CallContext, CallRecord, ComponentOrigin, ComponentSource, LoadedComponent, Runtime,
+};
 use crate::session::Session;
 
 /// OrderDesk's production API.
@@ -222,7 +224,7 @@ pub async fn load_components(
             .load(
                 embedded.name,
                 ComponentOrigin::Embedded,
-                embedded.wasm,
+                ComponentSource::embedded(embedded.wasm, embedded.sha256),
                 grants,
                 load_context(host, embedded.name, grants),
             )
@@ -266,7 +268,7 @@ pub async fn load_file(
         .load(
             &name,
             ComponentOrigin::File(path.to_path_buf()),
-            &bytes,
+            ComponentSource::from_bytes(bytes),
             grants,
             load_context(host, &name, grants),
         )

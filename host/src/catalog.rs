@@ -1,9 +1,9 @@
 //! The aggregated tool list of all loaded components, with compiled input validators.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use crate::runtime::{LoadedComponent, ToolSpec};
+use crate::runtime::{ComponentOrigin, LoadedComponent, ToolSpec};
 
 /// Check a tool name against what the strictest mainstream MCP clients accept.
 pub fn check_tool_name(name: &str) -> Result<(), String> {
@@ -25,7 +25,37 @@ pub fn check_tool_name(name: &str) -> Result<(), String> {
 pub struct CatalogEntry {
     pub component: Arc<LoadedComponent>,
     pub spec: ToolSpec,
-    pub validator: jsonschema::Validator,
+    /// The input schema compiled into a validator: at load for a component from the
+    /// components directory (a bad schema refuses the component), on the first call for
+    /// a built-in one, whose schemas the test suite compiles (compiling all 32 at every
+    /// start costs a fifth of the start-up time).
+    validator: OnceLock<Result<jsonschema::Validator, String>>,
+}
+
+impl CatalogEntry {
+    fn new(component: &Arc<LoadedComponent>, spec: &ToolSpec) -> CatalogEntry {
+        CatalogEntry {
+            component: component.clone(),
+            spec: spec.clone(),
+            validator: OnceLock::new(),
+        }
+    }
+
+    /// The compiled input schema, or why it does not compile.
+    pub fn validator(&self) -> Result<&jsonschema::Validator, &str> {
+        self.validator
+            .get_or_init(|| {
+                let schema = serde_json::Value::Object(self.spec.input_schema.clone());
+                jsonschema::validator_for(&schema).map_err(|e| {
+                    format!(
+                        "the input schema of tool `{}` in component `{}` is not a valid JSON Schema: {e}",
+                        self.spec.name, self.component.name
+                    )
+                })
+            })
+            .as_ref()
+            .map_err(String::as_str)
+    }
 }
 
 /// All tools, in component order then declaration order.
@@ -52,21 +82,14 @@ impl Catalog {
                         catalog.entries[existing].component.origin,
                     ));
                 }
-                let schema = serde_json::Value::Object(spec.input_schema.clone());
-                let validator = jsonschema::validator_for(&schema).map_err(|e| {
-                    format!(
-                        "the input schema of tool `{}` in component `{}` is not a valid JSON Schema: {e}",
-                        spec.name, component.name
-                    )
-                })?;
+                let entry = CatalogEntry::new(component, spec);
+                if !matches!(component.origin, ComponentOrigin::Embedded) {
+                    entry.validator().map_err(str::to_string)?;
+                }
                 catalog
                     .by_name
                     .insert(spec.name.clone(), catalog.entries.len());
-                catalog.entries.push(CatalogEntry {
-                    component: component.clone(),
-                    spec: spec.clone(),
-                    validator,
-                });
+                catalog.entries.push(entry);
             }
         }
         Ok(catalog)
@@ -79,6 +102,15 @@ impl Catalog {
     pub fn entries(&self) -> &[CatalogEntry] {
         &self.entries
     }
+
+    /// Compile every input schema now (those of built-in components are otherwise
+    /// compiled on first use); the first that does not compile is the error.
+    pub fn check_schemas(&self) -> Result<(), String> {
+        for entry in &self.entries {
+            entry.validator().map_err(str::to_string)?;
+        }
+        Ok(())
+    }
 }
 
 /// Validate arguments; the error names every offending field.
@@ -87,7 +119,8 @@ pub fn validate_arguments(
     arguments: &serde_json::Value,
 ) -> Result<(), String> {
     let problems: Vec<String> = entry
-        .validator
+        .validator()
+        .map_err(str::to_string)?
         .iter_errors(arguments)
         .map(|error| {
             let path = error.instance_path().to_string();

@@ -7,6 +7,8 @@ use crate::grants::{Grants, OrderDeskAccess};
 pub struct EmbeddedComponent {
     pub name: &'static str,
     pub wasm: &'static [u8],
+    /// Hex SHA-256 of `wasm`, computed by `build.rs`.
+    pub sha256: &'static str,
     pub grants: Grants,
 }
 
@@ -15,6 +17,7 @@ pub const FIRST_PARTY: &[EmbeddedComponent] = &[
     EmbeddedComponent {
         name: "tenant",
         wasm: include_bytes!(concat!(env!("OUT_DIR"), "/tenant.wasm")),
+        sha256: include_str!(concat!(env!("OUT_DIR"), "/tenant.wasm.sha256")),
         grants: Grants {
             session: true,
             vault: true,
@@ -26,6 +29,7 @@ pub const FIRST_PARTY: &[EmbeddedComponent] = &[
     EmbeddedComponent {
         name: "stores",
         wasm: include_bytes!(concat!(env!("OUT_DIR"), "/stores.wasm")),
+        sha256: include_str!(concat!(env!("OUT_DIR"), "/stores.wasm.sha256")),
         grants: Grants {
             session: true,
             vault: true,
@@ -37,6 +41,7 @@ pub const FIRST_PARTY: &[EmbeddedComponent] = &[
     EmbeddedComponent {
         name: "orders",
         wasm: include_bytes!(concat!(env!("OUT_DIR"), "/orders.wasm")),
+        sha256: include_str!(concat!(env!("OUT_DIR"), "/orders.wasm.sha256")),
         grants: Grants {
             session: true,
             vault: false,
@@ -48,6 +53,7 @@ pub const FIRST_PARTY: &[EmbeddedComponent] = &[
     EmbeddedComponent {
         name: "inventory",
         wasm: include_bytes!(concat!(env!("OUT_DIR"), "/inventory.wasm")),
+        sha256: include_str!(concat!(env!("OUT_DIR"), "/inventory.wasm.sha256")),
         grants: Grants {
             session: false,
             vault: false,

@@ -44,7 +44,9 @@ use crate::grants::Grants;
 use crate::host::{HostServices, OrderDeskBackend};
 use crate::mcp::McpServer;
 use crate::runtime::bindings::log;
-use crate::runtime::{CallContext, CallRecord, ComponentOrigin, Limits, LoadedComponent, Runtime};
+use crate::runtime::{
+    CallContext, CallRecord, ComponentOrigin, ComponentSource, Limits, LoadedComponent, Runtime,
+};
 use crate::session::Session;
 
 /// The store id the harness registers when a test asks for a store.
@@ -571,7 +573,13 @@ impl Harness {
         };
         let component = Arc::new(
             runtime
-                .load(name, origin, bytes, options.grants, context)
+                .load(
+                    name,
+                    origin,
+                    ComponentSource::from_bytes(bytes.to_vec()),
+                    options.grants,
+                    context,
+                )
                 .await?,
         );
         let catalog =

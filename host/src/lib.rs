@@ -16,6 +16,7 @@ pub mod grants;
 pub mod harness;
 pub mod host;
 pub mod mcp;
+pub mod memory;
 pub mod redact;
 pub mod reload;
 pub mod runtime;

@@ -264,6 +264,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 _ => None,
             };
+            // Once the client has listed the tools, start-up is over: what only it
+            // needed goes back to the system (see `memory`).
+            let server = server.release_startup_memory_after_first_list();
             let handle = server.clone();
             server
                 // Pipes (as MCP clients start servers) are read and written on tokio's
@@ -284,7 +287,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let runtime = Runtime::new(config.limits()?, Some(data_dir.join("cache")))?;
             let components =
                 app::load_components(&runtime, &host, &config, cli.components.as_deref()).await?;
-            app::build_catalog(&components)?;
+            // Listing is a check too: compile every input schema, the built-ins' included.
+            app::build_catalog(&components)?
+                .check_schemas()
+                .map_err(anyhow::Error::msg)?;
             print_components(&components, *json);
         }
         Command::Tenant {

@@ -367,15 +367,17 @@ fn benchmarks_markdown(table: &str, build_s: f64, bench_s: f64) -> String {
          ## How they are measured\n\
          \n\
          - **1. trivial tool call**: rmcp's client spawns `target/release/orderdesk-mcp serve \
-         --sandbox --components DIR` (DIR holds the test component `hostile.wasm`, grants \
-         `orderdesk = \"read\"`, `log = true`) and calls `hostile_echo {{\"ping\": 1}}` one call at \
-         a time. In the same run, in alternating batches of 200, the same client calls `echo` \
-         on `null-mcp-server` (rmcp stdio, one tool, no components). Latency is from sending \
-         the request to the parsed answer. Host share = p50(ours) − p50(null). Server CPU \
-         time per call = utime + stime delta of `/proc/<pid>/stat` over the measured calls.\n\
+         --sandbox --components DIR` (DIR holds the test components `echo.wasm` — one tool, \
+         `echo`, no host imports — and `hostile.wasm`) and calls `echo {{\"ping\": 1}}` one call \
+         at a time. In the same run, in alternating batches of 200, the same client calls \
+         `echo` on `null-mcp-server` (rmcp stdio, one tool, no components). Latency is from \
+         sending the request to the parsed answer. Host share = p50(ours) − p50(null). \
+         Server CPU time per call = utime + stime delta of `/proc/<pid>/stat` over the \
+         measured calls.\n\
          - **1b. bare component call**: the library API in-process (`app::open_sandbox`, \
          `Runtime::new`, `app::load_file`, then `Runtime::call` with `app::load_context`): a \
-         fresh instance and one `hostile_echo` call each.\n\
+         fresh instance and one call each, of `echo` (the target) and, for comparison, of \
+         `hostile_echo` (a component with many more imports, each wired up per instance).\n\
          - Everything runs without `RUST_BACKTRACE` (as MCP clients start servers): with it \
          set, wasmtime's `Store` drop captures a backtrace on every call.\n\
          - **2. concurrency**: 8 tasks share one rmcp client and each keeps one call in \
@@ -393,9 +395,13 @@ fn benchmarks_markdown(table: &str, build_s: f64, bench_s: f64) -> String {
          (sandbox) with the same arguments again and again.\n\
          - **6. memory**: `VmRSS`, `VmHWM` and `RssAnon` (anon: heap, stacks, wasm \
          memories; the rest of `VmRSS` is mapped files: the binary's code, compiled \
-         components) from `/proc/<pid>/status` of the server of figure 1 (idle after \
-         `tools/list`, and after its calls), of figure 2, and of `serve --components DIR` \
-         without the sandbox after as many calls as figure 1.\n"
+         components) from `/proc/<pid>/status`. The target is checked on `serve --components \
+         DIR` without the sandbox (the production shape), 0.5 s after `tools/list` (idle) and \
+         after 2,000 calls; the server hands back start-up-only memory 200 ms after the first \
+         `tools/list` (`host/src/memory.rs`), and the same run with \
+         `ORDERDESK_MCP_KEEP_STARTUP_MEMORY=1` shows the figures without that. The sandbox \
+         figures (the servers of figures 1 and 2) include the in-process OrderDesk simulator \
+         and its demo data.\n"
     )
 }
 

@@ -16,6 +16,15 @@
 //! spending the same store's tokens, a bucket left empty by a previous run of the host,
 //! a server slower than configured.
 //!
+//! Two effects of latency are allowed for. OrderDesk's bucket starts refilling when a
+//! request *reaches* it, ours when the request leaves: the first request of a burst
+//! often opens a connection and arrives late, so when its answer comes back the model
+//! takes back the refill it credited in between. And requests do not all take the same
+//! time on the way: one that is a little faster than the one before would reach an
+//! exactly paced bucket a little early, so a request leaves only when the model holds
+//! one token plus [`LATENCY_ALLOWANCE`] worth of refill (a constant delay of that much
+//! per burst, not per request).
+//!
 //! Waiters queue on a fair (FIFO) `tokio::sync::Mutex`, so requests leave in the order
 //! they arrived; the bucket arithmetic sits behind a short `std::sync::Mutex` so that
 //! response observations never wait behind a sleeping request.
@@ -32,6 +41,10 @@ const EPSILON: f64 = 1e-9;
 /// OrderDesk reports whole tokens (rounded down): a bucket holding 4.9 says 4.
 const ROUNDING_SLACK: f64 = 1.0;
 
+/// How much earlier than the one before it a request may reach OrderDesk (latency
+/// jitter) without finding the bucket empty.
+pub(crate) const LATENCY_ALLOWANCE: Duration = Duration::from_millis(50);
+
 /// Forget idle stores once the map grows past this (an idle, refilled bucket carries no
 /// information: a fresh one is identical).
 const PRUNE_ABOVE: usize = 1024;
@@ -40,6 +53,8 @@ const PRUNE_ABOVE: usize = 1024;
 pub(crate) struct Pacer {
     capacity: f64,
     refill_per_sec: f64,
+    /// Tokens a request leaves behind in the model: [`LATENCY_ALLOWANCE`] of refill.
+    margin: f64,
     stores: Mutex<HashMap<String, Arc<StoreBucket>>>,
 }
 
@@ -56,6 +71,9 @@ struct BucketState {
     next_seq: u64,
     /// Sequence numbers of requests sent and not yet answered.
     in_flight: BTreeSet<u64>,
+    /// The request that left a full bucket (OrderDesk starts refilling when it gets
+    /// there) and when it left.
+    refill_anchor: Option<(u64, Instant)>,
 }
 
 /// One request's claim on a store's bucket. Report what the response said with
@@ -88,9 +106,19 @@ impl BucketState {
 
 impl Pacer {
     pub(crate) fn new(capacity: f64, refill_per_sec: f64) -> Self {
+        Self::with_allowance(capacity, refill_per_sec, LATENCY_ALLOWANCE)
+    }
+
+    /// A pacer that keeps `allowance` worth of refill in hand (see the module docs).
+    pub(crate) fn with_allowance(capacity: f64, refill_per_sec: f64, allowance: Duration) -> Self {
+        // Never ask for more than the bucket can hold.
+        let margin = (allowance.as_secs_f64() * refill_per_sec)
+            .min(capacity - 1.0)
+            .max(0.0);
         Pacer {
             capacity,
             refill_per_sec,
+            margin,
             stores: Mutex::new(HashMap::new()),
         }
     }
@@ -119,6 +147,7 @@ impl Pacer {
                 updated: Instant::now(),
                 next_seq: 0,
                 in_flight: BTreeSet::new(),
+                refill_anchor: None,
             }),
         });
         stores.insert(store_id.to_string(), b.clone());
@@ -133,10 +162,15 @@ impl Pacer {
         loop {
             let wait = {
                 let mut s = lock(&bucket.state);
-                s.refill(Instant::now(), self.capacity, self.refill_per_sec);
-                if s.tokens >= 1.0 - EPSILON {
-                    s.tokens -= 1.0;
+                let now = Instant::now();
+                s.refill(now, self.capacity, self.refill_per_sec);
+                let needed = 1.0 + self.margin;
+                if s.tokens >= needed - EPSILON {
                     let seq = s.next_seq;
+                    if s.tokens >= self.capacity - EPSILON {
+                        s.refill_anchor = Some((seq, now));
+                    }
+                    s.tokens -= 1.0;
                     s.next_seq += 1;
                     s.in_flight.insert(seq);
                     drop(s);
@@ -145,7 +179,7 @@ impl Pacer {
                         seq,
                     };
                 }
-                (1.0 - s.tokens) / self.refill_per_sec
+                (needed - s.tokens) / self.refill_per_sec
             };
             // Loop rather than take the token blindly: an observation may have lowered
             // the bucket while we slept.
@@ -162,7 +196,18 @@ impl Pacer {
         retry_after: Option<Duration>,
     ) {
         let mut s = lock(&ticket.bucket.state);
-        s.refill(Instant::now(), self.capacity, self.refill_per_sec);
+        let now = Instant::now();
+        s.refill(now, self.capacity, self.refill_per_sec);
+        if let Some((seq, left_at)) = s.refill_anchor
+            && seq == ticket.seq
+        {
+            // OrderDesk began refilling when this request reached it, at the latest
+            // now: take back the refill the model credited while it was on its way.
+            let credited =
+                now.saturating_duration_since(left_at).as_secs_f64() * self.refill_per_sec;
+            s.tokens = (s.tokens - credited).max(-self.capacity);
+            s.refill_anchor = None;
+        }
         if let Some(remaining) = remaining {
             // Concurrent requests reach OrderDesk in any order, so `remaining` may or
             // may not count the requests we sent after this one: the bucket holds
@@ -222,9 +267,14 @@ mod tests {
         out
     }
 
+    /// A pacer without the latency allowance, for the exact bucket arithmetic.
+    fn exact(capacity: f64, refill_per_sec: f64) -> Pacer {
+        Pacer::with_allowance(capacity, refill_per_sec, Duration::ZERO)
+    }
+
     #[tokio::test(start_paused = true)]
     async fn twenty_immediate_then_three_per_second() {
-        let pacer = Arc::new(Pacer::new(20.0, 3.0));
+        let pacer = Arc::new(exact(20.0, 3.0));
         let times = grant_times(pacer, "1", 26).await;
         assert!(times[..20].iter().all(|&t| t == 0), "{times:?}");
         // Then one every 1/3 s.
@@ -236,15 +286,41 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn sixty_reads_take_the_ideal_time() {
-        let pacer = Arc::new(Pacer::new(20.0, 3.0));
+        let pacer = Arc::new(exact(20.0, 3.0));
         let times = grant_times(pacer, "1", 60).await;
         // (60 - 20) / 3 s = 13.33 s for the last one.
         assert!(times[59].abs_diff(13_333) <= 1, "{:?}", times[59]);
     }
 
     #[tokio::test(start_paused = true)]
+    async fn the_latency_allowance_delays_a_burst_once_not_every_request() {
+        let pacer = Arc::new(Pacer::new(20.0, 3.0));
+        let times = grant_times(pacer, "1", 60).await;
+        let allowance = LATENCY_ALLOWANCE.as_millis();
+        // The 20th waits for the allowance; from then on one every 1/3 s as before.
+        assert!(times[..19].iter().all(|&t| t == 0), "{times:?}");
+        assert!(times[19].abs_diff(allowance) <= 1, "{times:?}");
+        assert!(
+            times[59].abs_diff(13_333 + allowance) <= 1,
+            "{:?}",
+            times[59]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_first_answer_of_a_burst_moves_the_refill_to_when_it_arrived() {
+        let pacer = exact(20.0, 3.0);
+        let first = pacer.acquire("s").await;
+        // Its connection took 300 ms to open: OrderDesk started refilling that late.
+        tokio::time::advance(Duration::from_millis(300)).await;
+        assert!((pacer.tokens("s") - 19.9).abs() < 1e-6);
+        pacer.observe(first, Some(19.0), None);
+        assert!((pacer.tokens("s") - 19.0).abs() < 1e-6);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn stores_are_paced_independently() {
-        let pacer = Arc::new(Pacer::new(2.0, 1.0));
+        let pacer = Arc::new(exact(2.0, 1.0));
         let a = grant_times(pacer.clone(), "a", 2).await;
         let b = grant_times(pacer.clone(), "b", 2).await;
         assert_eq!(a, vec![0, 0]);
@@ -253,7 +329,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn waiters_leave_in_arrival_order() {
-        let pacer = Arc::new(Pacer::new(1.0, 10.0));
+        let pacer = Arc::new(exact(1.0, 10.0));
         let order = Arc::new(Mutex::new(Vec::new()));
         let mut tasks = Vec::new();
         for i in 0..10 {
@@ -274,7 +350,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn refill_is_capped_at_capacity() {
-        let pacer = Pacer::new(20.0, 3.0);
+        let pacer = exact(20.0, 3.0);
         drop(pacer.acquire("s").await);
         tokio::time::advance(Duration::from_secs(60)).await;
         assert!((pacer.tokens("s") - 20.0).abs() < 1e-6);
@@ -282,7 +358,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn observation_corrects_downwards_only() {
-        let pacer = Pacer::new(20.0, 3.0);
+        let pacer = exact(20.0, 3.0);
         let t = pacer.acquire("s").await;
         // Another client spent the store's tokens: OrderDesk says 4 are left.
         pacer.observe(t, Some(4.0), None);
@@ -295,7 +371,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn observation_counts_requests_sent_later_as_still_to_be_paid() {
-        let pacer = Pacer::new(20.0, 3.0);
+        let pacer = exact(20.0, 3.0);
         let first = pacer.acquire("s").await;
         let _second = pacer.acquire("s").await;
         let _third = pacer.acquire("s").await;
@@ -307,7 +383,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn an_answer_that_already_counts_later_requests_changes_nothing() {
-        let pacer = Pacer::new(20.0, 3.0);
+        let pacer = exact(20.0, 3.0);
         let first = pacer.acquire("s").await;
         let _second = pacer.acquire("s").await;
         let _third = pacer.acquire("s").await;
@@ -320,7 +396,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn retry_after_blocks_the_store_until_it_passes() {
-        let pacer = Arc::new(Pacer::new(20.0, 3.0));
+        let pacer = Arc::new(exact(20.0, 3.0));
         let t = pacer.acquire("s").await;
         pacer.observe(t, Some(0.0), Some(Duration::from_secs(2)));
         let times = grant_times(pacer, "s", 1).await;

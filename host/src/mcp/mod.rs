@@ -38,6 +38,9 @@ pub struct McpServer {
     /// The connected client, once initialized: told when the tool list changes.
     peer: Arc<Mutex<Option<Peer<RoleServer>>>>,
     audit: AuditLog,
+    /// Set by the `serve` command: hand back start-up memory after the first
+    /// `tools/list` (the end of a client's start-up handshake).
+    release_startup_memory: Option<Arc<std::sync::Once>>,
 }
 
 impl McpServer {
@@ -54,7 +57,16 @@ impl McpServer {
             services,
             session,
             peer: Arc::default(),
+            release_startup_memory: None,
         }
+    }
+
+    /// Release start-up memory ([`crate::memory`]) on a background thread once the
+    /// first `tools/list` has been answered. For the server process only: a library
+    /// user (the test harness) keeps its memory as it is.
+    pub fn release_startup_memory_after_first_list(mut self) -> McpServer {
+        self.release_startup_memory = Some(Arc::new(std::sync::Once::new()));
+        self
     }
 
     /// The current catalog.
@@ -304,6 +316,27 @@ impl ServerHandler for McpServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
+        if let Some(once) = &self.release_startup_memory {
+            once.call_once(|| {
+                // Off the path of this answer, and a moment after it: paging out takes
+                // the kernel a few ms, during which the code that writes the answer
+                // would fault its pages back in.
+                let spawned = std::thread::Builder::new()
+                    .name("release-startup-memory".into())
+                    .spawn(|| {
+                        std::thread::sleep(crate::memory::RELEASE_DELAY);
+                        let released = crate::memory::release_startup_memory();
+                        tracing::debug!(
+                            binary_pages_released_kib = released.binary_bytes >> 10,
+                            heap_trimmed = released.heap_trimmed,
+                            "released start-up memory"
+                        );
+                    });
+                if let Err(error) = spawned {
+                    tracing::debug!(error = %error, "start-up memory kept");
+                }
+            });
+        }
         Ok(ListToolsResult {
             tools: self.catalog().entries().iter().map(mcp_tool).collect(),
             ..Default::default()

@@ -6,6 +6,7 @@ pub mod bindings;
 pub mod compile_cache;
 mod state;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -75,6 +76,33 @@ impl std::fmt::Display for ComponentOrigin {
         match self {
             ComponentOrigin::Embedded => f.write_str("built-in"),
             ComponentOrigin::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// A component's bytes and their SHA-256, which keys the compile cache.
+#[derive(Clone, Debug)]
+pub struct ComponentSource {
+    pub bytes: Cow<'static, [u8]>,
+    /// Hex SHA-256 of `bytes`.
+    pub sha256: String,
+}
+
+impl ComponentSource {
+    /// Bytes read at run time (hashed here).
+    pub fn from_bytes(bytes: Vec<u8>) -> ComponentSource {
+        ComponentSource {
+            sha256: content_hash(&bytes),
+            bytes: Cow::Owned(bytes),
+        }
+    }
+
+    /// Bytes carried in the binary, hashed when it was built: a start with a warm
+    /// compile cache then never reads them (nor pages them in).
+    pub fn embedded(bytes: &'static [u8], sha256: &'static str) -> ComponentSource {
+        ComponentSource {
+            bytes: Cow::Borrowed(bytes),
+            sha256: sha256.trim().to_string(),
         }
     }
 }
@@ -214,7 +242,7 @@ impl Runtime {
         &self,
         name: &str,
         origin: ComponentOrigin,
-        bytes: &[u8],
+        source: ComponentSource,
         grants: Grants,
         context: CallContext,
     ) -> Result<LoadedComponent, LoadError> {
@@ -222,18 +250,18 @@ impl Runtime {
             name: name.to_string(),
             reason,
         };
-        let hash = content_hash(bytes);
+        let hash = source.sha256.clone();
         let (component, cache) = {
             let engine = self.engine.clone();
-            let bytes = bytes.to_vec();
             let cache = self.cache.clone();
-            let hash = hash.clone();
             // Compiling is CPU-bound for hundreds of milliseconds: keep it off the
             // async worker threads.
-            tokio::task::spawn_blocking(move || cache.load_or_compile(&engine, &bytes, &hash))
-                .await
-                .map_err(|e| invalid(e.to_string()))?
-                .map_err(|e| invalid(format!("{e:#}")))?
+            tokio::task::spawn_blocking(move || {
+                cache.load_or_compile(&engine, &source.bytes, &source.sha256)
+            })
+            .await
+            .map_err(|e| invalid(e.to_string()))?
+            .map_err(|e| invalid(format!("{e:#}")))?
         };
         match cache {
             CacheOutcome::Hit => self.stats.cache_hits.fetch_add(1, Ordering::Relaxed),
