@@ -167,8 +167,15 @@ pub async fn bare(paths: &Paths, report: &mut Report) -> anyhow::Result<()> {
     stats::fresh_dir(&data)?;
     let host = app::open_sandbox(&data).await?;
     let config = HostConfig::default();
-    let runtime = Runtime::new(config.limits()?, None)?;
+    // As the server runs: components come from a warm compile cache (the first `load`
+    // fills it), so their code is a mapped file rather than freshly compiled memory.
+    let cache = data.join("cache");
     let components = client::components_dir(paths)?;
+    for file in ["echo.wasm", "hostile.wasm"] {
+        let warm_up = Runtime::new(config.limits()?, Some(cache.clone()))?;
+        app::load_file(&warm_up, &host, &config, &components.join(file)).await?;
+    }
+    let runtime = Runtime::new(config.limits()?, Some(cache))?;
     report.note(&format!(
         "{BARE_CALLS} calls in a fresh instance each (after {BARE_WARMUP} warm-up)"
     ));

@@ -13,9 +13,10 @@
 //! - the pages of the binary's own code and read-only data, with
 //!   `madvise(MADV_PAGEOUT)`. They are clean file pages: the kernel drops them from the
 //!   process (and keeps them in its page cache while there is room), and whatever a
-//!   later call runs is mapped back in by an ordinary minor fault. Nothing written is
-//!   touched: writable mappings (relocated data, the heap, stacks, wasm memories) are
-//!   left alone.
+//!   later call runs is read back in on its first use. From then on those mappings
+//!   are read page by page (`MADV_RANDOM`, no read-ahead around a fault), so what stays
+//!   resident is what serving calls actually runs. Nothing written is touched:
+//!   writable mappings (relocated data, the heap, stacks, wasm memories) are left alone.
 //!
 //! Set `ORDERDESK_MCP_KEEP_STARTUP_MEMORY=1` to skip it (e.g. to compare).
 
@@ -94,6 +95,18 @@ fn page_out_read_only_mappings_of(file: &Path) -> u64 {
         };
         if status == 0 {
             advised += len;
+            // From now on, map what is used page by page: without this, every fault
+            // reads ahead and maps its neighbours too (the 64 KiB runs that made
+            // start-up's footprint), and the call path alone would bring back most of
+            // what was just released.
+            // SAFETY: as above; MADV_RANDOM only changes how faults read ahead.
+            unsafe {
+                libc::madvise(
+                    mapping.start as *mut libc::c_void,
+                    len as libc::size_t,
+                    libc::MADV_RANDOM,
+                )
+            };
         }
     }
     advised

@@ -55,8 +55,8 @@ pub struct Simulator {
 }
 
 impl Simulator {
-    /// A simulator with freshly seeded stores. Seeding is deterministic: the same config
-    /// always yields the same orders and inventory.
+    /// A simulator with freshly seeded stores (each seeded on its first use). Seeding is
+    /// deterministic: the same config always yields the same orders and inventory.
     pub fn new(config: SimConfig) -> Simulator {
         Simulator {
             state: Arc::new(SimState::new(config)),
@@ -96,6 +96,12 @@ impl Simulator {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
         let simulator = Simulator::new(config);
+        // Seed the stores in the background (300 orders take ~15 ms): the server answers
+        // at once, and a request that comes before the seeding is done waits for it.
+        let seeding = simulator.state.clone();
+        std::thread::Builder::new()
+            .name("orderdesk-sim-seed".into())
+            .spawn(move || seeding.seed_all())?;
         let (stop, stopped) = oneshot::channel::<()>();
         let server = simulator.clone();
         tokio::spawn(async move {

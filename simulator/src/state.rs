@@ -120,17 +120,12 @@ pub struct SimState {
 }
 
 impl SimState {
+    /// Stores are seeded on first use (see [`SimState::with_store`]), so that creating
+    /// a simulator is instant; [`SimState::seed_all`] seeds them ahead of time.
     pub fn new(config: SimConfig) -> Self {
-        let mut stores = HashMap::new();
-        for store in &config.stores {
-            // The first entry for a store id wins, like the credential lookup below.
-            stores
-                .entry(store.store_id.clone())
-                .or_insert_with(|| seed::seed_store(store.clone(), config.seed_orders_per_store));
-        }
         Self {
             config,
-            stores: Mutex::new(stores),
+            stores: Mutex::new(HashMap::new()),
             buckets: Mutex::new(HashMap::new()),
             faults: Mutex::new(FaultTable::default()),
             log: Mutex::new(Vec::new()),
@@ -142,9 +137,25 @@ impl SimState {
         self.config.stores.iter().find(|s| s.store_id == store_id)
     }
 
-    /// Run `f` on a store's data. `None` when the store does not exist.
+    /// Run `f` on a store's data, seeding the store first if this is its first use.
+    /// `None` when the store does not exist.
     pub fn with_store<R>(&self, store_id: &str, f: impl FnOnce(&mut StoreData) -> R) -> Option<R> {
-        lock(&self.stores).get_mut(store_id).map(f)
+        let mut stores = lock(&self.stores);
+        if !stores.contains_key(store_id) {
+            // The first configured entry for a store id wins, like the credential lookup.
+            let store = self.store_config(store_id)?.clone();
+            let data = seed::seed_store(store, self.config.seed_orders_per_store);
+            stores.insert(store_id.to_owned(), data);
+        }
+        stores.get_mut(store_id).map(f)
+    }
+
+    /// Seed every configured store now (seeding is deterministic, so when it happens
+    /// does not change what a store holds).
+    pub fn seed_all(&self) {
+        for store in &self.config.stores {
+            self.with_store(&store.store_id, |_| ());
+        }
     }
 
     fn with_bucket<R>(&self, store_id: &str, f: impl FnOnce(&mut Bucket) -> R) -> R {

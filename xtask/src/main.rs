@@ -385,7 +385,9 @@ fn benchmarks_markdown(table: &str, build_s: f64, bench_s: f64) -> String {
          - **3. start-up**: from spawning the process to `tools/list` answered (the MCP \
          `initialize` handshake included); cold = `<data dir>/cache` deleted first. The \
          servers of the other figures start warm, as a server normally does (a first start \
-         in their data directory fills the cache).\n\
+         in their data directory fills the cache). The target is checked on plain `serve`; \
+         `serve --sandbox` also builds a throw-away vault with a demo tenant and store at \
+         every start (by design) and is shown for information.\n\
          - **4. authentication**: `Vault::insert_tenants_for_benchmark(n, 4)`, then \
          `Vault::authenticate` with keys that authenticate, the three vaults taking turns.\n\
          - **5. upstream**: as `host/gateway/examples/upstream_bench.rs`: 60 concurrent \
