@@ -206,7 +206,10 @@ impl McpServer {
             .await;
         match outcome {
             Ok(text) => match serde_json::from_str::<Value>(&text) {
-                Ok(Value::Object(map)) => CallToolResult::structured(Value::Object(map)),
+                // The text copy is the component's own JSON text: serialising the parsed
+                // value again would cost as much as the parse (a page of orders is
+                // ~100 KB).
+                Ok(Value::Object(map)) => structured_result(Value::Object(map), text),
                 Ok(other) => CallToolResult::structured(json!({ "result": other })),
                 Err(e) => error_result(
                     "internal",
@@ -228,6 +231,13 @@ impl McpServer {
             Err(CallError::BadResult(message)) => error_result("internal", message),
         }
     }
+}
+
+/// A successful result: `structuredContent` plus a text block with the same JSON.
+fn structured_result(value: Value, text: String) -> CallToolResult {
+    let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+    result.structured_content = Some(value);
+    result
 }
 
 /// `ok`, or `error:<kind>` from the structured error.
