@@ -1,6 +1,5 @@
-//! Figure 5: the gateway against the simulator's bucket (as
-//! `host/gateway/examples/upstream_bench.rs`), cached reads, and a cached `orders_list`
-//! through MCP.
+//! Figure 5: the gateway against the simulator's bucket, cached reads, and a cached
+//! `orders_list` through MCP.
 
 use std::time::Instant;
 

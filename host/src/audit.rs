@@ -197,6 +197,22 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn rows_reach_the_database_without_a_flush() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = vault(dir.path());
+        let log = AuditLog::start(vault.clone());
+        log.record(entry("one"));
+        log.record(entry("two"));
+        // Written when the batch window closes; generous bound for a loaded machine.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while vault.audit_entries(None, 10).unwrap().len() < 2 {
+            assert!(std::time::Instant::now() < deadline, "rows never written");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        drop(log);
+    }
+
+    #[tokio::test]
     async fn dropping_the_last_handle_writes_what_is_left() {
         let dir = tempfile::tempdir().unwrap();
         let vault = vault(dir.path());

@@ -390,7 +390,7 @@ fn benchmarks_markdown(table: &str, build_s: f64, bench_s: f64) -> String {
          every start (by design) and is shown for information.\n\
          - **4. authentication**: `Vault::insert_tenants_for_benchmark(n, 4)`, then \
          `Vault::authenticate` with keys that authenticate, the three vaults taking turns.\n\
-         - **5. upstream**: as `host/gateway/examples/upstream_bench.rs`: 60 concurrent \
+         - **5. upstream**: 60 concurrent \
          uncached reads through the gateway against the simulator's bucket (20, 3/s), ideal \
          = (60 − 20) / 3 s; the simulator's request log shows when the requests arrived (where \
          the time over the ideal went); then cached reads; then `orders_list` over MCP \
