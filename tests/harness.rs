@@ -148,6 +148,21 @@ fn the_cli_runs_a_case_file_and_reports_failures() {
     );
     assert!(report.contains("component `hostile`: OK"), "{report}");
     assert!(report.contains("tool hostile_echo"), "{report}");
+
+    // A --grants file that is not there is an error, not a quiet `log`-only run.
+    let missing = std::process::Command::new(binary())
+        .args(["component", "check"])
+        .arg(&wasm)
+        .arg("--grants")
+        .arg(dir.join("no-such-grants.toml"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(!missing.status.success(), "a missing grants file must fail");
+    assert!(
+        stderr.contains("no-such-grants.toml") && stderr.contains("--grants"),
+        "{stderr}"
+    );
 }
 
 /// The first-party inventory component under the harness: what it sends, exactly.

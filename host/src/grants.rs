@@ -123,7 +123,13 @@ impl Grants {
         if !manifest_path.exists() {
             return Ok(Grants::LOG_ONLY);
         }
-        let text = std::fs::read_to_string(&manifest_path)
+        Grants::from_manifest(&manifest_path)
+    }
+
+    /// The grants of the manifest at `manifest_path` (a missing file is an error here:
+    /// the caller named it).
+    pub fn from_manifest(manifest_path: &Path) -> Result<Grants, String> {
+        let text = std::fs::read_to_string(manifest_path)
             .map_err(|e| format!("cannot read {}: {e}", manifest_path.display()))?;
         let manifest: Manifest = toml::from_str(&text)
             .map_err(|e| format!("invalid manifest {}: {e}", manifest_path.display()))?;

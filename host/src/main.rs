@@ -323,13 +323,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn component_command(command: &ComponentCommand) -> anyhow::Result<()> {
+    // `--grants FILE` must exist (a typo must not quietly test with `log` only);
+    // without it, `<name>.toml` beside the component is used when there is one.
     let grants_for = |wasm: &Path, grants: &Option<PathBuf>| -> anyhow::Result<Grants> {
-        let manifest_target = match grants {
-            // `for_file` reads `<stem>.toml` beside the path it is given.
-            Some(manifest) => manifest.with_extension("wasm"),
-            None => wasm.to_path_buf(),
-        };
-        Grants::for_file(&manifest_target).map_err(anyhow::Error::msg)
+        match grants {
+            Some(manifest) => Grants::from_manifest(manifest).map_err(|e| {
+                anyhow::anyhow!(
+                    "{e}; give --grants an existing manifest, or leave it out to use {} (or `log` only without it)",
+                    wasm.with_extension("toml").display()
+                )
+            }),
+            None => Grants::for_file(wasm).map_err(anyhow::Error::msg),
+        }
     };
     match command {
         ComponentCommand::Check { wasm, grants } => {
