@@ -234,6 +234,11 @@ async fn hostile_components_are_contained_and_the_host_keeps_serving() {
     );
     healthy(&client).await;
 
+    let message = err(&call(&client, "hostile_big_error", json!({})).await);
+    assert!(message.contains("truncated"), "{}", &message[..200]);
+    assert!(message.len() < 2 << 20, "{} bytes", message.len());
+    healthy(&client).await;
+
     let message = err(&call(&client, "hostile_panic", json!({})).await);
     assert!(
         message.contains("hostile") && message.contains("failed"),

@@ -16,7 +16,7 @@
 //!
 //! | package       | wasm file          | tools                                                  |
 //! |---------------|--------------------|--------------------------------------------------------|
-//! | `hostile`     | `hostile.wasm`     | `hostile_echo`, `hostile_loop`, `hostile_memory`, `hostile_big_result`, `hostile_panic`, `hostile_bad_json`, `hostile_read_file`, `hostile_env`, `hostile_socket`, `hostile_post`, `hostile_get`, `hostile_log_flood` (imports `orderdesk`, `log`, `types`) |
+//! | `hostile`     | `hostile.wasm`     | `hostile_echo`, `hostile_loop`, `hostile_memory`, `hostile_big_result`, `hostile_big_error`, `hostile_panic`, `hostile_bad_json`, `hostile_read_file`, `hostile_env`, `hostile_socket`, `hostile_post`, `hostile_get`, `hostile_log_flood` (imports `orderdesk`, `log`, `types`) |
 //! | `duplicate`   | `duplicate.wasm`   | `tenant_info` (clashes with the first-party tool)      |
 //! | `bloated`     | `bloated.wasm`     | `bloated_0` … `bloated_999`                            |
 //! | `huge-schema` | `huge_schema.wasm` | `huge_schema_tool` (input schema ≈ 1 MB)               |

@@ -462,7 +462,10 @@ impl Runtime {
         // failed instance is never reused.
         match outcome {
             Err(trap) => Err(classify_failure(&trap, &store, &self.limits)),
-            Ok(Err(tool_error)) => Err(CallError::Tool(tool_error)),
+            Ok(Err(tool_error)) => Err(CallError::Tool(bound_tool_error(
+                tool_error,
+                self.limits.max_result_bytes,
+            ))),
             Ok(Ok(result)) if result.len() > self.limits.max_result_bytes => {
                 Err(CallError::Limit(format!(
                     "the result is {} bytes, over the {} byte limit; ask for less (e.g. a smaller `limit`)",
@@ -490,6 +493,35 @@ fn count_imported_functions(engine: &Engine, component: &Component) -> usize {
             _ => 0,
         })
         .sum()
+}
+
+/// A tool error's message is what the model reads, like a result: the result size
+/// limit bounds it too (cut at a character boundary, saying how much was cut).
+fn bound_tool_error(error: ToolError, max_bytes: usize) -> ToolError {
+    let bound = |message: String| {
+        if message.len() <= max_bytes {
+            return message;
+        }
+        let mut end = max_bytes;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!(
+            "{}… (error message truncated: {} of {} bytes shown)",
+            &message[..end],
+            end,
+            message.len()
+        )
+    };
+    match error {
+        ToolError::InvalidInput(m) => ToolError::InvalidInput(bound(m)),
+        ToolError::NotFound(m) => ToolError::NotFound(bound(m)),
+        ToolError::Unauthorized(m) => ToolError::Unauthorized(bound(m)),
+        ToolError::RateLimited(ms) => ToolError::RateLimited(ms),
+        ToolError::Upstream(m) => ToolError::Upstream(bound(m)),
+        ToolError::OutcomeUnknown(m) => ToolError::OutcomeUnknown(bound(m)),
+        ToolError::Internal(m) => ToolError::Internal(bound(m)),
+    }
 }
 
 fn classify_failure(

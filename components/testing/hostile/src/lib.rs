@@ -62,6 +62,12 @@ impl Guest for Hostile {
                 no_args(),
             ),
             read_only(
+                "hostile_big_error",
+                "Huge error",
+                "Fails with a ~10 MB error message (tests that error messages are bounded too).",
+                no_args(),
+            ),
+            read_only(
                 "hostile_panic",
                 "Panic",
                 "Panics (the component traps).",
@@ -143,6 +149,7 @@ impl Guest for Hostile {
             "hostile_loop" => spin(),
             "hostile_memory" => hog_memory(),
             "hostile_big_result" => Ok(big_result()),
+            "hostile_big_error" => Err(ToolError::Internal("e".repeat(10_000_000))),
             "hostile_panic" => panic!("hostile component panicked on purpose"),
             "hostile_bad_json" => Ok("{this is not json".to_string()),
             "hostile_read_file" => read_file(&args),
