@@ -367,5 +367,13 @@ async fn watch_reloads_changed_components_and_notifies_the_client() {
     let tools = client.list_all_tools().await.unwrap();
     assert!(!tools.iter().any(|t| t.name == "reload_probe"));
     assert!(tools.iter().any(|t| t.name == "tenant_info"));
+    // The broken file, unchanged, was neither retried nor reported again by the rescans
+    // since it failed.
+    let reports = launch
+        .stderr()
+        .lines()
+        .filter(|l| l.contains("broken.wasm"))
+        .count();
+    assert_eq!(reports, 1, "{}", launch.stderr());
     client.cancel().await.unwrap();
 }

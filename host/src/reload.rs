@@ -3,7 +3,7 @@
 //! restart; a component that fails to load is reported and skipped; the client gets
 //! `notifications/tools/list_changed` whenever the tool list changed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -75,6 +75,12 @@ struct Reloader {
     builtin: Vec<Arc<LoadedComponent>>,
     /// Path → (hash of the wasm and manifest bytes, the component).
     files: BTreeMap<PathBuf, (String, Arc<LoadedComponent>)>,
+    /// Files that failed to load, by the fingerprint that failed: not retried (nor
+    /// reported again) until they change.
+    failed: BTreeMap<PathBuf, String>,
+    /// Loaded files left out of the catalog because their tool names clash with a
+    /// component before them; reported once, taken in when the clash goes away.
+    clashing: BTreeSet<PathBuf>,
 }
 
 impl Reloader {
@@ -90,7 +96,12 @@ impl Reloader {
                 }
             }
         }
-        Reloader { builtin, files }
+        Reloader {
+            builtin,
+            files,
+            failed: BTreeMap::new(),
+            clashing: BTreeSet::new(),
+        }
     }
 
     /// Bring the loaded set in line with the directory. Returns the new catalog when
@@ -118,6 +129,7 @@ impl Reloader {
                 changed = true;
             }
         }
+        self.failed.retain(|path, _| paths.contains(path));
         for path in paths {
             let Ok(fingerprint) = fingerprint(&path) else {
                 continue; // vanished between listing and reading
@@ -129,6 +141,9 @@ impl Reloader {
             {
                 continue;
             }
+            if self.failed.get(&path) == Some(&fingerprint) {
+                continue; // reported when it failed; retried once it changes
+            }
             // A changed file is never served stale: the old version goes whatever happens
             // to the new one.
             if self.files.remove(&path).is_some() {
@@ -137,11 +152,13 @@ impl Reloader {
             match app::load_file(runtime, host, config, &path).await {
                 Ok(component) => {
                     tracing::info!(path = %path.display(), tools = component.tools.len(), "component (re)loaded");
+                    self.failed.remove(&path);
                     self.files.insert(path, (fingerprint, Arc::new(component)));
                     changed = true;
                 }
                 Err(error) => {
                     tracing::error!(path = %path.display(), error = %format!("{error:#}"), "component skipped: it failed to load");
+                    self.failed.insert(path, fingerprint);
                 }
             }
         }
@@ -149,21 +166,21 @@ impl Reloader {
     }
 
     /// The catalog of what is loaded; a file component whose tool names clash with a
-    /// component before it is reported and left out.
+    /// component before it is left out (and reported when it starts to clash).
     fn catalog(&mut self) -> Catalog {
         let mut accepted: Vec<Arc<LoadedComponent>> = self.builtin.clone();
-        let mut rejected = Vec::new();
+        let mut clashing = BTreeSet::new();
         for (path, (_, component)) in &self.files {
             accepted.push(component.clone());
             if let Err(error) = Catalog::build(&accepted) {
-                tracing::error!(path = %path.display(), error = %error, "component skipped");
+                if !self.clashing.contains(path) {
+                    tracing::error!(path = %path.display(), error = %error, "component skipped");
+                }
                 accepted.pop();
-                rejected.push(path.clone());
+                clashing.insert(path.clone());
             }
         }
-        for path in rejected {
-            self.files.remove(&path);
-        }
+        self.clashing = clashing;
         Catalog::build(&accepted).expect("every accepted component was checked")
     }
 }
