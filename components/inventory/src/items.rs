@@ -8,7 +8,7 @@ use orderdesk_tool_kit::{Args, ToolError};
 use serde_json::{Map, Value, json};
 
 use crate::args;
-use crate::host::{CacheMode, Target};
+use crate::host::{self, CacheMode, Target};
 use crate::item::{self, ITEM_FIELDS};
 use crate::list;
 use crate::schema::{self, CREATE, DELETE, READ, ToolDef, UPDATE};
@@ -108,7 +108,7 @@ pub static TOOLS: &[ToolDef] = &[
 
 fn item_target(args: &Args) -> Result<(Target, String, String), ToolError> {
     let item_id = args::id(args, "item_id")?;
-    let target = Target::new(args, format!("inventory item {item_id}"))?;
+    let target = host::target(args, format!("inventory item {item_id}"))?;
     let path = format!("/inventory-items/{item_id}");
     Ok((target, path, item_id))
 }
@@ -133,7 +133,7 @@ fn create(args: &Args) -> Result<Value, ToolError> {
             format!("inventory_list with {{\"search\": {}}}", json!(name))
         }
     };
-    let target = Target::new(args, "the new inventory item")?.verify(format!(
+    let target = host::target(args, "the new inventory item")?.verify(format!(
         "check with {check} (or inventory_get) before retrying: the item may already exist, and \
          a retry would create a duplicate"
     ));

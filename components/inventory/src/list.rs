@@ -5,7 +5,7 @@ use orderdesk_tool_kit::{Args, ToolError};
 use serde_json::{Value, json};
 
 use crate::args;
-use crate::host::{CacheMode, Target};
+use crate::host::{self, CacheMode};
 use crate::schema;
 
 pub const DESCRIPTION: &str = "List the store's inventory items (GET /inventory-items): \
@@ -49,7 +49,7 @@ pub fn run(args: &Args) -> Result<Value, ToolError> {
             query.push((filter.to_string(), value));
         }
     }
-    let target = Target::new(args, "the inventory search")?;
+    let target = host::target(args, "the inventory search")?;
     let reply = target.get("/inventory-items", query, CacheMode::UseCache)?;
     let body = &reply.body;
     let items = match body.get("inventory_items") {

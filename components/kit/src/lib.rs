@@ -10,6 +10,8 @@
 
 use serde_json::{Map, Value};
 
+pub mod store_api;
+
 /// The generated bindings of the `tool-group` world.
 pub mod bindings {
     wit_bindgen::generate!({

@@ -175,7 +175,7 @@ pub fn run(args: &Args) -> Result<Value, ToolError> {
     if include_history {
         query.push(("include_history".into(), "1".into()));
     }
-    let target = Target::new(args, "the order search")?
+    let target = host::target(args, "the order search")?
         .lookup("check the filters (folder ids come from stores_get_settings)");
     let mut result = if fetch_all {
         if !has_date_range {

@@ -6,7 +6,7 @@ use orderdesk_tool_kit::{Args, ToolError, optional_str};
 use serde_json::{Value, json};
 
 use crate::args;
-use crate::host::{CacheMode, Target};
+use crate::host::{self, CacheMode, Target};
 use crate::list;
 use crate::resource::{fetch_merge_put, with};
 use crate::schema::{self, CREATE, DELETE, MOVE, READ, ToolDef, UPDATE};
@@ -168,7 +168,7 @@ pub static TOOLS: &[ToolDef] = &[
 
 fn order_target(args: &Args) -> Result<(Target, String), ToolError> {
     let order_id = args::id(args, "order_id")?;
-    let target = Target::new(args, format!("order {order_id}"))?;
+    let target = host::target(args, format!("order {order_id}"))?;
     Ok((target, order_id))
 }
 
@@ -185,7 +185,7 @@ fn get(args: &Args) -> Result<Value, ToolError> {
 fn create(args: &Args) -> Result<Value, ToolError> {
     let order = args::value(args, "order")?;
     validate_new_order(order, "order").map_err(|e| args::invalid(e.to_string()))?;
-    let target = Target::new(args, "the new order")?.verify(
+    let target = host::target(args, "the new order")?.verify(
         "search for it with orders_list (e.g. by email and today's date range) before \
          retrying, or you may create a duplicate",
     );
@@ -231,7 +231,7 @@ fn move_orders(args: &Args) -> Result<Value, ToolError> {
             ));
         }
     }
-    let target = Target::new(args, "an order or the destination folder")?
+    let target = host::target(args, "an order or the destination folder")?
         .lookup("check the order ids with orders_list and the folder with stores_get_settings")
         .verify("check the orders' folder_id with orders_get before retrying");
     let reply = target.post("/move-orders", &body)?;

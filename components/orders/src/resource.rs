@@ -8,7 +8,7 @@ use orderdesk_tool_kit::{Args, ToolError};
 use serde_json::{Map, Value, json};
 
 use crate::args;
-use crate::host::{CacheMode, Target};
+use crate::host::{self, CacheMode, Target};
 
 /// A kind of record below `/orders/{order_id}/…`.
 pub struct Resource {
@@ -39,7 +39,7 @@ impl Resource {
     fn one(&self, args: &Args) -> Result<(Target, String, String, String), ToolError> {
         let order_id = args::id(args, "order_id")?;
         let id = args::id(args, self.id_arg)?;
-        let target = Target::new(args, format!("{} {id} of order {order_id}", self.noun))?
+        let target = host::target(args, format!("{} {id} of order {order_id}", self.noun))?
             .lookup(format!(
                 "check the order id with orders_list and the {} id with {}_list",
                 self.noun, self.tools
@@ -51,7 +51,7 @@ impl Resource {
 
     pub fn list(&self, args: &Args) -> Result<Value, ToolError> {
         let order_id = args::id(args, "order_id")?;
-        let target = Target::new(args, format!("order {order_id}"))?;
+        let target = host::target(args, format!("order {order_id}"))?;
         let reply = target.get(&self.collection(&order_id), Vec::new(), CacheMode::UseCache)?;
         Ok(with(reply.payload(), "order_id", json!(order_id)))
     }
@@ -66,7 +66,7 @@ impl Resource {
         let order_id = args::id(args, "order_id")?;
         let record = args::value(args, self.body_arg)?;
         (self.validate)(record, self.body_arg).map_err(|e| args::invalid(e.to_string()))?;
-        let target = Target::new(args, format!("order {order_id}"))?.verify(format!(
+        let target = host::target(args, format!("order {order_id}"))?.verify(format!(
             "check with {}_list whether the new {} is already there before retrying",
             self.tools, self.noun
         ));

@@ -5,7 +5,7 @@ use orderdesk_tool_kit::{Args, ToolError};
 use serde_json::{Value, json};
 
 use crate::args;
-use crate::host::Target;
+use crate::host;
 use crate::resource::Resource;
 use crate::schema::{self, CREATE, DELETE, READ, ToolDef, UPDATE};
 
@@ -182,7 +182,7 @@ fn batch_create(args: &Args) -> Result<Value, ToolError> {
         let order_id = order_model::lenient::text(&shipment["order_id"]).unwrap_or_default();
         args::check_id(&order_id, &format!("shipments[{i}].order_id"))?;
     }
-    let target = Target::new(args, "one of the orders")?.verify(
+    let target = host::target(args, "one of the orders")?.verify(
         "check each order with shipments_list before retrying, and send only the missing shipments",
     );
     let reply = target.post("/batch-shipments", &json!({"shipments": shipments}))?;
