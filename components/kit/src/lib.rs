@@ -10,6 +10,7 @@
 
 use serde_json::{Map, Value};
 
+pub mod args;
 pub mod store_api;
 
 /// The generated bindings of the `tool-group` world.

@@ -2,46 +2,10 @@
 //! tool's schema first, but the component does not rely on it: every failure here is an
 //! `invalid-input` that names the field.
 
-use orderdesk_tool_kit::{Args, ToolError, optional_str, required_str};
+use orderdesk_tool_kit::{Args, ToolError, required_str};
 use serde_json::Value;
 
-use crate::schema;
-
-pub fn invalid(message: impl Into<String>) -> ToolError {
-    ToolError::InvalidInput(message.into())
-}
-
-/// Refuse arguments the tool's schema does not declare (a typo would otherwise be
-/// silently ignored, e.g. a misspelt filter that widens a search).
-pub fn reject_unknown(args: &Args, schema: &Value) -> Result<(), ToolError> {
-    let unknown: Vec<&str> = args
-        .keys()
-        .map(String::as_str)
-        .filter(|k| !schema::declared(schema).any(|d| d == *k))
-        .collect();
-    if unknown.is_empty() {
-        return Ok(());
-    }
-    let known: Vec<&str> = schema::declared(schema).collect();
-    Err(invalid(format!(
-        "unknown argument(s) {}; this tool takes: {}",
-        quoted(&unknown),
-        quoted(&known)
-    )))
-}
-
-fn quoted(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The optional `store` every tool takes.
-pub fn store(args: &Args) -> Result<Option<String>, ToolError> {
-    optional_str(args, "store")
-}
+pub use orderdesk_tool_kit::args::{invalid, optional_int, reject_unknown, store, value};
 
 /// A required id that goes into a request path.
 pub fn id(args: &Args, field: &str) -> Result<String, ToolError> {
@@ -88,35 +52,6 @@ pub fn id_list(args: &Args, field: &str) -> Result<Vec<String>, ToolError> {
             Ok(id)
         })
         .collect()
-}
-
-/// A required argument of any JSON type (the model validates its shape).
-pub fn value<'a>(args: &'a Args, field: &str) -> Result<&'a Value, ToolError> {
-    match args.get(field) {
-        None | Some(Value::Null) => Err(invalid(format!("`{field}` is required"))),
-        Some(v) => Ok(v),
-    }
-}
-
-/// An optional whole number within `min..=max`; numeric strings are accepted.
-pub fn optional_int(
-    args: &Args,
-    field: &str,
-    min: u64,
-    max: u64,
-) -> Result<Option<u64>, ToolError> {
-    let Some(raw) = args.get(field).filter(|v| !v.is_null()) else {
-        return Ok(None);
-    };
-    order_model::lenient::integer(raw)
-        .and_then(|n| u64::try_from(n).ok())
-        .filter(|n| (min..=max).contains(n))
-        .map(Some)
-        .ok_or_else(|| {
-            invalid(format!(
-                "`{field}` must be a whole number from {min} to {max}"
-            ))
-        })
 }
 
 /// A required string of `1..=max` characters (counted as characters, not bytes).

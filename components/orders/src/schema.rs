@@ -88,12 +88,3 @@ pub fn input(properties: Value, required: &[&str]) -> Value {
         "additionalProperties": false
     })
 }
-
-/// The argument names a schema declares.
-pub fn declared(schema: &Value) -> impl Iterator<Item = &str> {
-    schema
-        .get("properties")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flat_map(|p| p.keys().map(String::as_str))
-}
