@@ -6,7 +6,8 @@
 //! ```ignore
 //! let target = Target::new("mytool", store_argument, format!("order {id}"))
 //!     .lookup("check the id with orders_list");
-//! let order = target.get(&format!("/orders/{id}"), Vec::new(), CacheMode::Default)?;
+//! let reply = target.get(&format!("/orders/{id}"), Vec::new(), CacheMode::UseCache)?;
+//! let order = reply.record("order")?;
 //! ```
 
 use serde_json::{Map, Value};
