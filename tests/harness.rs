@@ -133,13 +133,17 @@ fn the_cli_runs_a_case_file_and_reports_failures() {
     assert!(stdout.contains("actual:   GET /test"), "{stdout}");
     assert!(stdout.contains("2 passed, 1 failed"), "{stdout}");
 
-    let check = std::process::Command::new(binary())
-        .args(["component", "check"])
-        .arg(&wasm)
-        .arg("--grants")
-        .arg(dir.join("hostile.toml"))
-        .output()
-        .unwrap();
+    // `orderdesk-mcp component check WASM --grants FILE`.
+    let component_check = |grants: &str| {
+        std::process::Command::new(binary())
+            .args(["component", "check"])
+            .arg(&wasm)
+            .arg("--grants")
+            .arg(dir.join(grants))
+            .output()
+            .unwrap()
+    };
+    let check = component_check("hostile.toml");
     let report = String::from_utf8_lossy(&check.stdout);
     assert!(
         check.status.success(),
@@ -150,13 +154,7 @@ fn the_cli_runs_a_case_file_and_reports_failures() {
     assert!(report.contains("tool hostile_echo"), "{report}");
 
     // A --grants file that is not there is an error, not a quiet `log`-only run.
-    let missing = std::process::Command::new(binary())
-        .args(["component", "check"])
-        .arg(&wasm)
-        .arg("--grants")
-        .arg(dir.join("no-such-grants.toml"))
-        .output()
-        .unwrap();
+    let missing = component_check("no-such-grants.toml");
     let stderr = String::from_utf8_lossy(&missing.stderr);
     assert!(!missing.status.success(), "a missing grants file must fail");
     assert!(

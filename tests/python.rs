@@ -9,11 +9,11 @@ mod server;
 
 use std::time::Instant;
 
-use orderdesk_sim::{DEMO_API_KEY, DEMO_STORE_ID, SimConfig, SimHandle, Simulator};
+use orderdesk_sim::{DEMO_STORE_ID, SimConfig, SimHandle, Simulator};
 use rmcp::RoleClient;
 use rmcp::service::RunningService;
 use serde_json::{Value, json};
-use server::{Launch, call, create_tenant, err, fresh_dir, ok};
+use server::{Launch, call, create_tenant, err, fresh_dir, ok, register_demo_store};
 
 /// The manifest the component ships with: OrderDesk reads, nothing else.
 const MANIFEST: &str = "[grants]\norderdesk = \"read\"\n";
@@ -48,13 +48,7 @@ async fn fixture(name: &str) -> Fixture {
         std::fs::metadata(&wasm).map(|m| m.len()).unwrap_or(0),
         started.elapsed()
     );
-    let saved = ok(&call(
-        &client,
-        "stores_register",
-        json!({"store_id": DEMO_STORE_ID, "api_key": DEMO_API_KEY, "store_name": "demo"}),
-    )
-    .await);
-    assert_eq!(saved["registered"]["store_id"], DEMO_STORE_ID, "{saved}");
+    register_demo_store(&client).await;
     Fixture {
         sim,
         client,

@@ -200,7 +200,10 @@ pub async fn bare(paths: &Paths, report: &mut Report) -> anyhow::Result<()> {
                 lat.push(elapsed);
             }
         }
-        let what = format!("{file} `{tool}` ({} imports)", component.import_count);
+        let what = format!(
+            "{file} `{tool}` ({} imports)",
+            runtime.import_count(&component)
+        );
         let p50 = lat.median();
         if checked {
             report.check(

@@ -209,16 +209,23 @@ pub async fn fixture(name: &str) -> Fixture {
         .env("ORDERDESK_API_BASE", sim.api_base())
         .env("ORDERDESK_MCP_MASTER_KEY", master_key);
     let client = launch.start().await;
-    let saved = ok(&call(
-        &client,
-        "stores_register",
-        json!({"store_id": DEMO_STORE_ID, "api_key": DEMO_API_KEY, "store_name": "demo"}),
-    )
-    .await);
-    assert_eq!(saved["registered"]["store_id"], DEMO_STORE_ID, "{saved}");
+    let saved = register_demo_store(&client).await;
     assert_eq!(
         saved["registered"]["active"], true,
         "the first store becomes active"
     );
     Fixture { sim, client }
+}
+
+/// Register the simulator's demo store (named `demo`) with `stores_register`; returns
+/// the tool's result, checked to name the demo store.
+pub async fn register_demo_store(client: &RunningService<RoleClient, ()>) -> Value {
+    let saved = ok(&call(
+        client,
+        "stores_register",
+        json!({"store_id": DEMO_STORE_ID, "api_key": DEMO_API_KEY, "store_name": "demo"}),
+    )
+    .await);
+    assert_eq!(saved["registered"]["store_id"], DEMO_STORE_ID, "{saved}");
+    saved
 }

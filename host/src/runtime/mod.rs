@@ -126,9 +126,6 @@ pub struct LoadedComponent {
     pub grants: Grants,
     /// The host interfaces it imports (WIT interface names).
     pub imports: Vec<String>,
-    /// Functions it imports, WASI's included: each is wired up again for every
-    /// instance, so this is what a call's instantiation cost grows with.
-    pub import_count: usize,
     pub tools: Vec<ToolSpec>,
     pub cache: CacheOutcome,
     pre: ToolGroupPre<CallState>,
@@ -274,7 +271,6 @@ impl Runtime {
         );
 
         let imports = self.check_imports(name, &component, &grants)?;
-        let import_count = count_imported_functions(&self.engine, &component);
         let instance_pre = self
             .linker
             .instantiate_pre(&component)
@@ -287,7 +283,6 @@ impl Runtime {
             content_hash: hash,
             grants,
             imports,
-            import_count,
             tools: Vec::new(),
             cache,
             pre,
@@ -478,7 +473,15 @@ impl Runtime {
     }
 }
 
-/// Functions a component imports (those of imported interfaces, and bare ones).
+impl Runtime {
+    /// Functions `component` imports, WASI's included (those of imported interfaces,
+    /// and bare ones): each is wired up again for every instance, so this is what a
+    /// call's instantiation cost grows with.
+    pub fn import_count(&self, component: &LoadedComponent) -> usize {
+        count_imported_functions(&self.engine, component.pre.instance_pre().component())
+    }
+}
+
 fn count_imported_functions(engine: &Engine, component: &Component) -> usize {
     use wasmtime::component::types::ComponentItem;
     component
