@@ -23,13 +23,14 @@
 //! paused clock.
 
 mod cache;
+mod config;
 mod error;
 mod pacer;
+mod request;
 mod retry;
 mod tenant_limit;
 
 use std::fmt;
-use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -42,232 +43,13 @@ use tokio::time::Instant;
 use tracing::{debug, warn};
 
 pub use cache::CacheTtl;
+pub use config::GatewayConfig;
 pub use error::GatewayError;
+pub use request::{ApiRequest, ApiResponse, CacheMode, Method, StoreCredentials};
 
 use cache::{Cache, CacheKey, Cached};
 use pacer::Pacer;
 use tenant_limit::TenantLimiter;
-
-/// Settings of a [`Gateway`]. [`GatewayConfig::new`] gives the defaults below, which
-/// match OrderDesk's documented limits.
-#[derive(Clone, Debug)]
-pub struct GatewayConfig {
-    /// e.g. `https://app.orderdesk.me/api/v2` (no trailing slash needed).
-    pub api_base: String,
-    /// Default `orderdesk-mcp/<version>`: OrderDesk asks clients to identify themselves.
-    pub user_agent: String,
-    /// OrderDesk's per-store bucket: 20 requests.
-    pub store_bucket_capacity: f64,
-    /// OrderDesk's per-store refill: 3 per second.
-    pub store_refill_per_sec: f64,
-    /// Per-tenant budget: burst of 240 tokens.
-    pub tenant_bucket_burst: f64,
-    /// Per-tenant budget: refill of 120 tokens per minute.
-    pub tenant_refill_per_min: f64,
-    /// Tokens a write (POST, PUT, DELETE) costs in the tenant budget; a read costs 1.
-    /// Default 2.
-    pub write_cost: f64,
-    /// The longest `X-Retry-After` we wait out (default 30 s); a longer one is handed
-    /// to the caller as [`GatewayError::RateLimited`].
-    pub max_retry_after: Duration,
-    /// How many 429s in a row one request waits out before giving up with
-    /// [`GatewayError::RateLimited`]. Default 3.
-    pub rate_limit_retries: u32,
-    /// Extra attempts for a read after a 5xx, a timeout or a lost connection (default
-    /// 2, so 3 attempts in all). Writes get extra attempts only when the connection
-    /// could not even be opened.
-    pub get_retries: u32,
-    /// First backoff (default 200 ms), doubled each retry, jittered.
-    pub backoff_base: Duration,
-    /// Default 5 s.
-    pub connect_timeout: Duration,
-    /// One attempt, from connecting to the last byte of the body. Default 30 s.
-    pub request_timeout: Duration,
-    /// Bodies past this are refused with [`GatewayError::ResponseTooLarge`]. Default
-    /// 8 MiB.
-    pub max_response_bytes: usize,
-    pub cache_ttl: CacheTtl,
-    /// Default 10,000 entries.
-    pub cache_max_entries: usize,
-    /// Default 64 MiB; a single answer larger than a quarter of it is not cached.
-    pub cache_max_bytes: usize,
-}
-
-impl GatewayConfig {
-    pub fn new(api_base: impl Into<String>) -> Self {
-        GatewayConfig {
-            api_base: api_base.into(),
-            user_agent: format!("orderdesk-mcp/{}", env!("CARGO_PKG_VERSION")),
-            store_bucket_capacity: 20.0,
-            store_refill_per_sec: 3.0,
-            tenant_bucket_burst: 240.0,
-            tenant_refill_per_min: 120.0,
-            write_cost: 2.0,
-            max_retry_after: Duration::from_secs(30),
-            rate_limit_retries: 3,
-            get_retries: 2,
-            backoff_base: Duration::from_millis(200),
-            connect_timeout: Duration::from_secs(5),
-            request_timeout: Duration::from_secs(30),
-            max_response_bytes: 8 * 1024 * 1024,
-            cache_ttl: CacheTtl::default(),
-            cache_max_entries: 10_000,
-            cache_max_bytes: 64 * 1024 * 1024,
-        }
-    }
-}
-
-/// A store's credentials, resolved by the host's vault for one request.
-pub struct StoreCredentials {
-    pub store_id: String,
-    pub api_key: SecretString,
-}
-
-impl StoreCredentials {
-    pub fn new(store_id: impl Into<String>, api_key: impl Into<String>) -> Self {
-        StoreCredentials {
-            store_id: store_id.into(),
-            api_key: SecretString::from(api_key.into()),
-        }
-    }
-}
-
-impl fmt::Debug for StoreCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StoreCredentials")
-            .field("store_id", &self.store_id)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The methods OrderDesk accepts (there is no PATCH).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Method {
-    Get,
-    Post,
-    Put,
-    Delete,
-}
-
-impl Method {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Delete => "DELETE",
-        }
-    }
-
-    /// Anything but GET changes something in OrderDesk.
-    pub fn is_write(self) -> bool {
-        self != Method::Get
-    }
-
-    fn to_reqwest(self) -> reqwest::Method {
-        match self {
-            Method::Get => reqwest::Method::GET,
-            Method::Post => reqwest::Method::POST,
-            Method::Put => reqwest::Method::PUT,
-            Method::Delete => reqwest::Method::DELETE,
-        }
-    }
-}
-
-impl fmt::Display for Method {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Method {
-    type Err = GatewayError;
-
-    /// Case-insensitive; PATCH and anything else is refused.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_uppercase().as_str() {
-            "GET" => Ok(Method::Get),
-            "POST" => Ok(Method::Post),
-            "PUT" => Ok(Method::Put),
-            "DELETE" => Ok(Method::Delete),
-            _ => Err(GatewayError::InvalidInput(format!(
-                "method {s:?} is not supported by OrderDesk (use GET, POST, PUT or DELETE)"
-            ))),
-        }
-    }
-}
-
-/// Whether a GET may be answered from the cache.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum CacheMode {
-    UseCache,
-    /// Go upstream whatever the cache holds, and refresh the entry with the answer.
-    Bypass,
-}
-
-/// One request to OrderDesk, relative to the API base.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ApiRequest {
-    pub method: Method,
-    /// Starts with `/`, e.g. `/orders/123`. No query string, fragment or `..`.
-    pub path: String,
-    pub query: Vec<(String, String)>,
-    /// JSON text, for POST and PUT only.
-    pub body: Option<String>,
-    pub cache: CacheMode,
-}
-
-impl ApiRequest {
-    pub fn new(method: Method, path: impl Into<String>) -> Self {
-        ApiRequest {
-            method,
-            path: path.into(),
-            query: Vec::new(),
-            body: None,
-            cache: CacheMode::UseCache,
-        }
-    }
-
-    pub fn get(path: impl Into<String>) -> Self {
-        Self::new(Method::Get, path)
-    }
-
-    pub fn post(path: impl Into<String>, body: impl Into<String>) -> Self {
-        Self::new(Method::Post, path).with_body(body)
-    }
-
-    pub fn put(path: impl Into<String>, body: impl Into<String>) -> Self {
-        Self::new(Method::Put, path).with_body(body)
-    }
-
-    pub fn delete(path: impl Into<String>) -> Self {
-        Self::new(Method::Delete, path)
-    }
-
-    pub fn with_query(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.query.push((name.into(), value.into()));
-        self
-    }
-
-    pub fn with_body(mut self, body: impl Into<String>) -> Self {
-        self.body = Some(body.into());
-        self
-    }
-
-    pub fn with_cache(mut self, cache: CacheMode) -> Self {
-        self.cache = cache;
-        self
-    }
-}
-
-/// A successful answer from OrderDesk (or from the cache).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ApiResponse {
-    pub status: u16,
-    pub body: String,
-    /// Answered from the cache without going upstream.
-    pub cached: bool,
-}
 
 /// Counters since the gateway was created.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
