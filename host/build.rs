@@ -21,7 +21,7 @@ fn main() {
     let components = root.join("components");
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     println!("cargo:rerun-if-changed={}", components.display());
-    println!("cargo:rerun-if-changed={}", root.join("wit").display());
+    println!("cargo:rerun-if-changed={}", components.join("kit").join("wit").display());
     println!("cargo:rerun-if-env-changed=ORDERDESK_MCP_PREBUILT_COMPONENTS");
 
     pack_relative_relocations(&out_dir);

@@ -54,7 +54,7 @@ fn build() -> PathBuf {
     let inputs = [
         source_dir.join("app.py"),
         world_dir.join("world.wit"),
-        root.join("wit").join("orderdesk-mcp.wit"),
+        root.join("components/kit/wit/orderdesk-mcp.wit"),
     ];
     if is_up_to_date(&wasm, &inputs) {
         return wasm;
@@ -68,7 +68,7 @@ fn build() -> PathBuf {
     let mut cmd = Command::new(&componentize_py);
     cmd.current_dir(&root)
         .arg("-d")
-        .arg(root.join("wit"))
+        .arg(root.join("components/kit/wit"))
         .arg("-d")
         .arg(&world_dir)
         .args(["-w", WORLD, "componentize", "app", "-p"])

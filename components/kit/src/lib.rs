@@ -17,7 +17,7 @@ pub mod store_api;
 pub mod bindings {
     wit_bindgen::generate!({
         world: "tool-group",
-        path: "../../wit",
+        path: "wit",
         pub_export_macro: true,
         export_macro_name: "export_tools",
         default_bindings_module: "orderdesk_tool_kit::bindings",

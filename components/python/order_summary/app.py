@@ -1,7 +1,7 @@
 r"""`order_summary`: an orderdesk-mcp tool component written in Python.
 
 Built with componentize-py (components/python/requirements.txt) from the repository
-root against the host's WIT (`wit/orderdesk-mcp.wit`), narrowed by `wit/world.wit`
+root against the host's WIT (`components/kit/wit/orderdesk-mcp.wit`), narrowed by `wit/world.wit`
 beside this file to the one host interface it uses:
 
     componentize-py -d wit -d components/python/order_summary/wit \

@@ -237,7 +237,7 @@ pub async fn check_component(wasm: &Path, grants: Grants) -> anyhow::Result<Stri
             let text = format!("{e:#}");
             if text.contains("orderdesk:mcp/") && text.contains("does not provide") {
                 anyhow::anyhow!(
-                    "{text}\nhint: this host implements orderdesk:mcp@{}; rebuild the component against the WIT in this repository's wit/",
+                    "{text}\nhint: this host implements orderdesk:mcp@{}; rebuild the component against the WIT in this repository's components/kit/wit/",
                     crate::grants::WIT_VERSION
                 )
             } else {

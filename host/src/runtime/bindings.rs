@@ -1,8 +1,8 @@
-//! Host-side bindings of the `orderdesk:mcp` WIT package (see `wit/`).
+//! Host-side bindings of the `orderdesk:mcp` WIT package (see `components/kit/wit/`).
 
 wasmtime::component::bindgen!({
     world: "tool-group",
-    path: "../wit",
+    path: "../components/kit/wit",
     imports: { default: async },
     exports: { default: async },
 });
