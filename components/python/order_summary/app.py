@@ -4,7 +4,7 @@ Built with componentize-py (components/python/requirements.txt) from the reposit
 root against the host's WIT (`components/kit/wit/orderdesk-mcp.wit`), narrowed by `wit/world.wit`
 beside this file to the one host interface it uses:
 
-    componentize-py -d wit -d components/python/order_summary/wit \
+    componentize-py -d components/kit/wit -d components/python/order_summary/wit \
         -w orderdesk:order-summary/order-summary componentize app \
         -p components/python/order_summary -o target/python/order_summary.wasm
 
