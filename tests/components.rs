@@ -11,12 +11,11 @@ use std::path::Path;
 use std::process::Output;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use rmcp::ClientHandler;
 use rmcp::service::NotificationContext;
 use serde_json::{Value, json};
-use server::{Launch, binary, call, err, fresh_dir, ok};
+use server::{Launch, binary, call, err, eventually, fresh_dir, ok};
 use test_components::{copy_component, test_components_dir};
 
 /// Grants that let `hostile` import everything it uses, OrderDesk read-only.
@@ -303,17 +302,6 @@ impl ClientHandler for ListChangedCounter {
     }
 }
 
-/// Poll `check` until it holds or 20 s pass.
-async fn eventually<F: AsyncFnMut() -> bool>(what: &str, mut check: F) {
-    for _ in 0..200 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for: {what}");
-}
-
 #[tokio::test]
 async fn watch_reloads_changed_components_and_notifies_the_client() {
     test_components_dir();
@@ -347,15 +335,14 @@ async fn watch_reloads_changed_components_and_notifies_the_client() {
 
     // An invalid file is reported and skipped; the rest goes on.
     std::fs::write(extra.join("broken.wasm"), b"not a component").unwrap();
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(
-        ok(&call(&client, "reload_probe", json!({})).await)["version"],
-        2
-    );
     eventually("the broken file reported", async || {
         launch.stderr().contains("broken.wasm")
     })
     .await;
+    assert_eq!(
+        ok(&call(&client, "reload_probe", json!({})).await)["version"],
+        2
+    );
 
     // Removing the file unloads its tools.
     let before = counter.0.load(Ordering::SeqCst);

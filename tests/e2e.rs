@@ -125,5 +125,16 @@ async fn sandbox_session_is_authenticated_with_the_demo_store() {
     let test = ok(&call(&client, "stores_test", json!({})).await);
     assert_eq!(test["store_id"], json!("100001"));
     assert_eq!(test["ok"], json!(true), "{test}");
+    // The sandbox knows only its demo tenant: a real master key is not available here,
+    // and the answer says how to use one.
+    let key = format!("odmk_{}", "0".repeat(64));
+    let message = err(&call(&client, "tenant_use_master_key", json!({"master_key": key})).await);
+    assert!(message.contains("without --sandbox"), "{message}");
+    let info = ok(&call(&client, "tenant_info", json!({})).await);
+    assert_eq!(
+        info["active_store"]["store_id"],
+        json!("100001"),
+        "unchanged"
+    );
     client.cancel().await.unwrap();
 }

@@ -7,8 +7,8 @@ mod server;
 #[path = "support/test_components.rs"]
 mod test_components;
 
-use orderdesk_mcp::grants::{Grants, OrderDeskAccess};
-use orderdesk_mcp::harness::{Exchange, Harness, HarnessOptions, ScriptedFailure};
+use orderdesk_harness::{Exchange, Harness, HarnessOptions, ScriptedFailure};
+use orderdesk_host::grants::{Grants, OrderDeskAccess};
 use serde_json::json;
 use server::{binary, fresh_dir};
 use test_components::test_components_dir;
@@ -23,9 +23,10 @@ fn hostile_grants() -> Grants {
 
 async fn hostile() -> Harness {
     let wasm = test_components_dir().join("hostile.wasm");
-    Harness::load(&wasm, HarnessOptions::with_store(hostile_grants()))
-        .await
-        .unwrap()
+    let mut options = HarnessOptions::with_store(hostile_grants());
+    // A short CPU budget, so that the loop test ends quickly.
+    options.limits.max_cpu_time = std::time::Duration::from_millis(500);
+    Harness::load(&wasm, options).await.unwrap()
 }
 
 #[tokio::test]
@@ -49,7 +50,7 @@ async fn the_wrong_request_fails_showing_expected_and_actual() {
     // The component saw an error for the unexpected request...
     assert_eq!(outcome.value["outcome"], "error", "{}", outcome.value);
     // ...and the test fails with both requests in the message.
-    let problems = harness.verify().unwrap_err();
+    let problems = harness.verify().unwrap_err().0;
     assert!(
         problems.contains("expected: GET /orders?limit=5"),
         "{problems}"
@@ -71,9 +72,11 @@ async fn grants_and_failures_behave_as_in_production() {
     let limited = harness.call("hostile_get", json!({})).await.unwrap();
     assert_eq!(limited.value["kind"], "rate-limited", "{}", limited.value);
     harness.verify().unwrap();
-    // Argument validation and limits are the host's own.
-    let looped = harness.call("hostile_loop", json!({})).await;
-    assert!(looped.is_ok());
+    // Limits are the host's own: the endless loop is stopped by the CPU-time limit.
+    let looped = harness.call("hostile_loop", json!({})).await.unwrap();
+    assert!(looped.is_error, "{}", looped.text);
+    assert_eq!(looped.error_kind(), Some("limit"), "{}", looped.text);
+    assert!(looped.text.contains("CPU-time limit"), "{}", looped.text);
     // Logs are collected.
     harness.call("hostile_log_flood", json!({})).await.unwrap();
     assert!(!harness.logs().is_empty());
@@ -165,13 +168,13 @@ fn the_cli_runs_a_case_file_and_reports_failures() {
 
 /// The first-party inventory component under the harness: what it sends, exactly.
 async fn inventory() -> Harness {
-    let embedded = orderdesk_mcp::embedded::FIRST_PARTY
+    let embedded = orderdesk_host::app::embedded::FIRST_PARTY
         .iter()
         .find(|c| c.name == "inventory")
         .expect("inventory is built in");
     Harness::load_bytes(
         "inventory",
-        orderdesk_mcp::runtime::ComponentOrigin::Embedded,
+        orderdesk_host::runtime::ComponentOrigin::Embedded,
         embedded.wasm,
         HarnessOptions::with_store(embedded.grants),
     )
@@ -250,7 +253,7 @@ async fn the_template_passes_its_case_file() {
     let root = test_components::repo_root().join("components/template");
     let grants = Grants::for_file(&root.join("template.wasm")).unwrap();
     assert_eq!(grants.orderdesk, OrderDeskAccess::Read);
-    let results = orderdesk_mcp::harness::run_case_file(&wasm, &root.join("cases.json"), grants)
+    let results = orderdesk_harness::run_case_file(&wasm, &root.join("cases.json"), grants)
         .await
         .unwrap();
     assert!(results.len() >= 2);

@@ -9,7 +9,7 @@ use orderdesk_sim::{
 };
 use rmcp::RoleClient;
 use serde_json::{Value, json};
-use server::{Launch, call, create_tenant, err, fixture, fresh_dir, ok};
+use server::{Launch, call, create_tenant, err, eventually, fixture, fresh_dir, ok};
 
 fn posts(sim: &SimHandle, prefix: &str) -> usize {
     sim.simulator
@@ -486,10 +486,10 @@ async fn fetch_all_pages_through_a_range_and_reports_progress() {
         calls >= 3,
         "1,200 orders do not fit one result ({calls} calls)"
     );
-    // Give the notifications (sent before each result) a moment to be handled.
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    assert!(
-        progress.0.load(std::sync::atomic::Ordering::SeqCst) >= calls as usize,
-        "progress was reported for every page"
-    );
+    // The notifications are sent before each result but handled by the client on its
+    // own task: wait until every page's report has arrived.
+    eventually("progress reported for every page", async || {
+        progress.0.load(std::sync::atomic::Ordering::SeqCst) >= calls as usize
+    })
+    .await;
 }

@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::Context;
-use orderdesk_mcp::app;
-use orderdesk_mcp::config::HostConfig;
-use orderdesk_mcp::runtime::Runtime;
+use orderdesk_host::app;
+use orderdesk_host::app::ConfigFile;
+use orderdesk_host::runtime::Runtime;
 
 use crate::Paths;
 use crate::client::{self, ECHO_ARGUMENTS, ECHO_TOOL};
@@ -29,7 +29,7 @@ const IN_FLIGHT: usize = 8;
 const CONCURRENT_CALLS: usize = 2_000;
 
 /// How long a server sits after `tools/list` before its idle memory is read: it hands
-/// back start-up memory 200 ms after the first `tools/list` (`orderdesk_mcp::memory`).
+/// back start-up memory 200 ms after the first `tools/list` (`orderdesk_host::app::memory`).
 const IDLE_SETTLE: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Targets of the issue.
@@ -144,7 +144,7 @@ async fn plain_run(
     let server = client::start_warm(&data, || {
         let mut cmd = client::ours(paths, &data, &["--components", components.as_str()]);
         if keep_startup_memory {
-            cmd.env(orderdesk_mcp::memory::KEEP_STARTUP_MEMORY_ENV, "1");
+            cmd.env(orderdesk_host::app::memory::KEEP_STARTUP_MEMORY_ENV, "1");
         }
         Ok(cmd)
     })
@@ -166,7 +166,7 @@ pub async fn bare(paths: &Paths, report: &mut Report) -> anyhow::Result<()> {
     let data = paths.work.join("bare");
     stats::fresh_dir(&data)?;
     let host = app::open_sandbox(&data).await?;
-    let config = HostConfig::default();
+    let config = ConfigFile::default();
     // As the server runs: components come from a warm compile cache (the first `load`
     // fills it), so their code is a mapped file rather than freshly compiled memory.
     let cache = data.join("cache");

@@ -10,6 +10,7 @@ use std::fmt;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
 /// The WIT package every host interface belongs to.
 pub const WIT_PACKAGE: &str = "orderdesk:mcp";
@@ -17,7 +18,9 @@ pub const WIT_PACKAGE: &str = "orderdesk:mcp";
 pub const WIT_VERSION: &str = "0.1.0";
 
 /// Access to OrderDesk through the host's gateway.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum OrderDeskAccess {
     /// No access.
@@ -30,7 +33,7 @@ pub enum OrderDeskAccess {
 }
 
 /// What a component may import.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Grants {
     /// `session`: who is calling, the active store, progress reports.
@@ -87,6 +90,21 @@ impl fmt::Display for Capability {
     }
 }
 
+/// A grants manifest that cannot be used.
+#[derive(Debug, Error)]
+pub enum ManifestError {
+    #[error("cannot read {path}: {source}")]
+    Unreadable {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid manifest {path}: {source}")]
+    Invalid {
+        path: std::path::PathBuf,
+        source: Box<toml::de::Error>,
+    },
+}
+
 /// The manifest beside a third-party component: `NAME.toml` next to `NAME.wasm`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -118,7 +136,7 @@ impl Grants {
     }
 
     /// Read the grants of the component at `wasm_path` from `NAME.toml` beside it.
-    pub fn for_file(wasm_path: &Path) -> Result<Grants, String> {
+    pub fn for_file(wasm_path: &Path) -> Result<Grants, ManifestError> {
         let manifest_path = wasm_path.with_extension("toml");
         if !manifest_path.exists() {
             return Ok(Grants::LOG_ONLY);
@@ -128,11 +146,17 @@ impl Grants {
 
     /// The grants of the manifest at `manifest_path` (a missing file is an error here:
     /// the caller named it).
-    pub fn from_manifest(manifest_path: &Path) -> Result<Grants, String> {
-        let text = std::fs::read_to_string(manifest_path)
-            .map_err(|e| format!("cannot read {}: {e}", manifest_path.display()))?;
-        let manifest: Manifest = toml::from_str(&text)
-            .map_err(|e| format!("invalid manifest {}: {e}", manifest_path.display()))?;
+    pub fn from_manifest(manifest_path: &Path) -> Result<Grants, ManifestError> {
+        let text =
+            std::fs::read_to_string(manifest_path).map_err(|source| ManifestError::Unreadable {
+                path: manifest_path.to_path_buf(),
+                source,
+            })?;
+        let manifest: Manifest =
+            toml::from_str(&text).map_err(|source| ManifestError::Invalid {
+                path: manifest_path.to_path_buf(),
+                source: Box::new(source),
+            })?;
         Ok(manifest.grants.unwrap_or(Grants::LOG_ONLY))
     }
 

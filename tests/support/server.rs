@@ -229,3 +229,14 @@ pub async fn register_demo_store(client: &RunningService<RoleClient, ()>) -> Val
     assert_eq!(saved["registered"]["store_id"], DEMO_STORE_ID, "{saved}");
     saved
 }
+
+/// Poll `check` until it holds; panic naming `what` after 20 s.
+pub async fn eventually<F: AsyncFnMut() -> bool>(what: &str, mut check: F) {
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}

@@ -400,7 +400,7 @@ fn benchmarks_markdown(table: &str, build_s: f64, bench_s: f64) -> String {
          components) from `/proc/<pid>/status`. The target is checked on `serve --components \
          DIR` without the sandbox (the production shape), 0.5 s after `tools/list` (idle) and \
          after 2,000 calls; the server hands back start-up-only memory 200 ms after the first \
-         `tools/list` (`host/src/memory.rs`), and the same run with \
+         `tools/list` (`host/src/app/memory.rs`), and the same run with \
          `ORDERDESK_MCP_KEEP_STARTUP_MEMORY=1` shows the figures without that. The sandbox \
          figures (the servers of figures 1 and 2) include the in-process OrderDesk simulator \
          and its demo data.\n"

@@ -1,30 +1,139 @@
-//! The host side of each WIT interface, implemented on the per-call [`CallState`]: one
-//! module per capability (`session`, `vault`, `orderdesk`, `log`), each the same shape:
-//! check the grant, do the work through [`HostServices`](crate::host::HostServices) with
-//! blocking work off the async threads, map the service's error one-to-one onto the WIT
-//! `host-error`.
+//! The host side of each WIT interface the components import: one module per
+//! capability (`session`, `vault`, `orderdesk`, `log`), each of the same shape, after
+//! wasmtime's `wasi-config` and Spin's host factors:
 //!
-//! Every function checks the caller's grant first (the load-time check already refused
-//! components that import more than they were granted; this is the second line).
+//! - `XxxState`: what the capability keeps for one call, when it keeps anything (`log`
+//!   counts the bytes written);
+//! - `XxxView<'a>`: borrows the call's [`CallEnv`] and that state, and implements the
+//!   generated `Host` trait: check the grant, do the work through
+//!   [`Services`](crate::services::Services) (blocking work off the async threads, its
+//!   time not counted against the component's CPU limit), map the service's error onto
+//!   the WIT `host-error` (the table is in [`errors`]);
+//! - `add_to_linker(linker, get_view)`: adds the interface to a linker.
+//!
+//! [`add_to_linker`] links only the interfaces a component was granted, so an
+//! ungranted one is not even there to call; every function checks the grant again (the
+//! second line, e.g. for a grant narrowed after load).
+//!
+//! This layer knows the runtime's store only through [`HasCapabilities`], and the MCP
+//! layer only through [`ProgressSink`].
 
-mod log;
-mod orderdesk;
-mod session;
-mod vault;
+pub mod errors;
+pub mod log;
+pub mod orderdesk;
+pub mod session;
+pub mod vault;
 
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use orderdesk_gateway::GatewayError;
-use orderdesk_vault::{StoreRecord, TenantSession, VaultError};
+use orderdesk_vault::{StoreRecord, TenantSession, Vault, VaultError};
+use wasmtime::component::{HasData, Linker};
 
-use crate::grants::Capability;
-use crate::runtime::CallState;
-use crate::runtime::bindings::orderdesk::mcp::types;
-use crate::runtime::bindings::{HostError, StoreRef, UpstreamError};
+use crate::bindings::orderdesk::mcp::types;
+use crate::bindings::{HostError, StoreRef};
+use crate::grants::{Capability, Grants};
+use crate::services::{BoxFuture, Services};
+use crate::session::Session;
+use errors::vault_error;
 
-impl types::Host for CallState {}
+/// Receives a call's progress reports (the MCP layer sends them to the client that
+/// asked for them).
+pub trait ProgressSink: Send + Sync {
+    fn report(
+        &self,
+        progress: f64,
+        total: Option<f64>,
+        message: Option<String>,
+    ) -> BoxFuture<'_, ()>;
+}
 
-impl CallState {
+/// Everything a call needs to know about its caller.
+#[derive(Clone)]
+pub struct CallContext {
+    pub services: Arc<Services>,
+    pub session: Arc<Session>,
+    pub component: Arc<str>,
+    pub grants: Grants,
+    pub correlation_id: Arc<str>,
+    pub progress: Option<Arc<dyn ProgressSink>>,
+    /// What the call touched, for its audit row.
+    pub record: Arc<CallRecord>,
+}
+
+impl CallContext {
+    /// The context of a call made outside any client request (a component's `list` at
+    /// load time): no progress, a record nobody reads.
+    pub fn detached(
+        services: Arc<Services>,
+        session: Arc<Session>,
+        component: &str,
+        grants: Grants,
+    ) -> CallContext {
+        CallContext {
+            services,
+            session,
+            component: component.into(),
+            grants,
+            correlation_id: "load".into(),
+            progress: None,
+            record: Arc::new(CallRecord::default()),
+        }
+    }
+}
+
+/// Facts about one call that the host learns while the component runs (which tenant
+/// and store it acted on), read back for the audit log after the call.
+#[derive(Debug, Default)]
+pub struct CallRecord {
+    tenant_id: Mutex<Option<String>>,
+    store_id: Mutex<Option<String>>,
+}
+
+impl CallRecord {
+    pub fn note_tenant(&self, tenant_id: &str) {
+        *lock(&self.tenant_id) = Some(tenant_id.to_string());
+    }
+
+    pub fn note_store(&self, store_id: &str) {
+        *lock(&self.store_id) = Some(store_id.to_string());
+    }
+
+    pub fn tenant_id(&self) -> Option<String> {
+        lock(&self.tenant_id).clone()
+    }
+
+    pub fn store_id(&self) -> Option<String> {
+        lock(&self.store_id).clone()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Plain data, always consistent: a panic elsewhere cannot have broken it.
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What every capability of one call shares: who is calling, with which grants, and
+/// how long the host has worked for the call so far.
+pub struct CallEnv {
+    pub context: CallContext,
+    host_time: Duration,
+}
+
+impl CallEnv {
+    fn new(context: CallContext) -> CallEnv {
+        CallEnv {
+            context,
+            host_time: Duration::ZERO,
+        }
+    }
+
+    /// Time spent in host calls so far (it does not count against the CPU limit).
+    pub fn host_time(&self) -> Duration {
+        self.host_time
+    }
+
+    /// The per-call grant check, the second line behind the linker.
     fn require(&self, capability: Capability) -> Result<(), HostError> {
         if self.context.grants.allows_import(capability) {
             Ok(())
@@ -47,16 +156,32 @@ impl CallState {
         })
     }
 
-    /// Run a host-side future, not counting its time against the component's CPU limit.
+    /// Run host-side work, not counting its time against the component's CPU limit.
     async fn host_work<T>(&mut self, work: impl Future<Output = T>) -> T {
         let started = Instant::now();
         let out = work.await;
-        self.add_host_time(started);
+        self.host_time += started.elapsed();
         out
+    }
+
+    /// The path of every vault-backed host call: the session's tenant, the work on the
+    /// vault off the async threads (not counted as the component's time), the vault's
+    /// error mapped onto the WIT's.
+    async fn with_tenant_vault<T, F>(&mut self, work: F) -> Result<T, HostError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Vault, TenantSession) -> Result<T, VaultError> + Send + 'static,
+    {
+        let tenant = self.tenant()?;
+        let services = self.context.services.clone();
+        self.host_work(services.with_vault(move |vault| work(vault, tenant)))
+            .await
+            .map_err(vault_error)
     }
 }
 
-pub(crate) fn store_ref(record: &StoreRecord) -> StoreRef {
+/// A store as components see it: never any key material.
+fn store_ref(record: &StoreRecord) -> StoreRef {
     StoreRef {
         store_id: record.store_id.clone(),
         name: record.name.clone(),
@@ -64,55 +189,100 @@ pub(crate) fn store_ref(record: &StoreRecord) -> StoreRef {
     }
 }
 
-/// The vault's errors, one-to-one onto the WIT variants. Messages never hold secrets.
-pub(crate) fn vault_error(error: VaultError) -> HostError {
-    match error {
-        VaultError::Unauthenticated(m) => HostError::Unauthenticated(format!(
-            "{m}; check the master key (it starts with `odmk_`) or create a tenant with \
-             `orderdesk-mcp tenant create`"
-        )),
-        VaultError::TooManyAttempts { retry_after_ms } => HostError::RateLimited(retry_after_ms),
-        VaultError::NotFound(m) => HostError::NotFound(m),
-        VaultError::Conflict(m) => HostError::Conflict(m),
-        VaultError::InvalidInput(m) => HostError::InvalidInput(m),
-        error @ VaultError::Decrypt => HostError::Internal(error.to_string()),
-        VaultError::Storage(m) | VaultError::Config(m) => {
-            tracing::error!(error = %m, "vault failure");
-            HostError::Internal(format!("the host's storage failed: {m}"))
+/// Per-call limits the capabilities enforce themselves.
+#[derive(Clone, Copy, Debug)]
+pub struct CapabilityLimits {
+    /// Log output per call.
+    pub max_log_bytes: usize,
+}
+
+/// The per-call state of every capability, kept in the store's data.
+pub struct Capabilities {
+    env: CallEnv,
+    log: log::LogState,
+}
+
+impl Capabilities {
+    pub fn new(context: CallContext, limits: CapabilityLimits) -> Capabilities {
+        Capabilities {
+            env: CallEnv::new(context),
+            log: log::LogState::new(limits.max_log_bytes),
+        }
+    }
+
+    pub fn env(&self) -> &CallEnv {
+        &self.env
+    }
+
+    fn session(&mut self) -> session::SessionView<'_> {
+        session::SessionView { env: &mut self.env }
+    }
+
+    fn vault(&mut self) -> vault::VaultView<'_> {
+        vault::VaultView { env: &mut self.env }
+    }
+
+    fn orderdesk(&mut self) -> orderdesk::OrderDeskView<'_> {
+        orderdesk::OrderDeskView { env: &mut self.env }
+    }
+
+    fn log(&mut self) -> log::LogView<'_> {
+        log::LogView {
+            env: &mut self.env,
+            state: &mut self.log,
         }
     }
 }
 
-/// The gateway's errors, one-to-one onto the WIT variants (transport failures become an
-/// `upstream` error with the gateway status an HTTP proxy would have answered).
-pub(crate) fn gateway_error(error: GatewayError) -> HostError {
-    match error {
-        GatewayError::InvalidInput(m) => HostError::InvalidInput(m),
-        GatewayError::Unauthorized(m) => HostError::Upstream(UpstreamError {
-            status: 401,
-            message: format!(
-                "{m}; the store id or API key registered for this store is wrong or was \
-                 revoked: register the store again with the current key"
-            ),
-        }),
-        GatewayError::NotFound(m) => HostError::NotFound(m),
-        GatewayError::RateLimited { retry_after_ms } => HostError::RateLimited(retry_after_ms),
-        GatewayError::Upstream { status, message } => {
-            HostError::Upstream(UpstreamError { status, message })
-        }
-        GatewayError::OutcomeUnknown(m) => HostError::OutcomeUnknown(m),
-        GatewayError::Timeout(m) => HostError::Upstream(UpstreamError {
-            status: 504,
-            message: format!("OrderDesk did not answer in time ({m}); try again later"),
-        }),
-        GatewayError::Transport(m) => HostError::Upstream(UpstreamError {
-            status: 502,
-            message: format!("could not reach OrderDesk ({m}); try again later"),
-        }),
-        GatewayError::ResponseTooLarge(cap) => HostError::InvalidInput(format!(
-            "OrderDesk's answer is larger than the host's {cap}-byte cap; ask for fewer \
-             records (e.g. a smaller `limit`)"
-        )),
-        GatewayError::Internal(m) => HostError::Internal(m),
+/// A store's data that carries the capabilities of its call.
+pub trait HasCapabilities: Send + 'static {
+    fn capabilities(&mut self) -> &mut Capabilities;
+}
+
+/// `types` holds only type definitions: linking it grants nothing.
+pub struct TypesView;
+
+impl types::Host for TypesView {}
+
+struct Types;
+
+impl HasData for Types {
+    type Data<'a> = TypesView;
+}
+
+/// Add the interfaces `grants` allow (and `types`) to `linker`.
+pub fn add_to_linker<T: HasCapabilities>(
+    linker: &mut Linker<T>,
+    grants: &Grants,
+) -> wasmtime::Result<()> {
+    types::add_to_linker::<T, Types>(linker, |_| TypesView)?;
+    if grants.allows_import(Capability::Session) {
+        session::add_to_linker(linker, session_view::<T>)?;
     }
+    if grants.allows_import(Capability::Vault) {
+        vault::add_to_linker(linker, vault_view::<T>)?;
+    }
+    if grants.allows_import(Capability::OrderDesk) {
+        orderdesk::add_to_linker(linker, orderdesk_view::<T>)?;
+    }
+    if grants.allows_import(Capability::Log) {
+        log::add_to_linker(linker, log_view::<T>)?;
+    }
+    Ok(())
+}
+
+fn session_view<T: HasCapabilities>(data: &mut T) -> session::SessionView<'_> {
+    data.capabilities().session()
+}
+
+fn vault_view<T: HasCapabilities>(data: &mut T) -> vault::VaultView<'_> {
+    data.capabilities().vault()
+}
+
+fn orderdesk_view<T: HasCapabilities>(data: &mut T) -> orderdesk::OrderDeskView<'_> {
+    data.capabilities().orderdesk()
+}
+
+fn log_view<T: HasCapabilities>(data: &mut T) -> log::LogView<'_> {
+    data.capabilities().log()
 }

@@ -1,37 +1,57 @@
 //! `session`: who is calling, the active store, progress reports.
 
-use std::time::Instant;
+use wasmtime::component::{HasData, Linker};
 
-use super::{store_ref, vault_error};
+use super::{CallEnv, store_ref};
+use crate::bindings::{HostError, StoreRef, session};
 use crate::grants::Capability;
-use crate::runtime::CallState;
-use crate::runtime::bindings::{HostError, StoreRef, session};
 
-impl session::Host for CallState {
+/// `session` for one call. It keeps no per-call state of its own: the session outlives
+/// the call.
+pub struct SessionView<'a> {
+    pub(super) env: &'a mut CallEnv,
+}
+
+struct Session;
+
+impl HasData for Session {
+    type Data<'a> = SessionView<'a>;
+}
+
+/// Add `session` to `linker`.
+pub fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> SessionView<'_>,
+) -> wasmtime::Result<()> {
+    session::add_to_linker::<T, Session>(linker, get)
+}
+
+impl session::Host for SessionView<'_> {
     async fn info(&mut self) -> session::SessionInfo {
-        let snapshot = self.context.session.snapshot();
+        let context = &self.env.context;
+        let snapshot = context.session.snapshot();
         session::SessionInfo {
             authenticated: snapshot.tenant.is_some(),
             tenant_id: snapshot.tenant_id(),
             active_store: snapshot.active_store.as_ref().map(store_ref),
-            sandbox: self.context.services.sandbox,
-            correlation_id: self.context.correlation_id.to_string(),
+            sandbox: context.services.sandbox,
+            correlation_id: context.correlation_id.to_string(),
         }
     }
 
     async fn set_active_store(&mut self, identifier: String) -> Result<StoreRef, HostError> {
-        self.require(Capability::Session)?;
-        let tenant = self.tenant()?;
-        let services = self.context.services.clone();
+        self.env.require(Capability::Session)?;
         let (record, _) = self
-            .host_work(
-                services
-                    .with_vault(move |vault| vault.resolve_store(tenant.tenant_id(), &identifier)),
-            )
-            .await
-            .map_err(vault_error)?;
-        self.context.record.note_store(&record.store_id);
-        self.context.session.set_active_store(Some(record.clone()));
+            .env
+            .with_tenant_vault(move |vault, tenant| {
+                vault.resolve_store(tenant.tenant_id(), &identifier)
+            })
+            .await?;
+        self.env.context.record.note_store(&record.store_id);
+        self.env
+            .context
+            .session
+            .set_active_store(Some(record.clone()));
         Ok(store_ref(&record))
     }
 
@@ -41,13 +61,13 @@ impl session::Host for CallState {
         total: Option<f64>,
         message: Option<String>,
     ) {
-        if self.require(Capability::Session).is_err() {
+        if self.env.require(Capability::Session).is_err() {
             return;
         }
-        if let Some(reporter) = self.context.progress.clone() {
-            let started = Instant::now();
-            reporter.report(progress, total, message).await;
-            self.add_host_time(started);
+        if let Some(sink) = self.env.context.progress.clone() {
+            self.env
+                .host_work(sink.report(progress, total, message))
+                .await;
         }
     }
 }

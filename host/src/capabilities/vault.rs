@@ -1,22 +1,44 @@
 //! `vault`: authenticate the session's tenant, register and resolve its stores. Key
 //! material never leaves the host: components get store ids, names and labels.
 
-use orderdesk_gateway::{ApiRequest, CacheMode, GatewayError, StoreCredentials};
+use orderdesk_gateway::StoreCredentials;
 use orderdesk_vault::StoreRecord;
 use secrecy::SecretString;
+use wasmtime::component::{HasData, Linker};
 
-use super::{gateway_error, store_ref, vault_error};
+use super::errors::{credential_error, vault_error};
+use super::{CallEnv, store_ref};
+use crate::bindings::{HostError, vault};
 use crate::grants::Capability;
-use crate::runtime::CallState;
-use crate::runtime::bindings::{HostError, vault};
+use crate::services::verify_store_credentials;
 
 /// The failure limiter's source for this transport: over stdio one process is one
 /// session, so all attempts share a bucket.
 const AUTH_SOURCE: &str = "stdio-session";
 
-impl CallState {
+/// `vault` for one call. It keeps no per-call state of its own.
+pub struct VaultView<'a> {
+    pub(super) env: &'a mut CallEnv,
+}
+
+struct Vault;
+
+impl HasData for Vault {
+    type Data<'a> = VaultView<'a>;
+}
+
+/// Add `vault` to `linker`.
+pub fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> VaultView<'_>,
+) -> wasmtime::Result<()> {
+    vault::add_to_linker::<T, Vault>(linker, get)
+}
+
+impl VaultView<'_> {
     fn summary(&self, record: &StoreRecord) -> vault::StoreSummary {
         let active = self
+            .env
             .context
             .session
             .snapshot()
@@ -30,15 +52,24 @@ impl CallState {
     }
 }
 
-impl vault::Host for CallState {
+impl vault::Host for VaultView<'_> {
     async fn authenticate(
         &mut self,
         master_key: String,
     ) -> Result<vault::TenantSummary, HostError> {
-        self.require(Capability::Vault)?;
+        self.env.require(Capability::Vault)?;
+        let services = self.env.context.services.clone();
+        if services.sandbox {
+            return Err(HostError::NotAvailable(
+                "this is the sandbox: it has only its demo tenant (already signed in) and \
+                 knows no real master key; restart the server without --sandbox to use a \
+                 real tenant"
+                    .into(),
+            ));
+        }
         let master_key = SecretString::from(master_key);
-        let services = self.context.services.clone();
         let (tenant, store_count) = self
+            .env
             .host_work(services.with_vault(move |vault| {
                 let tenant = vault.authenticate_from(AUTH_SOURCE, &master_key)?;
                 let stores = vault.list_stores(tenant.tenant_id())?;
@@ -47,8 +78,8 @@ impl vault::Host for CallState {
             .await
             .map_err(vault_error)?;
         let tenant_id = tenant.tenant_id().to_string();
-        self.context.session.authenticate(tenant);
-        self.context.record.note_tenant(&tenant_id);
+        self.env.context.session.authenticate(tenant);
+        self.env.context.record.note_tenant(&tenant_id);
         tracing::info!(tenant_id = %tenant_id, "session authenticated");
         Ok(vault::TenantSummary {
             tenant_id,
@@ -65,37 +96,29 @@ impl vault::Host for CallState {
         label: Option<String>,
         verify: bool,
     ) -> Result<vault::StoreSummary, HostError> {
-        self.require(Capability::Vault)?;
-        let tenant = self.tenant()?;
+        self.env.require(Capability::Vault)?;
+        let tenant = self.env.tenant()?;
         let api_key = SecretString::from(api_key);
-        let services = self.context.services.clone();
-        self.context.record.note_store(&store_id);
+        self.env.context.record.note_store(&store_id);
         if verify {
-            // Prove the credentials before saving them: OrderDesk's `GET /test` answers
-            // 200 only for a matching store id and API key.
+            let services = self.env.context.services.clone();
             let credentials = StoreCredentials {
                 store_id: store_id.clone(),
                 api_key: api_key.clone(),
             };
-            let request = ApiRequest::get("/test").with_cache(CacheMode::Bypass);
             let tenant_id = tenant.tenant_id().to_string();
-            let checked = self
-                .host_work(services.orderdesk.send(&tenant_id, &credentials, request))
-                .await;
-            match checked {
-                Ok(_) => {}
-                Err(GatewayError::Unauthorized(_)) => {
-                    return Err(HostError::InvalidInput(format!(
-                        "OrderDesk refused store id {store_id} with this API key, so nothing \
-                         was saved; check both values in OrderDesk (Settings → API) or pass \
-                         verify: false to save without checking"
-                    )));
-                }
-                Err(error) => return Err(gateway_error(error)),
-            }
+            self.env
+                .host_work(verify_store_credentials(
+                    services.orderdesk.as_ref(),
+                    &tenant_id,
+                    &credentials,
+                ))
+                .await
+                .map_err(credential_error)?;
         }
         let record = self
-            .host_work(services.with_vault(move |vault| {
+            .env
+            .with_tenant_vault(move |vault, tenant| {
                 vault.add_store(
                     &tenant,
                     &store_id,
@@ -103,26 +126,24 @@ impl vault::Host for CallState {
                     name.as_deref(),
                     label.as_deref(),
                 )
-            }))
-            .await
-            .map_err(vault_error)?;
+            })
+            .await?;
         tracing::info!(store_id = %record.store_id, name = %record.name, "store registered");
         // The first store of a session becomes its active store: that is what the user
         // means to work with next.
-        if self.context.session.snapshot().active_store.is_none() {
-            self.context.session.set_active_store(Some(record.clone()));
+        let session = &self.env.context.session;
+        if session.snapshot().active_store.is_none() {
+            session.set_active_store(Some(record.clone()));
         }
         Ok(self.summary(&record))
     }
 
     async fn list_stores(&mut self) -> Result<Vec<vault::StoreSummary>, HostError> {
-        self.require(Capability::Vault)?;
-        let tenant = self.tenant()?;
-        let services = self.context.services.clone();
+        self.env.require(Capability::Vault)?;
         let stores = self
-            .host_work(services.with_vault(move |vault| vault.list_stores(tenant.tenant_id())))
-            .await
-            .map_err(vault_error)?;
+            .env
+            .with_tenant_vault(|vault, tenant| vault.list_stores(tenant.tenant_id()))
+            .await?;
         Ok(stores.iter().map(|s| self.summary(s)).collect())
     }
 
@@ -130,17 +151,14 @@ impl vault::Host for CallState {
         &mut self,
         identifier: String,
     ) -> Result<vault::ResolvedStore, HostError> {
-        self.require(Capability::Vault)?;
-        let tenant = self.tenant()?;
-        let services = self.context.services.clone();
+        self.env.require(Capability::Vault)?;
         let (record, kind) = self
-            .host_work(
-                services
-                    .with_vault(move |vault| vault.resolve_store(tenant.tenant_id(), &identifier)),
-            )
-            .await
-            .map_err(vault_error)?;
-        self.context.record.note_store(&record.store_id);
+            .env
+            .with_tenant_vault(move |vault, tenant| {
+                vault.resolve_store(tenant.tenant_id(), &identifier)
+            })
+            .await?;
+        self.env.context.record.note_store(&record.store_id);
         Ok(vault::ResolvedStore {
             store: self.summary(&record),
             matched_by: match kind {
@@ -151,19 +169,16 @@ impl vault::Host for CallState {
     }
 
     async fn delete_store(&mut self, identifier: String) -> Result<vault::StoreSummary, HostError> {
-        self.require(Capability::Vault)?;
-        let tenant = self.tenant()?;
-        let services = self.context.services.clone();
+        self.env.require(Capability::Vault)?;
         let record = self
-            .host_work(
-                services
-                    .with_vault(move |vault| vault.delete_store(tenant.tenant_id(), &identifier)),
-            )
-            .await
-            .map_err(vault_error)?;
-        self.context.record.note_store(&record.store_id);
+            .env
+            .with_tenant_vault(move |vault, tenant| {
+                vault.delete_store(tenant.tenant_id(), &identifier)
+            })
+            .await?;
+        self.env.context.record.note_store(&record.store_id);
         let summary = self.summary(&record);
-        self.context.session.forget_store(&record.store_id);
+        self.env.context.session.forget_store(&record.store_id);
         tracing::info!(store_id = %record.store_id, "store deleted");
         Ok(summary)
     }

@@ -1,30 +1,45 @@
-//! The MCP server: `initialize`, `tools/list` and `tools/call` over rmcp, in front of
-//! the component runtime.
+//! The MCP layer: `initialize`, `tools/list` and `tools/call` over rmcp, in front of the
+//! component runtime. It validates arguments, runs the call, shapes the answer for the
+//! model and writes the audit row. It never touches SQL or HTTP itself: the vault and
+//! the gateway are reached only through the capabilities a component calls.
+//!
+//! - `results`: outcomes → tool results and errors the model reads;
+//! - `progress`: `notifications/progress` for the calls that asked for them.
 
-pub mod progress;
+mod progress;
+mod results;
 
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
-    ToolAnnotations,
+    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
 };
 use rmcp::service::{NotificationContext, Peer, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
-use serde_json::{Value, json};
+use serde_json::Value;
+use thiserror::Error;
 use tracing::Instrument;
 
 use crate::audit::AuditLog;
+use crate::capabilities::{CallContext, CallRecord, ProgressSink};
 use crate::catalog::{Catalog, CatalogEntry, validate_arguments};
-use crate::host::HostServices;
 use crate::redact::redact_arguments;
-use crate::runtime::bindings::ToolError;
-use crate::runtime::{CallContext, CallError, CallRecord, Runtime};
+use crate::runtime::Runtime;
+use crate::services::Services;
 use crate::session::Session;
 use orderdesk_vault::AuditEntry;
-use progress::ProgressReporter;
+pub use progress::ProgressReporter;
+use results::{call_result, error_result, outcome_of};
+
+/// A tool name the catalog does not have (a protocol error over MCP).
+#[derive(Debug, Error)]
+#[error("unknown tool `{0}`; call tools/list to see the tools")]
+pub struct UnknownTool(pub String);
+
+/// Runs once, after the first `tools/list` has been answered.
+type FirstListHook = Arc<Mutex<Option<Box<dyn FnOnce() + Send>>>>;
 
 /// The MCP server of one session.
 #[derive(Clone)]
@@ -33,21 +48,19 @@ pub struct McpServer {
     /// Swapped whole when components are reloaded; a call in flight keeps the catalog
     /// (and component) it started with.
     catalog: Arc<RwLock<Arc<Catalog>>>,
-    services: Arc<HostServices>,
+    services: Arc<Services>,
     session: Arc<Session>,
     /// The connected client, once initialized: told when the tool list changes.
     peer: Arc<Mutex<Option<Peer<RoleServer>>>>,
     audit: AuditLog,
-    /// Set by the `serve` command: hand back start-up memory after the first
-    /// `tools/list` (the end of a client's start-up handshake).
-    release_startup_memory: Option<Arc<std::sync::Once>>,
+    after_first_list: FirstListHook,
 }
 
 impl McpServer {
     pub fn new(
         runtime: Arc<Runtime>,
         catalog: Catalog,
-        services: Arc<HostServices>,
+        services: Arc<Services>,
         session: Arc<Session>,
     ) -> McpServer {
         McpServer {
@@ -57,15 +70,17 @@ impl McpServer {
             services,
             session,
             peer: Arc::default(),
-            release_startup_memory: None,
+            after_first_list: Arc::default(),
         }
     }
 
-    /// Release start-up memory ([`crate::memory`]) on a background thread once the
-    /// first `tools/list` has been answered. For the server process only: a library
-    /// user (the test harness) keeps its memory as it is.
-    pub fn release_startup_memory_after_first_list(mut self) -> McpServer {
-        self.release_startup_memory = Some(Arc::new(std::sync::Once::new()));
+    /// Run `hook` once the first `tools/list` has been answered: the end of a client's
+    /// start-up handshake (the server process then hands back start-up memory).
+    pub fn after_first_list(self, hook: impl FnOnce() + Send + 'static) -> McpServer {
+        *self
+            .after_first_list
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(Box::new(hook));
         self
     }
 
@@ -78,12 +93,16 @@ impl McpServer {
     }
 
     /// Call a tool as `tools/call` would, without a transport (the test harness and
-    /// benchmarks use it). An unknown tool is an `Err` (a protocol error over MCP).
-    pub async fn invoke(&self, tool: &str, arguments: Value) -> Result<CallToolResult, String> {
+    /// benchmarks use it).
+    pub async fn invoke(
+        &self,
+        tool: &str,
+        arguments: Value,
+    ) -> Result<CallToolResult, UnknownTool> {
         let catalog = self.catalog();
         let entry = catalog
             .get(tool)
-            .ok_or_else(|| format!("unknown tool `{tool}`"))?;
+            .ok_or_else(|| UnknownTool(tool.to_string()))?;
         Ok(self.call(entry, arguments, None).await)
     }
 
@@ -98,11 +117,17 @@ impl McpServer {
         }
     }
 
+    /// Wait until every audit row of the calls so far is written (at shutdown).
+    pub async fn flush_audit(&self) {
+        self.audit.flush().await;
+    }
+
+    /// One call, start to end: validate, run in a fresh instance, log, audit.
     async fn call(
         &self,
         entry: &CatalogEntry,
         arguments: Value,
-        progress: Option<ProgressReporter>,
+        progress: Option<Arc<dyn ProgressSink>>,
     ) -> CallToolResult {
         let correlation_id: Arc<str> = uuid::Uuid::new_v4().to_string().into();
         let record = Arc::new(CallRecord::default());
@@ -111,7 +136,7 @@ impl McpServer {
         }
         let started = Instant::now();
         let result = match validate_arguments(entry, &arguments) {
-            Err(message) => error_result("invalid_input", message),
+            Err(invalid) => error_result("invalid_input", invalid.0),
             Ok(()) => {
                 // Every log line of the call (host capabilities, the gateway, the
                 // component's own log) carries the call's correlation id and tool.
@@ -120,15 +145,26 @@ impl McpServer {
                     correlation_id = %correlation_id,
                     tool = %entry.spec.name
                 );
-                self.run(
-                    entry,
-                    &arguments,
+                let context = CallContext {
+                    services: self.services.clone(),
+                    session: self.session.clone(),
+                    component: entry.component.name.as_str().into(),
+                    grants: entry.component.grants,
+                    correlation_id: correlation_id.clone(),
                     progress,
-                    correlation_id.clone(),
-                    record.clone(),
-                )
-                .instrument(span)
-                .await
+                    record: record.clone(),
+                };
+                let outcome = self
+                    .runtime
+                    .call(
+                        &entry.component,
+                        context,
+                        &entry.spec.name,
+                        &arguments.to_string(),
+                    )
+                    .instrument(span)
+                    .await;
+                call_result(&entry.component.name, outcome)
             }
         };
         let duration_ms = started.elapsed().as_millis() as u64;
@@ -153,7 +189,8 @@ impl McpServer {
         } else {
             log_call!(info);
         }
-        self.audit(AuditEntry {
+        // Handed to the background writer, off the path of the answer.
+        self.audit.record(AuditEntry {
             at: orderdesk_vault::utc_now(),
             tenant_id: record.tenant_id(),
             store_id: record.store_id(),
@@ -162,120 +199,8 @@ impl McpServer {
             outcome,
             duration_ms,
             correlation_id: correlation_id.to_string(),
-        })
-        .await;
+        });
         result
-    }
-
-    /// Hand the audit row to the background writer (off the path of the answer).
-    async fn audit(&self, entry: AuditEntry) {
-        self.audit.record(entry);
-    }
-
-    /// Wait until every audit row of the calls so far is written (at shutdown).
-    pub async fn flush_audit(&self) {
-        self.audit.flush().await;
-    }
-
-    /// Run the tool in a fresh instance and turn what happened into a tool result.
-    async fn run(
-        &self,
-        entry: &CatalogEntry,
-        arguments: &Value,
-        progress: Option<ProgressReporter>,
-        correlation_id: Arc<str>,
-        record: Arc<CallRecord>,
-    ) -> CallToolResult {
-        let context = CallContext {
-            services: self.services.clone(),
-            session: self.session.clone(),
-            component: entry.component.name.as_str().into(),
-            grants: entry.component.grants,
-            correlation_id,
-            progress,
-            record,
-        };
-        let outcome = self
-            .runtime
-            .call(
-                &entry.component,
-                context,
-                &entry.spec.name,
-                &arguments.to_string(),
-            )
-            .await;
-        match outcome {
-            Ok(text) => match serde_json::from_str::<Value>(&text) {
-                // The text copy is the component's own JSON text: serialising the parsed
-                // value again would cost as much as the parse (a page of orders is
-                // ~100 KB).
-                Ok(Value::Object(map)) => structured_result(Value::Object(map), text),
-                Ok(other) => CallToolResult::structured(json!({ "result": other })),
-                Err(e) => error_result(
-                    "internal",
-                    format!(
-                        "component `{}` returned invalid JSON ({e}); this is a bug in the component",
-                        entry.component.name
-                    ),
-                ),
-            },
-            Err(CallError::Tool(error)) => tool_error_result(error),
-            Err(CallError::Limit(message)) => error_result("limit", message),
-            Err(CallError::Trap(message)) => error_result(
-                "internal",
-                format!(
-                    "component `{}` failed: {message}; the host is unaffected, try again or report the bug",
-                    entry.component.name
-                ),
-            ),
-            Err(CallError::BadResult(message)) => error_result("internal", message),
-        }
-    }
-}
-
-/// A successful result: `structuredContent` plus a text block with the same JSON.
-fn structured_result(value: Value, text: String) -> CallToolResult {
-    let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
-    result.structured_content = Some(value);
-    result
-}
-
-/// `ok`, or `error:<kind>` from the structured error.
-fn outcome_of(result: &CallToolResult) -> String {
-    if !result.is_error.unwrap_or(false) {
-        return "ok".into();
-    }
-    let kind = result
-        .structured_content
-        .as_ref()
-        .and_then(|v| v.pointer("/error/kind"))
-        .and_then(Value::as_str)
-        .unwrap_or("unknown");
-    format!("error:{kind}")
-}
-
-/// A tool failure the model reads: a text message plus a structured copy.
-fn error_result(kind: &str, message: String) -> CallToolResult {
-    let mut result = CallToolResult::error(vec![ContentBlock::text(message.clone())]);
-    result.structured_content = Some(json!({ "error": { "kind": kind, "message": message } }));
-    result
-}
-
-fn tool_error_result(error: ToolError) -> CallToolResult {
-    match error {
-        ToolError::InvalidInput(m) => error_result("invalid_input", m),
-        ToolError::NotFound(m) => error_result("not_found", m),
-        ToolError::Unauthorized(m) => error_result("unauthorized", m),
-        ToolError::RateLimited(ms) => error_result(
-            "rate_limited",
-            format!(
-                "rate-limited: wait {:.1} s and try again",
-                f64::from(ms) / 1000.0
-            ),
-        ),
-        ToolError::Upstream(m) => error_result("upstream", m),
-        ToolError::OutcomeUnknown(m) => error_result("outcome_unknown", m),
-        ToolError::Internal(m) => error_result("internal", m),
     }
 }
 
@@ -326,26 +251,13 @@ impl ServerHandler for McpServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        if let Some(once) = &self.release_startup_memory {
-            once.call_once(|| {
-                // Off the path of this answer, and a moment after it: paging out takes
-                // the kernel a few ms, during which the code that writes the answer
-                // would fault its pages back in.
-                let spawned = std::thread::Builder::new()
-                    .name("release-startup-memory".into())
-                    .spawn(|| {
-                        std::thread::sleep(crate::memory::RELEASE_DELAY);
-                        let released = crate::memory::release_startup_memory();
-                        tracing::debug!(
-                            binary_pages_released_kib = released.binary_bytes >> 10,
-                            heap_trimmed = released.heap_trimmed,
-                            "released start-up memory"
-                        );
-                    });
-                if let Err(error) = spawned {
-                    tracing::debug!(error = %error, "start-up memory kept");
-                }
-            });
+        let hook = self
+            .after_first_list
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(hook) = hook {
+            hook();
         }
         Ok(ListToolsResult {
             tools: self.catalog().entries().iter().map(mcp_tool).collect(),
@@ -361,21 +273,17 @@ impl ServerHandler for McpServer {
         let catalog = self.catalog();
         let Some(entry) = catalog.get(&request.name) else {
             return Err(ErrorData::invalid_params(
-                format!(
-                    "unknown tool `{}`; call tools/list to see the tools",
-                    request.name
-                ),
+                UnknownTool(request.name.to_string()).to_string(),
                 None,
             ));
         };
         let arguments = Value::Object(request.arguments.unwrap_or_default());
-        let progress = context
-            .meta
-            .get_progress_token()
-            .map(|token| ProgressReporter {
+        let progress = context.meta.get_progress_token().map(|token| {
+            Arc::new(ProgressReporter {
                 peer: context.peer.clone(),
                 token,
-            });
+            }) as Arc<dyn ProgressSink>
+        });
         Ok(self.call(entry, arguments, progress).await.into())
     }
 }

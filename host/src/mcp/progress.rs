@@ -3,6 +3,9 @@
 use rmcp::model::{ProgressNotificationParam, ProgressToken};
 use rmcp::{Peer, RoleServer};
 
+use crate::capabilities::ProgressSink;
+use crate::services::BoxFuture;
+
 /// Sends `notifications/progress` for one request's progress token.
 #[derive(Clone)]
 pub struct ProgressReporter {
@@ -10,13 +13,20 @@ pub struct ProgressReporter {
     pub token: ProgressToken,
 }
 
-impl ProgressReporter {
-    pub async fn report(&self, progress: f64, total: Option<f64>, message: Option<String>) {
+impl ProgressSink for ProgressReporter {
+    fn report(
+        &self,
+        progress: f64,
+        total: Option<f64>,
+        message: Option<String>,
+    ) -> BoxFuture<'_, ()> {
         let mut param = ProgressNotificationParam::new(self.token.clone(), progress);
         param.total = total;
         param.message = message;
-        if let Err(e) = self.peer.notify_progress(param).await {
-            tracing::debug!(error = %e, "could not send a progress notification");
-        }
+        Box::pin(async move {
+            if let Err(e) = self.peer.notify_progress(param).await {
+                tracing::debug!(error = %e, "could not send a progress notification");
+            }
+        })
     }
 }

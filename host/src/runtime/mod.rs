@@ -1,163 +1,39 @@
 //! The component runtime: one wasmtime [`Engine`], components compiled once (and cached
-//! on disk), an [`InstancePre`](wasmtime::component::InstancePre) per component, and a
-//! fresh [`Store`] per tool call with memory, CPU-time and result-size limits.
+//! on disk), an [`InstancePre`](wasmtime::component::InstancePre) per component linked
+//! with only the interfaces it was granted, and a fresh [`Store`] per tool call with
+//! memory, CPU-time and result-size limits.
+//!
+//! - `component`: what a loaded component is, and the checks made at load;
+//! - `limits`: the per-call limits and the instance pool sized from them;
+//! - `state`: the data of one call's store (WASI context, capabilities, timing);
+//! - `compile_cache`: compiled code on disk, keyed by content and engine;
+//! - `epoch`: the ticker that bounds CPU time.
 
-pub mod bindings;
 pub mod compile_cache;
+mod component;
+mod epoch;
+mod limits;
 mod state;
 
-use std::borrow::Cow;
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
 use thiserror::Error;
-use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{
-    Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
-    UpdateDeadline,
+use wasmtime::component::Linker;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, Store, UpdateDeadline};
+
+use crate::bindings::{ToolError, ToolGroupPre};
+use crate::capabilities::{self, CallContext};
+use crate::grants::Grants;
+use compile_cache::{CacheOutcome, CompileCache};
+pub use component::{
+    ComponentOrigin, ComponentSource, InvalidToolName, LoadError, LoadedComponent, ToolSpec,
+    check_tool_name,
 };
-
-use crate::grants::{Capability, Grants, ImportKind, classify_import};
-use bindings::{ToolError, ToolGroup, ToolGroupPre};
-use compile_cache::{CacheOutcome, CompileCache, content_hash};
-pub use state::{CallContext, CallRecord, CallState};
-
-/// How often the epoch ticker advances the engine's epoch.
-const EPOCH_TICK: Duration = Duration::from_millis(10);
-
-/// Limits applied to every call (and to `list` at load time).
-#[derive(Clone, Debug)]
-pub struct Limits {
-    /// Linear memory per instance.
-    pub max_memory_bytes: usize,
-    /// CPU time a call may spend inside WebAssembly (host calls don't count).
-    pub max_cpu_time: Duration,
-    /// Wall-clock bound of a whole call, host calls (OrderDesk requests) included.
-    pub max_call_time: Duration,
-    /// Size of a tool's JSON result.
-    pub max_result_bytes: usize,
-    /// Log output per call.
-    pub max_log_bytes: usize,
-    /// Tools one component may declare.
-    pub max_tools: usize,
-    /// Size of one tool's input schema.
-    pub max_schema_bytes: usize,
-    /// Calls running at once (sizes the pooling allocator).
-    pub max_concurrency: u32,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_memory_bytes: 64 << 20,
-            max_cpu_time: Duration::from_secs(5),
-            max_call_time: Duration::from_secs(120),
-            max_result_bytes: 1 << 20,
-            max_log_bytes: 64 << 10,
-            max_tools: 200,
-            max_schema_bytes: 64 << 10,
-            max_concurrency: 16,
-        }
-    }
-}
-
-/// Where a component was loaded from.
-#[derive(Clone, Debug)]
-pub enum ComponentOrigin {
-    /// Carried inside the binary.
-    Embedded,
-    /// A `.wasm` file from the components directory.
-    File(std::path::PathBuf),
-}
-
-impl std::fmt::Display for ComponentOrigin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ComponentOrigin::Embedded => f.write_str("built-in"),
-            ComponentOrigin::File(path) => write!(f, "{}", path.display()),
-        }
-    }
-}
-
-/// A component's bytes and their SHA-256, which keys the compile cache.
-#[derive(Clone, Debug)]
-pub struct ComponentSource {
-    pub bytes: Cow<'static, [u8]>,
-    /// Hex SHA-256 of `bytes`.
-    pub sha256: String,
-}
-
-impl ComponentSource {
-    /// Bytes read at run time (hashed here).
-    pub fn from_bytes(bytes: Vec<u8>) -> ComponentSource {
-        ComponentSource {
-            sha256: content_hash(&bytes),
-            bytes: Cow::Owned(bytes),
-        }
-    }
-
-    /// Bytes carried in the binary, hashed when it was built: a start with a warm
-    /// compile cache then never reads them (nor pages them in).
-    pub fn embedded(bytes: &'static [u8], sha256: &'static str) -> ComponentSource {
-        ComponentSource {
-            bytes: Cow::Borrowed(bytes),
-            sha256: sha256.trim().to_string(),
-        }
-    }
-}
-
-/// A tool as a component declared it, checked at load.
-#[derive(Clone, Debug)]
-pub struct ToolSpec {
-    pub name: String,
-    pub title: Option<String>,
-    pub description: String,
-    pub input_schema: serde_json::Map<String, serde_json::Value>,
-    pub output_schema: Option<serde_json::Map<String, serde_json::Value>>,
-    pub annotations: bindings::Annotations,
-}
-
-/// A component ready to serve calls.
-pub struct LoadedComponent {
-    pub name: String,
-    pub origin: ComponentOrigin,
-    pub content_hash: String,
-    pub grants: Grants,
-    /// The host interfaces it imports (WIT interface names).
-    pub imports: Vec<String>,
-    pub tools: Vec<ToolSpec>,
-    pub cache: CacheOutcome,
-    pre: ToolGroupPre<CallState>,
-}
-
-impl std::fmt::Debug for LoadedComponent {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoadedComponent")
-            .field("name", &self.name)
-            .field("origin", &self.origin)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Why a component could not be loaded.
-#[derive(Debug, Error)]
-pub enum LoadError {
-    #[error("component `{name}` is not a valid component: {reason}")]
-    Invalid { name: String, reason: String },
-    #[error(
-        "component `{name}` imports interfaces it was not granted: {}; grant them in its manifest ({name}.toml) or remove the imports",
-        .ungranted.join(", ")
-    )]
-    Ungranted {
-        name: String,
-        ungranted: Vec<String>,
-    },
-    #[error("component `{name}` imports interfaces this host does not provide: {}", .unknown.join(", "))]
-    UnknownImports { name: String, unknown: Vec<String> },
-    #[error("component `{name}` declares bad tools: {reason}")]
-    BadTools { name: String, reason: String },
-}
+use epoch::EpochTicker;
+pub use limits::Limits;
+pub use state::CallState;
 
 /// Why a call failed (besides the component's own tool error).
 #[derive(Debug, Error)]
@@ -171,9 +47,6 @@ pub enum CallError {
     /// The component trapped (panic, unreachable, bad memory access...).
     #[error("the component failed: {0}")]
     Trap(String),
-    /// The result is not usable JSON.
-    #[error("{0}")]
-    BadResult(String),
 }
 
 /// Counters that show what the runtime did (used by tests and `components list`).
@@ -187,7 +60,10 @@ pub struct RuntimeStats {
 /// The component runtime.
 pub struct Runtime {
     engine: Engine,
-    linker: Linker<CallState>,
+    /// WASI only; each grant set's linker starts as a copy of it.
+    base_linker: Linker<CallState>,
+    /// One linker per grant set seen: WASI plus exactly the granted host interfaces.
+    linkers: Mutex<HashMap<Grants, Linker<CallState>>>,
     cache: CompileCache,
     limits: Limits,
     pub stats: RuntimeStats,
@@ -205,22 +81,24 @@ impl std::fmt::Debug for Runtime {
 }
 
 impl Runtime {
-    /// Create the engine and linker. `cache_dir` holds compiled code (none: no cache).
-    pub fn new(limits: Limits, cache_dir: Option<std::path::PathBuf>) -> anyhow::Result<Runtime> {
+    /// Create the engine. `cache_dir` holds compiled code (none: no cache).
+    pub fn new(limits: Limits, cache_dir: Option<std::path::PathBuf>) -> wasmtime::Result<Runtime> {
         let mut config = Config::new();
         // Epoch interruption bounds CPU time; the ticker thread advances the epoch.
         config.epoch_interruption(true);
         config.wasm_component_model(true);
-        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_config(&limits)));
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(limits::pooling_config(
+            &limits,
+        )));
         let engine = Engine::new(&config)?;
-        let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        ToolGroup::add_to_linker::<_, HasSelf<_>>(&mut linker, |state: &mut CallState| state)?;
+        let mut base_linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut base_linker)?;
         let cache = CompileCache::new(&engine, cache_dir);
         let ticker = EpochTicker::start(engine.clone());
         Ok(Runtime {
             engine,
-            linker,
+            base_linker,
+            linkers: Mutex::default(),
             cache,
             slots: Arc::new(tokio::sync::Semaphore::new(limits.max_concurrency as usize)),
             limits,
@@ -231,6 +109,18 @@ impl Runtime {
 
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    /// The linker for components with `grants`: an ungranted interface is not in it.
+    fn linker_for(&self, grants: Grants) -> wasmtime::Result<Linker<CallState>> {
+        let mut linkers = self.linkers.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(linker) = linkers.get(&grants) {
+            return Ok(linker.clone());
+        }
+        let mut linker = self.base_linker.clone();
+        capabilities::add_to_linker(&mut linker, &grants)?;
+        linkers.insert(grants, linker.clone());
+        Ok(linker)
     }
 
     /// Compile (or load from cache) a component, check its imports against `grants`,
@@ -270,10 +160,10 @@ impl Runtime {
             "component code ready"
         );
 
-        let imports = self.check_imports(name, &component, &grants)?;
+        let imports = component::check_imports(&self.engine, name, &component, &grants)?;
         let instance_pre = self
-            .linker
-            .instantiate_pre(&component)
+            .linker_for(grants)
+            .and_then(|linker| linker.instantiate_pre(&component))
             .map_err(|e| invalid(format!("{e:#}")))?;
         let pre = ToolGroupPre::new(instance_pre).map_err(|e| invalid(format!("{e:#}")))?;
 
@@ -289,43 +179,6 @@ impl Runtime {
         };
         loaded.tools = self.list_tools(&loaded, context).await?;
         Ok(loaded)
-    }
-
-    fn check_imports(
-        &self,
-        name: &str,
-        component: &Component,
-        grants: &Grants,
-    ) -> Result<Vec<String>, LoadError> {
-        let mut host_imports = Vec::new();
-        let mut ungranted = Vec::new();
-        let mut unknown = Vec::new();
-        for (import, _) in component.component_type().imports(&self.engine) {
-            match classify_import(import) {
-                ImportKind::Host(Capability::Types) => {}
-                ImportKind::Host(capability) => {
-                    host_imports.push(capability.interface().to_string());
-                    if !grants.allows_import(capability) {
-                        ungranted.push(import.to_string());
-                    }
-                }
-                ImportKind::Wasi => {}
-                ImportKind::Unknown => unknown.push(import.to_string()),
-            }
-        }
-        if !ungranted.is_empty() {
-            return Err(LoadError::Ungranted {
-                name: name.to_string(),
-                ungranted,
-            });
-        }
-        if !unknown.is_empty() {
-            return Err(LoadError::UnknownImports {
-                name: name.to_string(),
-                unknown,
-            });
-        }
-        Ok(host_imports)
     }
 
     /// Ask a component for its tools and check them (names, sizes, schemas parse).
@@ -360,48 +213,8 @@ impl Runtime {
             )));
         }
         raw.into_iter()
-            .map(|tool| self.check_tool(tool).map_err(&bad))
+            .map(|tool| component::check_tool(tool, &self.limits).map_err(&bad))
             .collect()
-    }
-
-    fn check_tool(&self, tool: bindings::Tool) -> Result<ToolSpec, String> {
-        crate::catalog::check_tool_name(&tool.name)?;
-        let parse = |what: &str,
-                     text: &str|
-         -> Result<serde_json::Map<String, serde_json::Value>, String> {
-            if text.len() > self.limits.max_schema_bytes {
-                return Err(format!(
-                    "the {what} of `{}` is {} bytes; at most {} are allowed",
-                    tool.name,
-                    text.len(),
-                    self.limits.max_schema_bytes
-                ));
-            }
-            match serde_json::from_str(text) {
-                Ok(serde_json::Value::Object(map)) => Ok(map),
-                Ok(_) => Err(format!(
-                    "the {what} of `{}` is not a JSON object",
-                    tool.name
-                )),
-                Err(e) => Err(format!(
-                    "the {what} of `{}` is not valid JSON: {e}",
-                    tool.name
-                )),
-            }
-        };
-        let input_schema = parse("input schema", &tool.input_schema)?;
-        let output_schema = match &tool.output_schema {
-            Some(text) => Some(parse("output schema", text)?),
-            None => None,
-        };
-        Ok(ToolSpec {
-            name: tool.name.clone(),
-            title: tool.title,
-            description: tool.description,
-            input_schema,
-            output_schema,
-            annotations: tool.annotations,
-        })
     }
 
     fn new_store(&self, context: CallContext) -> Store<CallState> {
@@ -471,31 +284,13 @@ impl Runtime {
             Ok(Ok(result)) => Ok(result),
         }
     }
-}
 
-impl Runtime {
-    /// Functions `component` imports, WASI's included (those of imported interfaces,
-    /// and bare ones): each is wired up again for every instance, so this is what a
-    /// call's instantiation cost grows with.
+    /// Functions `component` imports, WASI's included: what a call's instantiation cost
+    /// grows with (the benchmarks print it).
+    #[cfg(feature = "bench")]
     pub fn import_count(&self, component: &LoadedComponent) -> usize {
-        count_imported_functions(&self.engine, component.pre.instance_pre().component())
+        component::count_imported_functions(&self.engine, component.pre.instance_pre().component())
     }
-}
-
-fn count_imported_functions(engine: &Engine, component: &Component) -> usize {
-    use wasmtime::component::types::ComponentItem;
-    component
-        .component_type()
-        .imports(engine)
-        .map(|(_, item)| match item.ty {
-            ComponentItem::ComponentFunc(_) => 1,
-            ComponentItem::ComponentInstance(instance) => instance
-                .exports(engine)
-                .filter(|(_, export)| matches!(export.ty, ComponentItem::ComponentFunc(_)))
-                .count(),
-            _ => 0,
-        })
-        .sum()
 }
 
 /// A tool error's message is what the model reads, like a result: the result size
@@ -561,69 +356,59 @@ fn describe_trap(trap: &wasmtime::Error, store: &Store<CallState>, limits: &Limi
     }
 }
 
-/// Core instances, memories and tables one component instance may use. A Rust
-/// wasm32-wasip2 component is a few core modules (the program, the WASI adapter shims),
-/// each with at most one memory and a couple of tables.
-const CORE_INSTANCES_PER_COMPONENT: u32 = 16;
-const MEMORIES_PER_COMPONENT: u32 = 4;
-const TABLES_PER_COMPONENT: u32 = 8;
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Bytes of each linear memory and table that are reset with `memset` when a call
-/// ends, rather than handed back to the kernel: the next call in that slot then finds
-/// them mapped instead of page-faulting them back in. A trivial call touches well under
-/// this much; the rest of a memory is still released with `madvise`. (Decommits are
-/// not batched: a slot waiting in a batch cannot be reused, so the next call would take
-/// a cold slot instead — measured 16 µs per bare call with batches of 8, 11 µs without.)
-const KEEP_RESIDENT_BYTES: usize = 1 << 20;
-
-/// A pooling allocator sized for `max_concurrency` calls at once, plus the instances
-/// made at load time: instantiation is then a slot reuse, not an mmap per call, and the
-/// reserved address space is bounded by the configured concurrency.
-fn pooling_config(limits: &Limits) -> PoolingAllocationConfig {
-    let instances = limits.max_concurrency + 4;
-    let mut pool = PoolingAllocationConfig::default();
-    pool.total_component_instances(instances)
-        .total_core_instances(instances * CORE_INSTANCES_PER_COMPONENT)
-        .total_memories(instances * MEMORIES_PER_COMPONENT)
-        .total_tables(instances * TABLES_PER_COMPONENT)
-        // One async stack per instance running at once. Left at its default (1,000),
-        // the pool maps and guard-protects a thousand stacks at start-up.
-        .total_stacks(instances)
-        .max_memories_per_component(MEMORIES_PER_COMPONENT)
-        .max_tables_per_component(TABLES_PER_COMPONENT)
-        .max_core_instances_per_component(CORE_INSTANCES_PER_COMPONENT)
-        .max_memory_size(limits.max_memory_bytes)
-        .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
-        .table_keep_resident(KEEP_RESIDENT_BYTES)
-        // Reset only the pages a call dirtied (Linux 6.7+; ignored elsewhere).
-        .pagemap_scan(Enabled::Auto);
-    pool
-}
-
-/// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.
-struct EpochTicker {
-    stop: Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl EpochTicker {
-    fn start(engine: Engine) -> EpochTicker {
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let flag = stop.clone();
-        std::thread::Builder::new()
-            .name("epoch-ticker".into())
-            .spawn(move || {
-                while !flag.load(Ordering::Relaxed) {
-                    std::thread::sleep(EPOCH_TICK);
-                    engine.increment_epoch();
-                }
-            })
-            .expect("spawning the epoch ticker thread");
-        EpochTicker { stop }
+    #[test]
+    fn long_tool_errors_are_cut_at_a_character_boundary_saying_so() {
+        let message = "é".repeat(100); // 200 bytes
+        let ToolError::NotFound(cut) = bound_tool_error(ToolError::NotFound(message), 51) else {
+            panic!("the variant is kept")
+        };
+        assert!(cut.starts_with(&"é".repeat(25)), "{cut}");
+        assert!(cut.contains("50 of 200 bytes shown"), "{cut}");
+        let ToolError::Internal(short) = bound_tool_error(ToolError::Internal("ok".into()), 51)
+        else {
+            panic!("the variant is kept")
+        };
+        assert_eq!(short, "ok");
+        assert!(matches!(
+            bound_tool_error(ToolError::RateLimited(7), 1),
+            ToolError::RateLimited(7)
+        ));
     }
-}
 
-impl Drop for EpochTicker {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+    #[test]
+    fn each_grant_set_gets_a_linker_with_only_its_interfaces() {
+        let runtime = Runtime::new(Limits::default(), None).unwrap();
+        let log_only = runtime.linker_for(Grants::LOG_ONLY).unwrap();
+        let mut probe = log_only.clone();
+        // Defining `log` again fails where it is already linked; `vault` is free.
+        assert!(
+            probe
+                .instance("orderdesk:mcp/log@0.1.0")
+                .and_then(|mut i| i.func_wrap(
+                    "write",
+                    |_: wasmtime::StoreContextMut<'_, CallState>, (): ()| Ok(())
+                ))
+                .is_err(),
+            "log is linked for a log-only grant"
+        );
+        let mut probe = log_only.clone();
+        assert!(
+            probe
+                .instance("orderdesk:mcp/vault@0.1.0")
+                .is_ok_and(|mut i| i
+                    .func_wrap(
+                        "list-stores",
+                        |_: wasmtime::StoreContextMut<'_, CallState>, (): ()| Ok(())
+                    )
+                    .is_ok()),
+            "vault is not linked for a log-only grant"
+        );
+        assert_eq!(runtime.linkers.lock().unwrap().len(), 1);
+        runtime.linker_for(Grants::LOG_ONLY).unwrap();
+        assert_eq!(runtime.linkers.lock().unwrap().len(), 1, "reused");
     }
 }

@@ -11,9 +11,10 @@ use std::time::Duration;
 use anyhow::Context;
 use notify::{RecursiveMode, Watcher};
 
-use crate::app::{self, Host};
+use super::components::{component_files, load_file};
+use super::config::ConfigFile;
+use super::open::Setup;
 use crate::catalog::Catalog;
-use crate::config::HostConfig;
 use crate::mcp::McpServer;
 use crate::runtime::{ComponentOrigin, LoadedComponent, Runtime};
 
@@ -38,8 +39,8 @@ pub fn watch(
     dir: PathBuf,
     server: McpServer,
     runtime: Arc<Runtime>,
-    host: Arc<Host>,
-    config: Arc<HostConfig>,
+    setup: Arc<Setup>,
+    config: Arc<ConfigFile>,
     current: Vec<Arc<LoadedComponent>>,
 ) -> anyhow::Result<WatchHandle> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
@@ -59,7 +60,7 @@ pub fn watch(
             // Let the burst of events of one change settle, then rescan once.
             tokio::time::sleep(DEBOUNCE).await;
             while rx.try_recv().is_ok() {}
-            if let Some(catalog) = state.rescan(&dir, &runtime, &host, &config).await {
+            if let Some(catalog) = state.rescan(&dir, &runtime, &setup, &config).await {
                 server.replace_catalog(catalog).await;
             }
         }
@@ -110,10 +111,10 @@ impl Reloader {
         &mut self,
         dir: &Path,
         runtime: &Runtime,
-        host: &Host,
-        config: &HostConfig,
+        setup: &Setup,
+        config: &ConfigFile,
     ) -> Option<Catalog> {
-        let paths = match app::component_files(dir) {
+        let paths = match component_files(dir) {
             Ok(paths) => paths,
             Err(error) => {
                 tracing::error!(error = %format!("{error:#}"), "cannot rescan the components directory");
@@ -149,7 +150,7 @@ impl Reloader {
             if self.files.remove(&path).is_some() {
                 changed = true;
             }
-            match app::load_file(runtime, host, config, &path).await {
+            match load_file(runtime, setup, config, &path).await {
                 Ok(component) => {
                     tracing::info!(path = %path.display(), tools = component.tools.len(), "component (re)loaded");
                     self.failed.remove(&path);

@@ -29,6 +29,27 @@ pub const RELEASE_DELAY: std::time::Duration = std::time::Duration::from_millis(
 /// The environment variable that turns the release off.
 pub const KEEP_STARTUP_MEMORY_ENV: &str = "ORDERDESK_MCP_KEEP_STARTUP_MEMORY";
 
+/// [`release_startup_memory`] on a background thread, [`RELEASE_DELAY`] from now: off
+/// the path of the answer being written, and a moment after it (paging out takes the
+/// kernel a few ms, during which the code that writes the answer would fault its pages
+/// back in).
+pub fn release_startup_memory_soon() {
+    let spawned = std::thread::Builder::new()
+        .name("release-startup-memory".into())
+        .spawn(|| {
+            std::thread::sleep(RELEASE_DELAY);
+            let released = release_startup_memory();
+            tracing::debug!(
+                binary_pages_released_kib = released.binary_bytes >> 10,
+                heap_trimmed = released.heap_trimmed,
+                "released start-up memory"
+            );
+        });
+    if let Err(error) = spawned {
+        tracing::debug!(error = %error, "start-up memory kept");
+    }
+}
+
 /// What [`release_startup_memory`] did.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Released {
@@ -41,9 +62,6 @@ pub struct Released {
 /// Hand back start-up-only memory (see the module docs). Best effort: a platform or
 /// kernel without the calls just keeps the memory.
 pub fn release_startup_memory() -> Released {
-    if std::env::var_os(KEEP_STARTUP_MEMORY_ENV).is_some_and(|v| v != "0" && !v.is_empty()) {
-        return Released::default();
-    }
     let mut released = Released {
         heap_trimmed: trim_heap(),
         ..Released::default()

@@ -11,8 +11,8 @@
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
-//! use orderdesk_mcp::grants::{Grants, OrderDeskAccess};
-//! use orderdesk_mcp::harness::{Exchange, Harness, HarnessOptions};
+//! use orderdesk_host::grants::{Grants, OrderDeskAccess};
+//! use orderdesk_harness::{Exchange, Harness, HarnessOptions};
 //! use serde_json::json;
 //!
 //! let grants = Grants { orderdesk: OrderDeskAccess::Read, log: true, ..Grants::default() };
@@ -20,7 +20,7 @@
 //! harness.expect(Exchange::get("/orders").query("limit", "5").respond(200, json!({"orders": []})));
 //! let outcome = harness.call("my_tool", json!({"limit": 5})).await?;
 //! assert!(!outcome.is_error);
-//! harness.verify().map_err(anyhow::Error::msg)?; // every expected request was made, in order
+//! harness.verify()?; // every expected request was made, in order
 //! # Ok(()) }
 //! ```
 //!
@@ -35,15 +35,14 @@ use orderdesk_vault::{Vault, VaultOptions};
 use secrecy::SecretString;
 use serde_json::Value;
 
-use crate::catalog::Catalog;
-use crate::grants::Grants;
-use crate::host::{HostServices, OrderDeskBackend};
-use crate::mcp::McpServer;
-use crate::runtime::bindings::log;
-use crate::runtime::{
-    CallContext, CallRecord, ComponentOrigin, ComponentSource, Limits, LoadedComponent, Runtime,
-};
-use crate::session::Session;
+use orderdesk_host::bindings::log;
+use orderdesk_host::capabilities::CallContext;
+use orderdesk_host::catalog::Catalog;
+use orderdesk_host::grants::Grants;
+use orderdesk_host::mcp::McpServer;
+use orderdesk_host::runtime::{ComponentOrigin, ComponentSource, Limits, LoadedComponent, Runtime};
+use orderdesk_host::services::{LogObserver, Services};
+use orderdesk_host::session::Session;
 
 /// The store id the harness registers when a test asks for a store.
 pub const HARNESS_STORE_ID: &str = "100001";
@@ -62,8 +61,8 @@ pub struct LogSink {
     lines: Mutex<Vec<LogLine>>,
 }
 
-impl LogSink {
-    pub fn push(&self, level: log::Level, message: &str, fields: &[(String, String)]) {
+impl LogObserver for LogSink {
+    fn component_log(&self, level: log::Level, message: &str, fields: &[(String, String)]) {
         let level = match level {
             log::Level::Trace => "trace",
             log::Level::Debug => "debug",
@@ -77,16 +76,18 @@ impl LogSink {
             fields: fields.to_vec(),
         });
     }
+}
 
+impl LogSink {
     pub fn lines(&self) -> Vec<LogLine> {
         lock(&self.lines).clone()
     }
 }
 
-mod cli;
+mod cases;
 mod script;
 
-pub use cli::*;
+pub use cases::*;
 pub use script::*;
 
 /// How the mock host's session is set up.
@@ -210,22 +211,13 @@ impl Harness {
         };
         let script = Arc::new(ScriptedOrderDesk::default());
         let logs = Arc::new(LogSink::default());
-        let services = Arc::new(HostServices {
-            vault: Arc::new(vault),
-            orderdesk: OrderDeskBackend::Scripted(script.clone()),
-            sandbox: false,
-            log_sink: Some(logs.clone()),
+        let services = Arc::new(Services {
+            log_observer: Some(logs.clone()),
+            ..Services::new(Arc::new(vault), script.clone())
         });
         let runtime = Arc::new(Runtime::new(options.limits.clone(), None)?);
-        let context = CallContext {
-            services: services.clone(),
-            session: session.clone(),
-            component: name.into(),
-            grants: options.grants,
-            correlation_id: "load".into(),
-            progress: None,
-            record: Arc::new(CallRecord::default()),
-        };
+        let context =
+            CallContext::detached(services.clone(), session.clone(), name, options.grants);
         let component = Arc::new(
             runtime
                 .load(
@@ -237,8 +229,7 @@ impl Harness {
                 )
                 .await?,
         );
-        let catalog =
-            Catalog::build(std::slice::from_ref(&component)).map_err(anyhow::Error::msg)?;
+        let catalog = Catalog::build(std::slice::from_ref(&component))?;
         let server = McpServer::new(runtime, catalog, services, session);
         Ok(Harness {
             server,
@@ -261,11 +252,7 @@ impl Harness {
 
     /// Call a tool the way the host's MCP server does (arguments validated first).
     pub async fn call(&self, tool: &str, arguments: Value) -> anyhow::Result<CallOutcome> {
-        let result = self
-            .server
-            .invoke(tool, arguments)
-            .await
-            .map_err(anyhow::Error::msg)?;
+        let result = self.server.invoke(tool, arguments).await?;
         let text = result
             .content
             .iter()
@@ -291,7 +278,7 @@ impl Harness {
 
     /// Every expected request was made, in order, and nothing else; else a message that
     /// shows each expected and actual request.
-    pub fn verify(&self) -> Result<(), String> {
+    pub fn verify(&self) -> Result<(), ScriptMismatch> {
         self.script.verify()
     }
 
@@ -342,7 +329,7 @@ mod tests {
             .answer("1", &get("/orders", &[("limit", "50")]))
             .unwrap_err();
         assert!(error.to_string().contains("differs"));
-        let problems = script.verify().unwrap_err();
+        let problems = script.verify().unwrap_err().0;
         assert!(
             problems.contains("expected: GET /orders?limit=5"),
             "{problems}"
@@ -358,7 +345,7 @@ mod tests {
         let script = ScriptedOrderDesk::default();
         script.answer("1", &get("/test", &[])).unwrap_err();
         script.expect(Exchange::delete("/orders/1"));
-        let problems = script.verify().unwrap_err();
+        let problems = script.verify().unwrap_err().0;
         assert!(
             problems.contains("was not expected: GET /test"),
             "{problems}"

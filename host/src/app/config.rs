@@ -1,8 +1,16 @@
-//! The operator's config file (`<data dir>/config.toml`, or `--config FILE`): per-call
-//! limits, and grants narrowed per component. Everything is optional; a missing file
-//! means the defaults.
+//! The operator's config file (`<data dir>/config.toml`, or `--config FILE`): server
+//! settings, per-call limits, and grants narrowed per component. Everything is optional;
+//! a missing file means the defaults. [`Settings`](super::Settings) merges it with the
+//! environment and the command line, which take precedence.
 //!
 //! ```toml
+//! [server]               # each also settable by flag or environment variable
+//! api_base = "https://app.orderdesk.me/api/v2"
+//! components = "/srv/orderdesk-mcp/components"
+//! bcrypt_cost = 12
+//! auto_provision = false
+//! audit_retention_days = 90
+//!
 //! [limits]
 //! memory_mib = 64        # linear memory per call
 //! cpu_ms = 5000          # CPU time inside WebAssembly per call
@@ -19,16 +27,35 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::Context;
 use serde::Deserialize;
+use thiserror::Error;
 
 use crate::grants::{Grants, OrderDeskAccess};
 use crate::runtime::Limits;
 
+/// A config file that cannot be used.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Unreadable {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {source}; see the README's \"Configuration\" section")]
+    Invalid {
+        path: std::path::PathBuf,
+        source: Box<toml::de::Error>,
+    },
+    #[error("limits.{0} must be greater than 0")]
+    NotPositive(&'static str),
+}
+
 /// The parsed config file.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct HostConfig {
+pub struct ConfigFile {
+    #[serde(default)]
+    pub server: ServerSettings,
     #[serde(default)]
     pub limits: LimitSettings,
     /// Component name → the most it may be granted.
@@ -36,8 +63,19 @@ pub struct HostConfig {
     pub grants: BTreeMap<String, GrantCeiling>,
 }
 
+/// The `[server]` table: what flags and environment variables can also set.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub api_base: Option<String>,
+    pub components: Option<std::path::PathBuf>,
+    pub bcrypt_cost: Option<u32>,
+    pub auto_provision: Option<bool>,
+    pub audit_retention_days: Option<u64>,
+}
+
 /// Limits as the operator writes them (units in the names).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitSettings {
     pub memory_mib: Option<u64>,
@@ -60,28 +98,33 @@ pub struct GrantCeiling {
     pub clocks: Option<bool>,
 }
 
-impl HostConfig {
+impl ConfigFile {
     /// Read `path`; a missing file is the default config.
-    pub fn load(path: &Path) -> anyhow::Result<HostConfig> {
+    pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HostConfig::default()),
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ConfigFile::default()),
+            Err(source) => {
+                return Err(ConfigError::Unreadable {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
         };
-        toml::from_str(&text).with_context(|| {
-            format!(
-                "invalid config file {}; see the README's \"Configuration\" section",
-                path.display()
-            )
+        toml::from_str(&text).map_err(|source| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            source: Box::new(source),
         })
     }
 
     /// The limits, defaults filled in.
-    pub fn limits(&self) -> anyhow::Result<Limits> {
+    pub fn limits(&self) -> Result<Limits, ConfigError> {
         let mut limits = Limits::default();
         let l = &self.limits;
-        let positive = |name: &str, v: u64| -> anyhow::Result<u64> {
-            anyhow::ensure!(v > 0, "limits.{name} must be greater than 0");
+        let positive = |name: &'static str, v: u64| -> Result<u64, ConfigError> {
+            if v == 0 {
+                return Err(ConfigError::NotPositive(name));
+            }
             Ok(v)
         };
         if let Some(v) = l.memory_mib {
@@ -128,7 +171,7 @@ mod tests {
 
     #[test]
     fn a_ceiling_narrows_and_never_widens() {
-        let config: HostConfig = toml::from_str(
+        let config: ConfigFile = toml::from_str(
             "[grants.orders]\norderdesk = \"read\"\n[grants.tenant]\norderdesk = \"write\"\nvault = false\n",
         )
         .unwrap();
@@ -159,16 +202,16 @@ mod tests {
 
     #[test]
     fn limits_fill_defaults_and_refuse_zero() {
-        let config: HostConfig = toml::from_str("[limits]\nmemory_mib = 16\n").unwrap();
+        let config: ConfigFile = toml::from_str("[limits]\nmemory_mib = 16\n").unwrap();
         let limits = config.limits().unwrap();
         assert_eq!(limits.max_memory_bytes, 16 << 20);
         assert_eq!(limits.max_cpu_time, Limits::default().max_cpu_time);
-        let zero: HostConfig = toml::from_str("[limits]\ncpu_ms = 0\n").unwrap();
+        let zero: ConfigFile = toml::from_str("[limits]\ncpu_ms = 0\n").unwrap();
         assert!(zero.limits().unwrap_err().to_string().contains("cpu_ms"));
     }
 
     #[test]
     fn unknown_keys_are_refused() {
-        assert!(toml::from_str::<HostConfig>("[limits]\nmemory = 1\n").is_err());
+        assert!(toml::from_str::<ConfigFile>("[limits]\nmemory = 1\n").is_err());
     }
 }

@@ -5,9 +5,11 @@ use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::sync::Mutex;
 
-use orderdesk_gateway::{ApiRequest, ApiResponse, GatewayError};
+use orderdesk_gateway::{ApiRequest, ApiResponse, GatewayError, StoreCredentials};
+use orderdesk_host::services::{BoxFuture, OrderDeskBackend};
 use serde::Deserialize;
 use serde_json::Value;
+use thiserror::Error;
 
 use super::lock;
 
@@ -256,7 +258,7 @@ impl ScriptedOrderDesk {
     }
 
     /// Every expected request was made, in order, and nothing else.
-    pub fn verify(&self) -> Result<(), String> {
+    pub fn verify(&self) -> Result<(), ScriptMismatch> {
         let state = lock(&self.state);
         let mut problems = state.mismatches.clone();
         for missing in &state.expected {
@@ -265,7 +267,7 @@ impl ScriptedOrderDesk {
         if problems.is_empty() {
             Ok(())
         } else {
-            Err(problems.join("\n"))
+            Err(ScriptMismatch(problems.join("\n")))
         }
     }
 
@@ -329,6 +331,26 @@ impl ScriptedOrderDesk {
 }
 
 /// What the component sees for a request the script did not expect.
+/// The requests a component made differ from the script: each expected and actual
+/// request, one per line.
+#[derive(Debug, Error)]
+#[error("{0}")]
+pub struct ScriptMismatch(pub String);
+
+/// The harness's OrderDesk is the script: the host's `orderdesk` capability sends to it
+/// as it sends to the gateway in production.
+impl OrderDeskBackend for ScriptedOrderDesk {
+    fn send<'a>(
+        &'a self,
+        _tenant_id: &'a str,
+        credentials: &'a StoreCredentials,
+        request: ApiRequest,
+    ) -> BoxFuture<'a, Result<ApiResponse, GatewayError>> {
+        let answer = self.answer(&credentials.store_id, &request);
+        Box::pin(std::future::ready(answer))
+    }
+}
+
 fn harness_refusal(problem: String) -> GatewayError {
     GatewayError::Upstream {
         status: 599,

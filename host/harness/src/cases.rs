@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Exchange, Harness, HarnessOptions};
-use crate::grants::Grants;
+use orderdesk_host::grants::Grants;
 
 /// The file of `orderdesk-mcp component test`:
 ///
@@ -186,7 +186,7 @@ pub async fn run_case_file(
             },
         }
         if let Err(problems) = harness.verify() {
-            failures.push(problems);
+            failures.push(problems.0);
         }
         results.push(CaseResult {
             name: case.name,
@@ -238,7 +238,7 @@ pub async fn check_component(wasm: &Path, grants: Grants) -> anyhow::Result<Stri
             if text.contains("orderdesk:mcp/") && text.contains("does not provide") {
                 anyhow::anyhow!(
                     "{text}\nhint: this host implements orderdesk:mcp@{}; rebuild the component against the WIT in this repository's components/kit/wit/",
-                    crate::grants::WIT_VERSION
+                    orderdesk_host::grants::WIT_VERSION
                 )
             } else {
                 e

@@ -1,0 +1,7 @@
+//! One module per subcommand: call into the host, print the outcome.
+
+pub mod component;
+pub mod components;
+pub mod serve;
+pub mod stores;
+pub mod tenant;

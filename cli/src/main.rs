@@ -1,0 +1,57 @@
+//! `orderdesk-mcp`: the command line. It parses arguments and hands them to
+//! `orderdesk_host::app` (the server), `orderdesk_harness` (component checks and tests)
+//! or the vault (tenant and store administration); it holds no logic of its own beyond
+//! printing.
+
+mod args;
+mod commands;
+mod logging;
+
+use clap::Parser;
+use orderdesk_host::app::Settings;
+
+use args::{Cli, Command};
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    logging::init(cli.log_format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match &cli.command {
+        Command::Serve { .. } => commands::serve::run(&settings(&cli)?).await,
+        Command::Components { command } => {
+            commands::components::run(command, &settings(&cli)?).await
+        }
+        // Checking or testing a component file needs neither a data directory nor settings.
+        Command::Component { command } => commands::component::run(command).await,
+        Command::Tenant { command } => commands::tenant::run(command, &settings(&cli)?).await,
+        Command::Stores { command } => commands::stores::run(command, &settings(&cli)?).await,
+    }
+}
+
+/// The flags merged with the environment and the config file; the data directory made.
+fn settings(cli: &Cli) -> anyhow::Result<Settings> {
+    let settings = Settings::from_process(cli.flags())?;
+    std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot create the data directory {}: {e}",
+            settings.data_dir.display()
+        )
+    })?;
+    Ok(settings)
+}

@@ -1,0 +1,29 @@
+//! Assembly: the one place that knows every part and puts them together. The binary
+//! (`cli/`) parses the command line into [`Flags`] and calls in here; so do the tests,
+//! the benchmarks and the harness.
+//!
+//! - `settings`: flags, environment and config file merged into one [`Settings`];
+//! - `config`: the config file's format;
+//! - `open`: the vault and OrderDesk, or the sandbox ([`Setup`]);
+//! - `components`: the built-in and directory components loaded with their grants;
+//! - `serve`: [`serve`] (settings, transport, shutdown), the entry of every transport;
+//! - `reload`: `--watch`; `memory`: start-up memory handed back; `embedded`: the
+//!   first-party components carried in the binary.
+//!
+//! Errors here are `anyhow`: they end the process with a message for the operator and
+//! are never matched on.
+
+mod components;
+pub mod config;
+pub mod embedded;
+pub mod memory;
+mod open;
+mod reload;
+mod serve;
+mod settings;
+
+pub use components::{build_catalog, component_files, load_components, load_context, load_file};
+pub use config::{ConfigError, ConfigFile};
+pub use open::{Setup, open_host, open_sandbox, open_vault};
+pub use serve::{Server, serve};
+pub use settings::{DEFAULT_API_BASE, Flags, Settings, SettingsError, VaultSettings};

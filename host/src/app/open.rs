@@ -1,0 +1,144 @@
+//! Opening what a server runs on: the operator's vault and OrderDesk, or the sandbox.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use orderdesk_gateway::{Gateway, GatewayConfig};
+use orderdesk_sim::{
+    DEMO_API_KEY, DEMO_STORE_ID, DEMO_STORE_NAME, SimConfig, SimHandle, Simulator,
+};
+use orderdesk_vault::{Vault, VaultOptions};
+use secrecy::SecretString;
+
+use super::settings::VaultSettings;
+use crate::services::Services;
+use crate::session::Session;
+
+/// Open the operator's vault in `data_dir` and prune old audit rows.
+pub fn open_vault(data_dir: &Path, settings: &VaultSettings) -> anyhow::Result<Arc<Vault>> {
+    let vault = Vault::open(
+        data_dir,
+        VaultOptions {
+            bcrypt_cost: settings.bcrypt_cost,
+            auto_provision: settings.auto_provision,
+            server_key: settings.server_key.clone(),
+        },
+    )
+    .with_context(|| format!("cannot open the vault in {}", data_dir.display()))?;
+    let pruned = vault
+        .prune_audit(settings.audit_retention)
+        .context("cannot prune the audit log")?;
+    if pruned > 0 {
+        tracing::info!(rows = pruned, "pruned old audit rows");
+    }
+    Ok(Arc::new(vault))
+}
+
+/// Everything a server process runs on: the shared services, the session, and in the
+/// sandbox the simulator.
+pub struct Setup {
+    pub services: Arc<Services>,
+    pub session: Arc<Session>,
+    /// The built-in OrderDesk simulator when serving the sandbox (stops on drop).
+    pub simulator: Option<SimHandle>,
+}
+
+/// Open the real thing: the operator's vault and OrderDesk at `api_base`, the session
+/// authenticated up front when `master_key` is given.
+pub async fn open_host(
+    data_dir: &Path,
+    settings: &VaultSettings,
+    api_base: &str,
+    master_key: Option<SecretString>,
+) -> anyhow::Result<Setup> {
+    let vault = {
+        let data_dir = data_dir.to_path_buf();
+        let settings = settings.clone();
+        tokio::task::spawn_blocking(move || open_vault(&data_dir, &settings)).await??
+    };
+    let gateway = Gateway::new(GatewayConfig::new(api_base))
+        .with_context(|| format!("the OrderDesk API base `{api_base}` is unusable"))?;
+    let session = Arc::new(Session::default());
+    if let Some(master_key) = master_key {
+        let vault = vault.clone();
+        let tenant = tokio::task::spawn_blocking(move || vault.authenticate(&master_key))
+            .await?
+            .context(
+                "ORDERDESK_MCP_MASTER_KEY was not accepted; check it, or unset it and \
+                 authenticate with the tenant_use_master_key tool",
+            )?;
+        tracing::info!(tenant_id = %tenant.tenant_id(), "session authenticated from ORDERDESK_MCP_MASTER_KEY");
+        session.authenticate(tenant);
+    }
+    let services = Arc::new(Services::new(vault, Arc::new(gateway)));
+    Ok(Setup {
+        services,
+        session,
+        simulator: None,
+    })
+}
+
+/// Open the sandbox: the built-in OrderDesk simulator on a loopback port, a throw-away
+/// vault in `<data_dir>/sandbox/` holding one demo tenant with the demo store, and the
+/// session authenticated as that tenant with the demo store active. Nothing real is
+/// reachable from it, and it starts afresh each run (the simulator keeps its orders in
+/// memory too).
+pub async fn open_sandbox(data_dir: &Path) -> anyhow::Result<Setup> {
+    let simulator = Simulator::spawn(SimConfig::sandbox())
+        .await
+        .context("cannot start the built-in OrderDesk simulator")?;
+    let sandbox_dir = data_dir.join("sandbox");
+    let (vault, tenant, store) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        if sandbox_dir.exists() {
+            std::fs::remove_dir_all(&sandbox_dir)
+                .with_context(|| format!("cannot reset {}", sandbox_dir.display()))?;
+        }
+        // The sandbox's tenant and key protect nothing real: the lowest bcrypt cost keeps
+        // start-up fast.
+        let vault = Vault::open(
+            &sandbox_dir,
+            VaultOptions {
+                bcrypt_cost: 4,
+                auto_provision: false,
+                server_key: None,
+            },
+        )?;
+        let (_, master_key) = vault.create_tenant()?;
+        let tenant = vault.authenticate(master_key.as_secret())?;
+        let store = vault.add_store(
+            &tenant,
+            DEMO_STORE_ID,
+            &SecretString::from(DEMO_API_KEY),
+            Some(DEMO_STORE_NAME),
+            Some("sandbox"),
+        )?;
+        Ok((Arc::new(vault), tenant, store))
+    })
+    .await??;
+    let gateway = Gateway::new(GatewayConfig::new(simulator.api_base()))?;
+    let session = Arc::new(Session::default());
+    session.authenticate(tenant);
+    session.set_active_store(Some(store));
+    tracing::info!(api_base = %simulator.api_base(), "sandbox: serving the built-in OrderDesk simulator with a demo store");
+    Ok(Setup {
+        services: Arc::new(Services {
+            sandbox: true,
+            ..Services::new(vault, Arc::new(gateway))
+        }),
+        session,
+        simulator: Some(simulator),
+    })
+}
+
+impl Setup {
+    /// The services and session without the simulator's ownership (for the watcher,
+    /// which loads components later; the simulator stays with the original).
+    pub fn share(&self) -> Setup {
+        Setup {
+            services: self.services.clone(),
+            session: self.session.clone(),
+            simulator: None,
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! Running the server: everything opened and loaded from [`Settings`], then MCP served
+//! on a transport until the client leaves or `shutdown` fires. The binary passes stdio
+//! and Ctrl-C; tests pass an in-memory pipe and their own signal; the HTTP transport
+//! will pass its sessions the same way (mini-redis's `run(listener, shutdown)`).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use rmcp::RoleServer;
+use rmcp::service::ServiceExt;
+use rmcp::transport::IntoTransport;
+
+use super::components::{build_catalog, load_components};
+use super::open::{Setup, open_host, open_sandbox};
+use super::settings::Settings;
+use super::{memory, reload};
+use crate::mcp::McpServer;
+use crate::runtime::Runtime;
+
+/// A server ready to serve: components loaded, catalog built, watcher running.
+pub struct Server {
+    pub mcp: McpServer,
+    pub runtime: Arc<Runtime>,
+    pub setup: Setup,
+    _watcher: Option<reload::WatchHandle>,
+}
+
+impl Server {
+    /// Open the vault and OrderDesk (or the sandbox), load the components and build the
+    /// catalog as `settings` say.
+    pub async fn start(settings: &Settings) -> anyhow::Result<Server> {
+        let setup = if settings.sandbox {
+            open_sandbox(&settings.data_dir).await?
+        } else {
+            open_host(
+                &settings.data_dir,
+                &settings.vault,
+                &settings.api_base,
+                settings.master_key.clone(),
+            )
+            .await?
+        };
+        let runtime = Arc::new(Runtime::new(
+            settings.limits.clone(),
+            Some(settings.cache_dir()),
+        )?);
+        let components = load_components(
+            &runtime,
+            &setup,
+            &settings.file,
+            settings.components_dir.as_deref(),
+        )
+        .await?;
+        let catalog = build_catalog(&components)?;
+        tracing::info!(
+            tools = catalog.entries().len(),
+            components = components.len(),
+            sandbox = settings.sandbox,
+            "components loaded"
+        );
+        let mut mcp = McpServer::new(
+            runtime.clone(),
+            catalog,
+            setup.services.clone(),
+            setup.session.clone(),
+        );
+        if !settings.keep_startup_memory {
+            // Once the client has listed the tools, start-up is over: what only it
+            // needed goes back to the system.
+            mcp = mcp.after_first_list(memory::release_startup_memory_soon);
+        }
+        let watcher = match (settings.watch, settings.components_dir.as_deref()) {
+            (true, Some(dir)) => Some(reload::watch(
+                dir.to_path_buf(),
+                mcp.clone(),
+                runtime.clone(),
+                Arc::new(setup.share()),
+                Arc::new(settings.file.clone()),
+                components,
+            )?),
+            (true, None) => {
+                anyhow::bail!("--watch needs a components directory (--components DIR)")
+            }
+            _ => None,
+        };
+        Ok(Server {
+            mcp,
+            runtime,
+            setup,
+            _watcher: watcher,
+        })
+    }
+
+    /// Serve MCP on `transport` until the client disconnects or `shutdown` completes;
+    /// every call's audit row is written before this returns.
+    pub async fn serve<T, E, A>(
+        self,
+        transport: T,
+        shutdown: impl Future<Output = ()>,
+    ) -> anyhow::Result<()>
+    where
+        T: IntoTransport<RoleServer, E, A> + Send + 'static,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        let audit = self.mcp.clone();
+        let running = self.mcp.serve(transport).await?;
+        let cancel = running.cancellation_token();
+        let finished = running.waiting();
+        tokio::pin!(finished);
+        tokio::select! {
+            result = &mut finished => { result?; }
+            () = shutdown => {
+                tracing::info!("shutting down");
+                cancel.cancel();
+                finished.await?;
+            }
+        }
+        audit.flush_audit().await;
+        Ok(())
+    }
+}
+
+/// [`Server::start`] then [`Server::serve`]: the one entry of every transport.
+pub async fn serve<T, E, A>(
+    settings: &Settings,
+    transport: T,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()>
+where
+    T: IntoTransport<RoleServer, E, A> + Send + 'static,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    Server::start(settings)
+        .await?
+        .serve(transport, shutdown)
+        .await
+}

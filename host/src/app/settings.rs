@@ -1,0 +1,269 @@
+//! One settings type for the whole server, merged from three sources with one
+//! precedence: **command-line flag > environment variable > config file > default**.
+//!
+//! The data directory and the config file's own path come from flags and the
+//! environment only (the file lives in the data directory); secrets (the master key, the
+//! server key) from the environment only, so that they never sit in a file or a process
+//! listing. Logging is set up by the binary before any of this is read.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use orderdesk_vault::VaultOptions;
+use secrecy::SecretString;
+use thiserror::Error;
+
+use super::config::{ConfigError, ConfigFile};
+use crate::runtime::Limits;
+use crate::services::DEFAULT_AUDIT_RETENTION;
+
+/// OrderDesk's production API.
+pub const DEFAULT_API_BASE: &str = "https://app.orderdesk.me/api/v2";
+
+/// What the command line says; `None`/`false` leaves the choice to the other sources.
+#[derive(Clone, Debug, Default)]
+pub struct Flags {
+    pub data_dir: Option<PathBuf>,
+    pub components: Option<PathBuf>,
+    pub config: Option<PathBuf>,
+    pub api_base: Option<String>,
+    pub sandbox: bool,
+    pub watch: bool,
+}
+
+/// Operator settings of the vault.
+#[derive(Clone, Debug)]
+pub struct VaultSettings {
+    pub bcrypt_cost: u32,
+    pub auto_provision: bool,
+    pub server_key: Option<SecretString>,
+    pub audit_retention: Duration,
+}
+
+/// Everything a server process runs with.
+#[derive(Debug)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub config_path: PathBuf,
+    /// Extra components (`NAME.wasm`, grants in `NAME.toml`).
+    pub components_dir: Option<PathBuf>,
+    pub api_base: String,
+    /// Serve the built-in OrderDesk simulator with a demo store.
+    pub sandbox: bool,
+    /// Reload changed components of the components directory.
+    pub watch: bool,
+    /// Authenticate the session at start-up.
+    pub master_key: Option<SecretString>,
+    pub vault: VaultSettings,
+    pub limits: Limits,
+    /// Keep start-up memory rather than hand it back after the first `tools/list`
+    /// (`ORDERDESK_MCP_KEEP_STARTUP_MEMORY`; see [`memory`](super::memory)).
+    pub keep_startup_memory: bool,
+    /// The config file (its grant ceilings are applied when components load).
+    pub file: ConfigFile,
+}
+
+/// A setting that cannot be used; the message names it and what it accepts.
+#[derive(Debug, Error)]
+pub enum SettingsError {
+    #[error("{name} must be {expected}, not `{value}`")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+    #[error("cannot find a data directory; pass --data-dir or set ORDERDESK_MCP_DATA_DIR")]
+    NoDataDir,
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+impl Settings {
+    /// Merge `flags`, the environment as `env` reads it, and the config file.
+    pub fn resolve(
+        flags: Flags,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings, SettingsError> {
+        let env = |name: &str| env(name).filter(|value| !value.trim().is_empty());
+        let data_dir = match flags
+            .data_dir
+            .or_else(|| env("ORDERDESK_MCP_DATA_DIR").map(PathBuf::from))
+        {
+            Some(dir) => dir,
+            None => directories::ProjectDirs::from("me", "orderdesk", "orderdesk-mcp")
+                .ok_or(SettingsError::NoDataDir)?
+                .data_dir()
+                .to_path_buf(),
+        };
+        let config_path = flags
+            .config
+            .or_else(|| env("ORDERDESK_MCP_CONFIG").map(PathBuf::from))
+            .unwrap_or_else(|| data_dir.join("config.toml"));
+        let file = ConfigFile::load(&config_path)?;
+        let server = file.server.clone();
+
+        let components_dir = flags
+            .components
+            .or_else(|| env("ORDERDESK_MCP_COMPONENTS").map(PathBuf::from))
+            .or(server.components);
+        let api_base = flags
+            .api_base
+            .or_else(|| env("ORDERDESK_API_BASE"))
+            .or(server.api_base)
+            .unwrap_or_else(|| DEFAULT_API_BASE.to_string());
+        let sandbox = flags.sandbox || parse_bool(&env, "ORDERDESK_MCP_SANDBOX")?.unwrap_or(false);
+        let watch = flags.watch || parse_bool(&env, "ORDERDESK_MCP_WATCH")?.unwrap_or(false);
+        let bcrypt_cost = match env("ORDERDESK_MCP_BCRYPT_COST") {
+            Some(text) => text.trim().parse().map_err(|_| SettingsError::Invalid {
+                name: "ORDERDESK_MCP_BCRYPT_COST",
+                value: text,
+                expected: "a number 4..=31",
+            })?,
+            None => server
+                .bcrypt_cost
+                .unwrap_or(VaultOptions::default().bcrypt_cost),
+        };
+        let auto_provision = parse_bool(&env, "ORDERDESK_MCP_AUTO_PROVISION")?
+            .or(server.auto_provision)
+            .unwrap_or(false);
+        let retention_days = match env("ORDERDESK_MCP_AUDIT_RETENTION_DAYS") {
+            Some(text) => Some(
+                text.trim()
+                    .parse::<u64>()
+                    .map_err(|_| SettingsError::Invalid {
+                        name: "ORDERDESK_MCP_AUDIT_RETENTION_DAYS",
+                        value: text,
+                        expected: "a whole number of days",
+                    })?,
+            ),
+            None => server.audit_retention_days,
+        };
+        let limits = file.limits()?;
+        Ok(Settings {
+            data_dir,
+            config_path,
+            components_dir,
+            api_base,
+            sandbox,
+            watch,
+            master_key: env("ORDERDESK_MCP_MASTER_KEY").map(SecretString::from),
+            vault: VaultSettings {
+                bcrypt_cost,
+                auto_provision,
+                server_key: env("ORDERDESK_MCP_SERVER_KEY").map(SecretString::from),
+                audit_retention: retention_days
+                    .map(|days| Duration::from_secs(days * 24 * 3600))
+                    .unwrap_or(DEFAULT_AUDIT_RETENTION),
+            },
+            limits,
+            keep_startup_memory: parse_bool(&env, super::memory::KEEP_STARTUP_MEMORY_ENV)?
+                .unwrap_or(false),
+            file,
+        })
+    }
+
+    /// Merge `flags` with this process's environment and the config file.
+    pub fn from_process(flags: Flags) -> Result<Settings, SettingsError> {
+        Settings::resolve(flags, |name| std::env::var(name).ok())
+    }
+
+    /// The compile cache's directory.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.data_dir.join("cache")
+    }
+}
+
+fn parse_bool(
+    env: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Option<bool>, SettingsError> {
+    let Some(text) = env(name) else {
+        return Ok(None);
+    };
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Ok(Some(true)),
+        "false" | "0" | "no" => Ok(Some(false)),
+        _ => Err(SettingsError::Invalid {
+            name,
+            value: text,
+            expected: "true or false",
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn resolve(flags: Flags, env: &[(&str, &str)], file: &str) -> Result<Settings, SettingsError> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.toml"), file).unwrap();
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let flags = Flags {
+            data_dir: Some(dir.path().to_path_buf()),
+            ..flags
+        };
+        Settings::resolve(flags, |name| env.get(name).cloned())
+    }
+
+    #[test]
+    fn a_flag_beats_the_environment_which_beats_the_file() {
+        let file =
+            "[server]\napi_base = \"http://file\"\nbcrypt_cost = 6\ncomponents = \"/file\"\n";
+        let from_file = resolve(Flags::default(), &[], file).unwrap();
+        assert_eq!(from_file.api_base, "http://file");
+        assert_eq!(from_file.vault.bcrypt_cost, 6);
+        assert_eq!(from_file.components_dir, Some(PathBuf::from("/file")));
+
+        let env = [
+            ("ORDERDESK_API_BASE", "http://env"),
+            ("ORDERDESK_MCP_BCRYPT_COST", "8"),
+        ];
+        let from_env = resolve(Flags::default(), &env, file).unwrap();
+        assert_eq!(from_env.api_base, "http://env");
+        assert_eq!(from_env.vault.bcrypt_cost, 8);
+
+        let flags = Flags {
+            api_base: Some("http://flag".into()),
+            components: Some("/flag".into()),
+            ..Flags::default()
+        };
+        let from_flag = resolve(flags, &env, file).unwrap();
+        assert_eq!(from_flag.api_base, "http://flag");
+        assert_eq!(from_flag.components_dir, Some(PathBuf::from("/flag")));
+    }
+
+    #[test]
+    fn defaults_fill_what_no_source_sets() {
+        let settings = resolve(Flags::default(), &[], "").unwrap();
+        assert_eq!(settings.api_base, DEFAULT_API_BASE);
+        assert!(!settings.sandbox && !settings.watch);
+        assert!(settings.master_key.is_none());
+        assert_eq!(settings.vault.audit_retention, DEFAULT_AUDIT_RETENTION);
+        assert_eq!(
+            settings.vault.bcrypt_cost,
+            VaultOptions::default().bcrypt_cost
+        );
+    }
+
+    #[test]
+    fn a_bad_value_is_named_with_what_it_accepts() {
+        let error = resolve(
+            Flags::default(),
+            &[("ORDERDESK_MCP_AUTO_PROVISION", "perhaps")],
+            "",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("ORDERDESK_MCP_AUTO_PROVISION"), "{error}");
+        assert!(error.contains("true or false"), "{error}");
+        let error = resolve(Flags::default(), &[], "[server]\nport = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("invalid config file"), "{error}");
+    }
+}
