@@ -1,5 +1,9 @@
-//! Benchmark-only API: filling a vault with many tenants fast, for `bench` and the
-//! vault's own tests. Production code must not depend on it.
+//! Benchmark-only API, compiled with the `bench` feature (off by default): filling a
+//! vault with many tenants fast, for the `bench` crate and the vault's own tests.
+//!
+//! Production code must not call it. Building the host alone leaves it out; cargo
+//! unifies features across the packages of one build, though, so a workspace-wide
+//! build that includes `bench` compiles it into the host's vault too (unused there).
 
 use rusqlite::TransactionBehavior;
 

@@ -33,11 +33,12 @@
 //! - `limiter`: the in-memory limiter of failed authentications.
 //! - `clock`: UTC timestamps in the vault's text form.
 //! - `error`: [`VaultError`], whose messages never carry a secret.
-//! - `bench`: filling a vault with many tenants for benchmarks.
+//! - `bench` (feature `bench` only): filling a vault with many tenants for benchmarks.
 
 #![forbid(unsafe_code)]
 
 mod audit;
+#[cfg(feature = "bench")]
 mod bench;
 mod clock;
 mod crypto;
@@ -57,6 +58,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use rusqlite::Connection;
 use secrecy::SecretString;
 
+#[cfg(feature = "bench")]
 pub use bench::BENCHMARK_AUTHENTICATING_KEYS;
 pub use clock::{format_utc, utc_now};
 pub use crypto::{MASTER_KEY_PREFIX, MasterKey};
