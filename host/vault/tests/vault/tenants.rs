@@ -7,7 +7,7 @@ use orderdesk_vault::{
 };
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::{API_KEY_A, open, options, raw, secret};
+use crate::{API_KEY_A, open, options, secret};
 
 #[test]
 fn create_authenticate_and_reject_wrong_keys() {
@@ -101,25 +101,8 @@ fn lookup_finds_the_right_tenant_among_thousands() {
         &own_id
     );
 
-    // The lookup is one search of the unique index, never a scan.
-    let db = raw(dir.path());
-    let plan: Vec<String> = db
-        .prepare("EXPLAIN QUERY PLAN SELECT id, key_hash, kdf_salt FROM tenants WHERE lookup = ?1")
-        .unwrap()
-        .query_map([vec![0u8; 32]], |r| r.get::<_, String>(3))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert_eq!(plan.len(), 1, "{plan:?}");
-    assert!(plan[0].contains("USING INDEX tenants_lookup"), "{plan:?}");
-    let unique: i64 = db
-        .query_row(
-            "SELECT \"unique\" FROM pragma_index_list('tenants') WHERE name = 'tenants_lookup'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(unique, 1);
+    // That each authentication is one search of the unique index, however many
+    // tenants there are, is asserted on the statement itself in `db`'s unit tests.
 }
 
 #[test]
@@ -193,30 +176,4 @@ fn unknown_keys_cost_a_bcrypt_verify_too() {
         unknown * 3 >= known,
         "unknown key answered in {unknown:?}, known key in {known:?}"
     );
-}
-
-/// Not a test: `cargo test -p orderdesk-vault --release -- --ignored --nocapture` prints
-/// how long the benchmark helper and one authentication take for growing tenant counts.
-#[test]
-#[ignore]
-fn auth_time_is_flat_in_the_tenant_count() {
-    for n in [1usize, 1_000, 100_000] {
-        let dir = tempfile::tempdir().unwrap();
-        let vault = open(dir.path());
-        let start = std::time::Instant::now();
-        let keys = vault.insert_tenants_for_benchmark(n, 4).unwrap();
-        let insert = start.elapsed();
-        let usable: Vec<_> = keys.iter().take(BENCHMARK_AUTHENTICATING_KEYS).collect();
-        let mut times: Vec<_> = (0..200)
-            .map(|i| {
-                let k = usable[i % usable.len()];
-                let start = std::time::Instant::now();
-                vault.authenticate(k.as_secret()).unwrap();
-                start.elapsed()
-            })
-            .collect();
-        times.sort();
-        let auth = times[times.len() / 2];
-        println!("{n:>7} tenants: insert {insert:?}, authenticate (median of 200) {auth:?}");
-    }
 }
