@@ -13,10 +13,10 @@
 //! - bounds time and response size, and turns OrderDesk's error envelope into
 //!   [`GatewayError`]s.
 //!
-//! The API key is held in a [`SecretString`](secrecy::SecretString) and only exposed to
-//! build the header (which is marked sensitive); it never appears in a log line, an
-//! error or a `Debug` output. Redirects are not followed: reqwest would carry our
-//! custom key header to wherever a redirect points.
+//! The API key is held in a [`SecretString`] and only exposed to build the header (which
+//! is marked sensitive); it never appears in a log line, an error or a `Debug` output.
+//! Redirects are not followed: reqwest would carry our custom key header to wherever a
+//! redirect points.
 //!
 //! All timing goes through `tokio::time`, so the bucket arithmetic can be tested with a
 //! paused clock.
