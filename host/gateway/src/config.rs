@@ -72,3 +72,17 @@ impl GatewayConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_user_agent_names_the_project() {
+        let c = GatewayConfig::new("http://localhost/api/v2");
+        assert_eq!(
+            c.user_agent,
+            format!("orderdesk-mcp/{}", env!("CARGO_PKG_VERSION"))
+        );
+    }
+}

@@ -159,3 +159,26 @@ pub struct ApiResponse {
     /// Answered from the cache without going upstream.
     pub cached: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creds() -> StoreCredentials {
+        StoreCredentials::new("12345", "sk_live_supersecret")
+    }
+
+    #[test]
+    fn credentials_debug_shows_the_store_only() {
+        let text = format!("{:?}", creds());
+        assert!(text.contains("12345"));
+        assert!(!text.contains("supersecret"));
+    }
+
+    #[test]
+    fn methods_parse_without_patch() {
+        assert_eq!("get".parse::<Method>().unwrap(), Method::Get);
+        assert_eq!("DELETE".parse::<Method>().unwrap(), Method::Delete);
+        assert!("PATCH".parse::<Method>().is_err());
+    }
+}

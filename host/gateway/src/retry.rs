@@ -1,25 +1,251 @@
-//! When and how long to wait before trying again.
+//! Sending one request to OrderDesk until there is an answer to give: the pacing of
+//! each attempt, waiting out 429s, and the retry policy, with the arithmetic behind it.
 //!
-//! The policy itself (what is retried) lives in `Gateway::upstream`; this module holds
-//! the arithmetic so it can be tested without a server:
-//! - jittered exponential backoff for reads that failed (5xx, timeout, lost connection);
-//! - reading OrderDesk's `X-Retry-After` on a 429.
+//! The policy:
+//! - every attempt first waits its turn in the store's pacer, and reports what the
+//!   answer says about OrderDesk's bucket back to it;
+//! - a 429 means the request was not processed, so it is waited out and repeated for
+//!   every method, up to `rate_limit_retries` times and `max_retry_after` long;
+//! - a read is retried after a 5xx, a timeout or a lost connection, with jittered
+//!   exponential backoff, up to `get_retries` times;
+//! - a write is retried only when it certainly was not sent (the connection could not
+//!   be opened); once it may have reached OrderDesk, a failure is
+//!   [`GatewayError::OutcomeUnknown`], never a blind retry.
+//!
+//! The arithmetic (backoff, reading `X-Retry-After` and `X-Tokens-Remaining`) is in
+//! plain functions so it can be tested without a server. This module does not cache,
+//! does not charge the tenant budget and does not build HTTP requests itself: the
+//! caller (`Gateway::send`) and `transport` do.
 
 use std::time::Duration;
 
 use rand::RngExt;
+use reqwest::Url;
 use reqwest::header::HeaderMap;
+use secrecy::ExposeSecret;
+use tokio::time::Instant;
+use tracing::{debug, warn};
+
+use crate::error::{envelope_message, is_error_envelope, redact};
+use crate::pacer::Pacer;
+use crate::stats::{Counters, bump};
+use crate::transport::{BodyError, Transport, describe, read_capped};
+use crate::{ApiRequest, ApiResponse, GatewayConfig, GatewayError, StoreCredentials};
+
+/// What the send loop works with, borrowed from the gateway.
+pub(crate) struct Upstream<'a> {
+    pub(crate) config: &'a GatewayConfig,
+    pub(crate) transport: &'a Transport,
+    pub(crate) pacer: &'a Pacer,
+    pub(crate) counters: &'a Counters,
+}
+
+/// How one attempt ended, before deciding whether to try again.
+enum Failure {
+    /// The connection could not be opened: nothing was sent.
+    NotSent(reqwest::Error),
+    /// Sent (or maybe sent), then the answer never fully arrived.
+    Lost(reqwest::Error),
+    /// A 5xx.
+    ServerError { status: u16, message: String },
+}
+
+impl Upstream<'_> {
+    /// Sends `request` to `url` until there is an answer to give: each attempt waits
+    /// its turn in the store's pacer; a 429 is waited out (any method: OrderDesk did not
+    /// process it); a 5xx, a timeout or a lost connection is retried for a read with
+    /// backoff, and ends a write that may have been applied with `OutcomeUnknown`.
+    pub(crate) async fn send(
+        &self,
+        creds: &StoreCredentials,
+        request: &ApiRequest,
+        url: Url,
+        label: &str,
+    ) -> Result<ApiResponse, GatewayError> {
+        let cfg = self.config;
+        let secret = creds.api_key.expose_secret();
+        let is_write = request.method.is_write();
+        let mut failures = 0u32;
+        let mut throttled = 0u32;
+        loop {
+            let rb = self.transport.build(creds, request, url.clone())?;
+            let ticket = self.pacer.acquire(&creds.store_id).await;
+            bump(&self.counters.upstream_requests);
+            let attempt_started = Instant::now();
+
+            let failure = match rb.send().await {
+                Err(e) => {
+                    drop(ticket);
+                    if e.is_builder() {
+                        return Err(GatewayError::Internal(format!(
+                            "building the request for {label}: {}",
+                            describe(&e)
+                        )));
+                    }
+                    if e.is_connect() {
+                        Failure::NotSent(e)
+                    } else {
+                        Failure::Lost(e)
+                    }
+                }
+                Ok(mut response) => {
+                    let status = response.status().as_u16();
+                    let remaining = header_f64(response.headers(), "x-tokens-remaining");
+                    if status == 429 {
+                        bump(&self.counters.rate_limited_429s_seen);
+                        let wait = retry_after(response.headers()).unwrap_or(DEFAULT_RETRY_AFTER);
+                        // A 429 means the request was not processed: safe to repeat
+                        // for every method. The pacer holds the whole store back too.
+                        self.pacer
+                            .observe(ticket, remaining.or(Some(0.0)), Some(wait));
+                        let retry_after_ms =
+                            u32::try_from(wait.as_millis()).unwrap_or(u32::MAX).max(1);
+                        if throttled >= cfg.rate_limit_retries || wait > cfg.max_retry_after {
+                            warn!(store = %creds.store_id, request = %label, retry_after_ms,
+                                "OrderDesk is still rate limiting; giving up");
+                            return Err(GatewayError::RateLimited { retry_after_ms });
+                        }
+                        throttled += 1;
+                        bump(&self.counters.retries);
+                        warn!(store = %creds.store_id, request = %label, retry_after_ms,
+                            "OrderDesk answered 429; waiting it out");
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                    self.pacer.observe(ticket, remaining, None);
+                    let body = match read_capped(&mut response, cfg.max_response_bytes).await {
+                        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                        Err(BodyError::TooLarge) => {
+                            warn!(store = %creds.store_id, request = %label, status,
+                                cap = cfg.max_response_bytes, "OrderDesk response too large");
+                            return Err(GatewayError::ResponseTooLarge(cfg.max_response_bytes));
+                        }
+                        Err(BodyError::Transport(e)) => {
+                            debug!(store = %creds.store_id, request = %label, status,
+                                "body read failed");
+                            self.settle_lost(label, is_write, &mut failures, e).await?;
+                            continue;
+                        }
+                    };
+                    debug!(
+                        store = %creds.store_id, request = %label, status,
+                        tokens_remaining = remaining,
+                        elapsed_ms = attempt_started.elapsed().as_millis() as u64,
+                        "orderdesk answered"
+                    );
+                    match status {
+                        200..=299 if !is_error_envelope(&body) => {
+                            return Ok(ApiResponse {
+                                status,
+                                body,
+                                cached: false,
+                            });
+                        }
+                        500..=599 => Failure::ServerError {
+                            status,
+                            message: redact(envelope_message(status, &body), secret),
+                        },
+                        _ => {
+                            let message = redact(envelope_message(status, &body), secret);
+                            return Err(match status {
+                                401 | 403 => GatewayError::Unauthorized(message),
+                                404 => GatewayError::NotFound(message),
+                                300..=399 => GatewayError::Upstream {
+                                    status,
+                                    message: format!(
+                                        "unexpected redirect (not followed): {message}"
+                                    ),
+                                },
+                                _ => GatewayError::Upstream { status, message },
+                            });
+                        }
+                    }
+                }
+            };
+
+            match failure {
+                Failure::ServerError { status, message } => {
+                    if is_write {
+                        warn!(store = %creds.store_id, request = %label, status,
+                            "write answered 5xx; not retried");
+                        return Err(outcome_unknown(label, &format!("HTTP {status}")));
+                    }
+                    if failures >= cfg.get_retries {
+                        return Err(GatewayError::Upstream { status, message });
+                    }
+                    self.back_off(label, &mut failures, &format!("HTTP {status}"))
+                        .await;
+                }
+                Failure::NotSent(e) => {
+                    // Nothing reached OrderDesk, so even a write may go again.
+                    let why = describe(&e);
+                    if failures >= cfg.get_retries {
+                        return Err(if e.is_timeout() && !is_write {
+                            GatewayError::Timeout(format!("{label}: {why}"))
+                        } else {
+                            GatewayError::Transport(format!("{label} was not sent: {why}"))
+                        });
+                    }
+                    self.back_off(label, &mut failures, &why).await;
+                }
+                Failure::Lost(e) => self.settle_lost(label, is_write, &mut failures, e).await?,
+            }
+        }
+    }
+
+    /// After a request may have reached OrderDesk and the answer was lost: a write
+    /// stops here with `OutcomeUnknown`; a read backs off (and the caller loops) or,
+    /// out of retries, fails.
+    async fn settle_lost(
+        &self,
+        label: &str,
+        is_write: bool,
+        failures: &mut u32,
+        e: reqwest::Error,
+    ) -> Result<(), GatewayError> {
+        let why = describe(&e);
+        if is_write {
+            warn!(request = %label, error = %why, "write lost in flight; not retried");
+            return Err(outcome_unknown(label, &why));
+        }
+        if *failures >= self.config.get_retries {
+            return Err(if e.is_timeout() {
+                GatewayError::Timeout(format!("{label}: {why}"))
+            } else {
+                GatewayError::Transport(format!("{label}: {why}"))
+            });
+        }
+        self.back_off(label, failures, &why).await;
+        Ok(())
+    }
+
+    async fn back_off(&self, label: &str, failures: &mut u32, why: &str) {
+        let wait = backoff(self.config.backoff_base, *failures);
+        *failures += 1;
+        bump(&self.counters.retries);
+        warn!(request = %label, error = %why, attempt = *failures + 1,
+            wait_ms = wait.as_millis() as u64, "retrying OrderDesk read");
+        tokio::time::sleep(wait).await;
+    }
+}
+
+fn outcome_unknown(label: &str, why: &str) -> GatewayError {
+    GatewayError::OutcomeUnknown(format!(
+        "OrderDesk did not confirm the {label} ({why}); it may or may not have been \
+         applied — check with a read before retrying"
+    ))
+}
 
 /// No single backoff sleeps longer than this, however many retries are configured.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
 /// When a 429 comes without a usable `X-Retry-After`: one refill period and a bit.
-pub(crate) const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
+const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// The wait before retry number `retry` (0 for the first retry): `base * 2^retry`,
 /// "equal jitter" — half of it fixed, half random — so that many clients failing at
 /// once do not come back at once, while every retry still waits a real while.
-pub(crate) fn backoff(base: Duration, retry: u32) -> Duration {
+fn backoff(base: Duration, retry: u32) -> Duration {
     let exp = base.saturating_mul(1u32 << retry.min(16)).min(MAX_BACKOFF);
     let half = exp / 2;
     let jitter: f64 = rand::rng().random();
@@ -30,7 +256,7 @@ pub(crate) fn backoff(base: Duration, retry: u32) -> Duration {
 /// `X-`); the standard `Retry-After` is accepted as a fallback in case that changes.
 /// Fractions are allowed; an HTTP date is not (OrderDesk does not send one) and counts
 /// as absent.
-pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     ["x-retry-after", "retry-after"]
         .iter()
         .find_map(|name| header_f64(headers, name))
@@ -39,7 +265,7 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 }
 
 /// A numeric header such as `X-Tokens-Remaining`.
-pub(crate) fn header_f64(headers: &HeaderMap, name: &str) -> Option<f64> {
+fn header_f64(headers: &HeaderMap, name: &str) -> Option<f64> {
     headers
         .get(name)?
         .to_str()

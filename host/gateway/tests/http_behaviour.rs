@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::{LogCapture, Reply, scripted};
@@ -306,30 +305,36 @@ async fn a_response_over_the_cap_is_refused() {
     assert!(matches!(e, GatewayError::ResponseTooLarge(4096)), "{e:?}");
 }
 
-/// A body with no Content-Length must be cut off while streaming.
+/// A body with no Content-Length must be cut off while streaming: the gateway stops
+/// reading and hangs up once it passes the cap, rather than downloading the whole body
+/// and measuring it afterwards.
 #[tokio::test]
 async fn a_chunked_response_over_the_cap_is_cut_off() {
+    // Far more than the kernel's socket buffers can hold: the server can only write it
+    // all if the client keeps reading.
+    const OFFERED: usize = 256 << 20;
+    const CHUNK: usize = 64 << 10;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let written = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = written.clone();
-    tokio::spawn(async move {
+    let server = tokio::spawn(async move {
         let (mut sock, _) = listener.accept().await.unwrap();
         let mut buf = [0u8; 4096];
         let _ = sock.read(&mut buf).await;
         let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let mut written = 0;
         if sock.write_all(head.as_bytes()).await.is_err() {
-            return;
+            return written;
         }
-        let chunk = format!("400\r\n{}\r\n", "y".repeat(0x400));
-        // Up to 1 MiB, unless the client hangs up first.
-        for _ in 0..1024 {
+        let chunk = format!("{CHUNK:x}\r\n{}\r\n", "y".repeat(CHUNK));
+        // Until the client hangs up (the write fails) or everything is out.
+        while written < OFFERED {
             if sock.write_all(chunk.as_bytes()).await.is_err() {
-                return;
+                return written;
             }
-            counter.fetch_add(0x400, std::sync::atomic::Ordering::Relaxed);
+            written += CHUNK;
         }
         let _ = sock.write_all(b"0\r\n\r\n").await;
+        written
     });
     let mut c = fast_config(&format!("http://{addr}/api/v2"));
     c.max_response_bytes = 8 * 1024;
@@ -339,6 +344,16 @@ async fn a_chunked_response_over_the_cap_is_cut_off() {
         .await
         .unwrap_err();
     assert!(matches!(e, GatewayError::ResponseTooLarge(8192)), "{e:?}");
+    // The server's writes fail as soon as the gateway has closed the connection; the
+    // timeout only bounds the wait should it never do so.
+    let written = tokio::time::timeout(Duration::from_secs(30), server)
+        .await
+        .expect("the gateway kept the connection open after refusing the body")
+        .unwrap();
+    assert!(
+        written < OFFERED,
+        "the gateway read the whole {OFFERED}-byte body before refusing it"
+    );
 }
 
 #[tokio::test]

@@ -146,13 +146,16 @@ pub(crate) struct TenantRow {
     pub(crate) kdf_salt: Vec<u8>,
 }
 
+/// Authentication's only query. Its plan is pinned by a test: one search of the unique
+/// index `tenants_lookup`, so its cost does not grow with the number of tenants.
+const TENANT_BY_LOOKUP: &str = "SELECT id, key_hash, kdf_salt FROM tenants WHERE lookup = ?1";
+
 /// The tenant whose lookup value is `lookup`: one read of the unique index.
 pub(crate) fn tenant_by_lookup(
     conn: &Connection,
     lookup: &[u8],
 ) -> Result<Option<TenantRow>, VaultError> {
-    let mut stmt =
-        conn.prepare_cached("SELECT id, key_hash, kdf_salt FROM tenants WHERE lookup = ?1")?;
+    let mut stmt = conn.prepare_cached(TENANT_BY_LOOKUP)?;
     Ok(stmt
         .query_row([lookup], |r| {
             Ok(TenantRow {
@@ -425,5 +428,33 @@ mod tests {
             .pragma_query_value(None, "journal_mode", |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
+    }
+
+    /// What keeps authentication time flat in the number of tenants (the benchmark in
+    /// `bench` measures it): the lookup is one search of a unique index, never a scan.
+    #[test]
+    fn the_tenant_lookup_is_one_search_of_the_unique_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open(&dir.path().join(DB_FILE_NAME)).unwrap();
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {TENANT_BY_LOOKUP}"))
+            .unwrap()
+            .query_map([vec![0u8; 32]], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(plan.len(), 1, "{plan:?}");
+        assert!(
+            plan[0].starts_with("SEARCH tenants USING INDEX tenants_lookup (lookup=?)"),
+            "{plan:?}"
+        );
+        let unique: bool = conn
+            .query_row(
+                "SELECT \"unique\" FROM pragma_index_list('tenants') WHERE name = 'tenants_lookup'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(unique, "at most one tenant per lookup value");
     }
 }

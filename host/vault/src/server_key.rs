@@ -6,7 +6,7 @@
 //! Keeping it outside the database means a copy of the database alone is not enough to
 //! test master-key guesses or to derive any tenant key.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -16,6 +16,7 @@ use zeroize::Zeroizing;
 
 use crate::crypto;
 use crate::error::VaultError;
+use crate::files::{private_create_new, sync_dir};
 
 /// File name of the generated server key inside the data directory.
 pub const SERVER_KEY_FILE_NAME: &str = "server.key";
@@ -198,27 +199,6 @@ fn create(data_dir: &Path, path: &Path) -> Result<Option<ServerKey>, VaultError>
         }
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(None),
         Err(e) => Err(write_err(e)),
-    }
-}
-
-/// Create a new file readable and writable by its owner only. The mode is given to
-/// `open(2)` itself, so the file is never visible with wider rights.
-pub(crate) fn private_create_new(path: &Path) -> io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)
-}
-
-/// Make a new directory entry durable (best effort: not every platform can fsync a
-/// directory, and the key is already in the file).
-fn sync_dir(dir: &Path) {
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
     }
 }
 

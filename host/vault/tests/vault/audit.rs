@@ -1,0 +1,74 @@
+//! The audit log: recording, listing (newest first, per tenant or all) and pruning.
+
+use std::time::Duration;
+
+use orderdesk_vault::{AuditEntry, TenantId};
+
+use crate::{open, raw};
+
+#[test]
+fn audit_log_records_lists_and_prunes() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = open(dir.path());
+    let a = TenantId("tenant-a".into());
+    let entry = |tenant: Option<&TenantId>, tool: &str| AuditEntry {
+        at: "2030-01-02 03:04:05".into(),
+        tenant_id: tenant.map(|t| t.0.clone()),
+        store_id: None,
+        tool: tool.into(),
+        arguments: "{}".into(),
+        outcome: "ok".into(),
+        duration_ms: u64::MAX,
+        correlation_id: format!("corr-{tool}"),
+    };
+    vault.record_audit(&entry(Some(&a), "one")).unwrap();
+    vault.record_audit(&entry(None, "two")).unwrap();
+    vault.record_audit(&entry(Some(&a), "three")).unwrap();
+    let mut now = entry(None, "four");
+    now.at.clear();
+    vault.record_audit(&now).unwrap();
+
+    let all = vault.audit_entries(None, 10).unwrap();
+    let tools: Vec<_> = all.iter().map(|e| e.tool.as_str()).collect();
+    assert_eq!(tools, ["four", "three", "two", "one"], "newest first");
+    assert_eq!(
+        all[0].at.len(),
+        19,
+        "an empty `at` is filled in: {}",
+        all[0].at
+    );
+    assert_eq!(
+        all[1],
+        AuditEntry {
+            // Clamped to what an SQLite integer holds.
+            duration_ms: i64::MAX as u64,
+            ..entry(Some(&a), "three")
+        }
+    );
+    let of_a: Vec<_> = vault
+        .audit_entries(Some(&a), 10)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.tool)
+        .collect();
+    assert_eq!(of_a, ["three", "one"]);
+    assert_eq!(vault.audit_entries(None, 2).unwrap().len(), 2);
+    assert!(vault.audit_entries(None, 0).unwrap().is_empty());
+
+    // Age two entries by two hours; pruning at one hour removes exactly those.
+    raw(dir.path())
+        .execute(
+            "UPDATE audit_log SET recorded_at = recorded_at - 7200 WHERE tool IN ('one', 'two')",
+            [],
+        )
+        .unwrap();
+    assert_eq!(vault.prune_audit(Duration::from_secs(3600)).unwrap(), 2);
+    assert_eq!(vault.prune_audit(Duration::from_secs(3600)).unwrap(), 0);
+    let left: Vec<_> = vault
+        .audit_entries(None, 10)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.tool)
+        .collect();
+    assert_eq!(left, ["four", "three"]);
+}

@@ -1,0 +1,42 @@
+//! The vault through its public API, with raw SQLite access where a test plays the
+//! attacker (altering or moving ciphertexts) or inspects what is at rest.
+//!
+//! One test binary, one module per subject; the helpers every subject uses are here.
+
+mod at_rest;
+mod audit;
+mod data_dir;
+mod stores;
+mod tenants;
+
+use std::path::Path;
+use std::time::Duration;
+
+use orderdesk_vault::{DB_FILE_NAME, Vault, VaultOptions};
+use rusqlite::Connection;
+use secrecy::SecretString;
+
+fn options(auto_provision: bool) -> VaultOptions {
+    VaultOptions {
+        bcrypt_cost: 4,
+        auto_provision,
+        server_key: None,
+    }
+}
+
+fn open(dir: &Path) -> Vault {
+    Vault::open(dir, options(false)).unwrap()
+}
+
+fn raw(dir: &Path) -> Connection {
+    let c = Connection::open(dir.join(DB_FILE_NAME)).unwrap();
+    c.busy_timeout(Duration::from_secs(5)).unwrap();
+    c
+}
+
+fn secret(s: &str) -> SecretString {
+    SecretString::from(s)
+}
+
+const API_KEY_A: &str = "ApiKeyAlpha0123456789abcdefXYZ";
+const API_KEY_B: &str = "ApiKeyBravo9876543210zyxwvuABC";
