@@ -16,27 +16,14 @@ mod item;
 mod items;
 mod list;
 
-use orderdesk_tool_kit::bindings::export_tools;
-use orderdesk_tool_kit::{Guest, Tool, ToolResult, Tools};
+use orderdesk_tool_kit::Tools;
 
 /// Every tool of the group, in the order `tools/list` shows them.
 fn tools() -> Tools {
     Tools::new("inventory").extend(items::tools())
 }
 
-struct Inventory;
-
-impl Guest for Inventory {
-    fn list() -> Vec<Tool> {
-        tools().list()
-    }
-
-    fn call(name: String, arguments: String) -> ToolResult {
-        tools().call(&name, &arguments)
-    }
-}
-
-export_tools!(Inventory);
+orderdesk_tool_kit::export!(tools);
 
 /// Native unit tests: each calls a tool through the table, as the host would, with the
 /// kit's mock host scripting OrderDesk.

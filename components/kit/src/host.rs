@@ -96,6 +96,18 @@ pub mod orderdesk {
         ApiRequest, ApiResponse, CacheMode, Method,
     };
 
+    impl Method {
+        /// The method's HTTP name, e.g. `GET`.
+        pub fn as_str(self) -> &'static str {
+            match self {
+                Method::Get => "GET",
+                Method::Post => "POST",
+                Method::Put => "PUT",
+                Method::Delete => "DELETE",
+            }
+        }
+    }
+
     /// Perform one OrderDesk request.
     pub fn send(request: &ApiRequest) -> Result<ApiResponse, HostError> {
         route!(import::send(request), host => host.send(request))

@@ -5,8 +5,8 @@
 //!
 //! - [`Tools`] and [`ToolSpec`]: the tool table. Each tool declares its name, title,
 //!   description, input schema, optional output schema and annotations, and a handler
-//!   that takes typed arguments (`T: serde::de::DeserializeOwned`); [`Tools::list`] and
-//!   [`Tools::call`] are a component's whole [`Guest`] implementation.
+//!   that takes typed arguments (`T: serde::de::DeserializeOwned`); [`export!`] makes
+//!   [`Tools::list`] and [`Tools::call`] the component's [`Guest`] implementation.
 //! - [`args`]: the typed arguments' errors, which name the field ([`args::NonBlank`],
 //!   [`args::field`]).
 //! - [`errors`]: the one mapping of host errors to the tool errors the model reads.
@@ -14,26 +14,14 @@
 //!   `wasm32` they call the host; compiled natively (for `cargo test`) they call the
 //!   in-process mock host of [`testing`].
 //!
-//! A component builds its table in a function, implements [`Guest`] with it and calls
-//! `export_tools!`:
+//! A component builds its table in a function and exports it:
 //!
 //! ```ignore
 //! fn tools() -> Tools {
 //!     Tools::new("my_tool").tool(ToolSpec::new("my_tool_hello", "Say hello", "…").run(hello))
 //! }
 //!
-//! struct Component;
-//!
-//! impl Guest for Component {
-//!     fn list() -> Vec<Tool> {
-//!         tools().list()
-//!     }
-//!     fn call(name: String, arguments: String) -> ToolResult {
-//!         tools().call(&name, &arguments)
-//!     }
-//! }
-//!
-//! orderdesk_tool_kit::bindings::export_tools!(Component);
+//! orderdesk_tool_kit::export!(tools);
 //! ```
 
 use serde_json::{Map, Value, json};
@@ -65,6 +53,31 @@ pub use bindings::orderdesk::mcp::types::{HostError, StoreRef, UpstreamError};
 pub use errors::host_error;
 pub use host::{log, orderdesk, session, vault};
 pub use tools::{ToolSpec, Tools};
+
+/// Export the tool table that `$tools` (a `fn() -> Tools`) builds as the component's
+/// `tools` interface: the WIT `list` is [`Tools::list`], `call` is [`Tools::call`].
+/// The host makes a fresh instance for every call, so the table is built for each one.
+#[macro_export]
+macro_rules! export {
+    ($tools:path) => {
+        struct ExportedToolTable;
+
+        impl $crate::Guest for ExportedToolTable {
+            fn list() -> ::std::vec::Vec<$crate::Tool> {
+                $tools().list()
+            }
+
+            fn call(
+                name: ::std::string::String,
+                arguments: ::std::string::String,
+            ) -> $crate::ToolResult {
+                $tools().call(&name, &arguments)
+            }
+        }
+
+        $crate::bindings::export_tools!(ExportedToolTable);
+    };
+}
 
 /// JSON arguments as an object: the argument type of a handler that reads its
 /// arguments field by field ([`args::field`]) rather than into a struct.

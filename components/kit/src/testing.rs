@@ -517,7 +517,7 @@ impl MockState {
                 message: format!(
                     "test harness: no reply scripted for request #{} ({} {})",
                     self.requests.len(),
-                    verb(request.method),
+                    request.method.as_str(),
                     request.path
                 ),
             })),
@@ -541,7 +541,7 @@ impl MockState {
                     500.. if write => Err(HostError::OutcomeUnknown(format!(
                         "OrderDesk answered HTTP {status} to {} {}; the change may or may not \
                          have been applied",
-                        verb(request.method),
+                        request.method.as_str(),
                         request.path
                     ))),
                     _ => Err(HostError::Upstream(UpstreamError {
@@ -559,15 +559,6 @@ impl MockState {
             message: message.to_string(),
             fields: fields.to_vec(),
         });
-    }
-}
-
-fn verb(method: Method) -> &'static str {
-    match method {
-        Method::Get => "GET",
-        Method::Post => "POST",
-        Method::Put => "PUT",
-        Method::Delete => "DELETE",
     }
 }
 

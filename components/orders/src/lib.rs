@@ -19,8 +19,7 @@ mod resource;
 mod schema;
 mod shipments;
 
-use orderdesk_tool_kit::bindings::export_tools;
-use orderdesk_tool_kit::{Guest, Tool, ToolResult, Tools};
+use orderdesk_tool_kit::Tools;
 
 /// Every tool of the group, in the order `tools/list` shows them.
 fn tools() -> Tools {
@@ -30,19 +29,7 @@ fn tools() -> Tools {
         .extend(shipments::tools())
 }
 
-struct Orders;
-
-impl Guest for Orders {
-    fn list() -> Vec<Tool> {
-        tools().list()
-    }
-
-    fn call(name: String, arguments: String) -> ToolResult {
-        tools().call(&name, &arguments)
-    }
-}
-
-export_tools!(Orders);
+orderdesk_tool_kit::export!(tools);
 
 /// Native unit tests: each calls a tool through the table, as the host would, with the
 /// kit's mock host scripting OrderDesk.

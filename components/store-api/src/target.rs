@@ -99,7 +99,7 @@ impl Target {
                 log::write(
                     log::Level::Warn,
                     "orderdesk write outcome unknown",
-                    &[("request".to_string(), format!("{} {path}", verb(method)))],
+                    &[("request".to_string(), format!("{} {path}", method.as_str()))],
                 );
             }
             map_host_error(error, &context)
@@ -107,14 +107,14 @@ impl Target {
         let body: Value = serde_json::from_str(&response.body).map_err(|e| {
             ToolError::Upstream(format!(
                 "OrderDesk answered {} {path} with a body that is not JSON ({e}); {}",
-                verb(method),
+                method.as_str(),
                 context.after_failure()
             ))
         })?;
         if let Some(message) = error_envelope(&body) {
             return Err(ToolError::Upstream(format!(
                 "OrderDesk answered {} {path} with HTTP {} but reported an error: {message}; {}",
-                verb(method),
+                method.as_str(),
                 response.status,
                 context.after_failure()
             )));
@@ -124,7 +124,7 @@ impl Target {
                 log::Level::Info,
                 "orderdesk write done",
                 &[
-                    ("method".to_string(), verb(method).to_string()),
+                    ("method".to_string(), method.as_str().to_string()),
                     ("path".to_string(), path.to_string()),
                     ("store_id".to_string(), response.store_id.clone()),
                 ],
@@ -140,7 +140,7 @@ impl Target {
     /// This request as the kit's error mapper reads it.
     fn context(&self, method: Method, path: &str) -> ErrorContext {
         ErrorContext {
-            request: Some(format!("{} {path}", verb(method))),
+            request: Some(format!("{} {path}", method.as_str())),
             write: method != Method::Get,
             store: self.store.clone(),
             subject: Some(self.subject.clone()),
@@ -186,15 +186,6 @@ fn error_envelope(body: &Value) -> Option<String> {
             .message()
             .unwrap_or_else(|| "no message".to_string())
     })
-}
-
-fn verb(method: Method) -> &'static str {
-    match method {
-        Method::Get => "GET",
-        Method::Post => "POST",
-        Method::Put => "PUT",
-        Method::Delete => "DELETE",
-    }
 }
 
 #[cfg(test)]

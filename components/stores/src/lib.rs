@@ -6,8 +6,8 @@
 
 use orderdesk_tool_kit::args::{NoArguments, NonBlank};
 use orderdesk_tool_kit::{
-    Guest, Tool, ToolError, ToolResult, ToolSpec, Tools, annotations, host_error, orderdesk,
-    parse_body, session, store_json, vault,
+    ToolError, ToolSpec, Tools, annotations, host_error, orderdesk, parse_body, session,
+    store_json, vault,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -136,18 +136,6 @@ fn tools() -> Tools {
             .annotations(annotations(true, false, true, true))
             .run(settings),
         )
-}
-
-struct Stores;
-
-impl Guest for Stores {
-    fn list() -> Vec<Tool> {
-        tools().list()
-    }
-
-    fn call(name: String, arguments: String) -> ToolResult {
-        tools().call(&name, &arguments)
-    }
 }
 
 fn summary_json(summary: &vault::StoreSummary) -> Value {
@@ -298,7 +286,7 @@ fn settings(args: Store) -> Result<Value, ToolError> {
     }))
 }
 
-orderdesk_tool_kit::bindings::export_tools!(Stores);
+orderdesk_tool_kit::export!(tools);
 
 #[cfg(test)]
 mod tests {

@@ -14,16 +14,13 @@
 //! the component imports nothing from the host at all.
 //!
 //! The shape every component follows: `tools()` declares the tools, each with the
-//! handler that runs it; a unit struct implements the kit's [`Guest`] with that table;
-//! `export_tools!` exports it. The unit tests at the end run the tools natively
-//! (`cargo test`) against the kit's mock host.
+//! handler that runs it, and `export!(tools)` exports that table as the component's
+//! `tools` interface. The unit tests at the end run the tools natively (`cargo test`)
+//! against the kit's mock host.
 
 use orderdesk_tool_kit::args::NonBlank;
-use orderdesk_tool_kit::bindings::export_tools;
 use orderdesk_tool_kit::orderdesk::{self, ApiRequest, CacheMode, Method};
-use orderdesk_tool_kit::{
-    Guest, Tool, ToolError, ToolResult, ToolSpec, Tools, annotations, host_error, log, parse_body,
-};
+use orderdesk_tool_kit::{ToolError, ToolSpec, Tools, annotations, host_error, log, parse_body};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -88,22 +85,12 @@ fn tools() -> Tools {
         )
 }
 
-/// The component. It holds no state: the host makes a fresh instance for every call,
-/// so nothing survives from one call to the next (no globals, no caches).
-struct Template;
-
-impl Guest for Template {
-    fn list() -> Vec<Tool> {
-        tools().list()
-    }
-
-    /// Run tool `name`: the table finds it, parses `arguments` into the handler's
-    /// argument type (an `invalid-input` naming the field when they do not fit) and
-    /// serialises the result.
-    fn call(name: String, arguments: String) -> ToolResult {
-        tools().call(&name, &arguments)
-    }
-}
+// The WIT `tools` interface of this component: `list` answers the table's tools, `call`
+// finds the tool, parses the arguments into its handler's argument type (an
+// `invalid-input` naming the field when they do not fit), runs it and serialises the
+// result. The host makes a fresh instance for every call, so nothing survives from one
+// call to the next (no globals, no caches).
+orderdesk_tool_kit::export!(tools);
 
 /// The arguments of `template_hello`, as its input schema declares them.
 #[derive(Deserialize)]
@@ -148,9 +135,6 @@ fn store_test(args: StoreTestArgs) -> Result<Value, ToolError> {
         "message": body.get("message").cloned().unwrap_or(Value::Null),
     }))
 }
-
-// Export `Template` as the component's `tools` interface.
-export_tools!(Template);
 
 /// Native unit tests (`cargo test`): the kit answers host calls from its mock host.
 #[cfg(test)]

@@ -5,8 +5,7 @@
 
 use orderdesk_tool_kit::args::{NoArguments, NonBlank};
 use orderdesk_tool_kit::{
-    Guest, Tool, ToolError, ToolResult, ToolSpec, Tools, annotations, host_error, session,
-    store_json, vault,
+    ToolError, ToolSpec, Tools, annotations, host_error, session, store_json, vault,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -49,18 +48,6 @@ fn tools() -> Tools {
         )
 }
 
-struct Tenant;
-
-impl Guest for Tenant {
-    fn list() -> Vec<Tool> {
-        tools().list()
-    }
-
-    fn call(name: String, arguments: String) -> ToolResult {
-        tools().call(&name, &arguments)
-    }
-}
-
 fn info(_: NoArguments) -> Result<Value, ToolError> {
     let session = session::info();
     if !session.authenticated {
@@ -96,7 +83,7 @@ fn use_master_key(args: MasterKey) -> Result<Value, ToolError> {
     }))
 }
 
-orderdesk_tool_kit::bindings::export_tools!(Tenant);
+orderdesk_tool_kit::export!(tools);
 
 #[cfg(test)]
 mod tests {

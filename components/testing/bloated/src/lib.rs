@@ -3,7 +3,7 @@
 //! `{"tool": n}`. Imports nothing from `orderdesk:mcp`.
 
 use orderdesk_tool_kit::args::NoArguments;
-use orderdesk_tool_kit::{Guest, Tool, ToolResult, ToolSpec, Tools, annotations};
+use orderdesk_tool_kit::{ToolSpec, Tools, annotations};
 use serde_json::json;
 
 /// How many tools this component declares.
@@ -21,16 +21,4 @@ fn tools() -> Tools {
     }))
 }
 
-struct Bloated;
-
-impl Guest for Bloated {
-    fn list() -> Vec<Tool> {
-        tools().list()
-    }
-
-    fn call(name: String, arguments: String) -> ToolResult {
-        tools().call(&name, &arguments)
-    }
-}
-
-orderdesk_tool_kit::bindings::export_tools!(Bloated);
+orderdesk_tool_kit::export!(tools);

@@ -3,7 +3,7 @@
 //! tested. Imports nothing from `orderdesk:mcp`.
 
 use orderdesk_tool_kit::args::NoArguments;
-use orderdesk_tool_kit::{Guest, Tool, ToolResult, ToolSpec, Tools, annotations};
+use orderdesk_tool_kit::{ToolSpec, Tools, annotations};
 use serde_json::json;
 
 fn tools() -> Tools {
@@ -18,16 +18,4 @@ fn tools() -> Tools {
     )
 }
 
-struct Duplicate;
-
-impl Guest for Duplicate {
-    fn list() -> Vec<Tool> {
-        tools().list()
-    }
-
-    fn call(name: String, arguments: String) -> ToolResult {
-        tools().call(&name, &arguments)
-    }
-}
-
-orderdesk_tool_kit::bindings::export_tools!(Duplicate);
+orderdesk_tool_kit::export!(tools);

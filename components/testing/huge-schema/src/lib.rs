@@ -3,7 +3,7 @@
 //! the host's limit on schema size can be tested. Imports nothing from `orderdesk:mcp`.
 
 use orderdesk_tool_kit::args::NoArguments;
-use orderdesk_tool_kit::{Guest, Tool, ToolResult, ToolSpec, Tools, annotations};
+use orderdesk_tool_kit::{ToolSpec, Tools, annotations};
 use serde_json::json;
 
 /// Length of the `description` inside the input schema.
@@ -29,16 +29,4 @@ fn tools() -> Tools {
     )
 }
 
-struct HugeSchema;
-
-impl Guest for HugeSchema {
-    fn list() -> Vec<Tool> {
-        tools().list()
-    }
-
-    fn call(name: String, arguments: String) -> ToolResult {
-        tools().call(&name, &arguments)
-    }
-}
-
-orderdesk_tool_kit::bindings::export_tools!(HugeSchema);
+orderdesk_tool_kit::export!(tools);

@@ -3,7 +3,7 @@
 //! Imports nothing from `orderdesk:mcp`.
 
 use orderdesk_tool_kit::args::NoArguments;
-use orderdesk_tool_kit::{Guest, Tool, ToolResult, ToolSpec, Tools, annotations};
+use orderdesk_tool_kit::{ToolSpec, Tools, annotations};
 use serde_json::json;
 
 fn tools() -> Tools {
@@ -28,16 +28,4 @@ fn tools() -> Tools {
         )
 }
 
-struct ReloadV2;
-
-impl Guest for ReloadV2 {
-    fn list() -> Vec<Tool> {
-        tools().list()
-    }
-
-    fn call(name: String, arguments: String) -> ToolResult {
-        tools().call(&name, &arguments)
-    }
-}
-
-orderdesk_tool_kit::bindings::export_tools!(ReloadV2);
+orderdesk_tool_kit::export!(tools);
