@@ -31,7 +31,7 @@ pub mod errors;
 mod host;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
-mod tools;
+pub mod tools;
 
 /// The generated bindings of the `tool-group` world. Call the host through the kit's
 /// [`session`], [`vault`], [`orderdesk`] and [`log`] rather than the imports here: those

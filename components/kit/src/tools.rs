@@ -105,7 +105,7 @@ impl<H> ToolSpec<H> {
         self
     }
 
-    /// The MCP annotations (see [`annotations`](crate::annotations)).
+    /// The MCP annotations (see [`annotations`]).
     pub fn annotations(mut self, annotations: Annotations) -> Self {
         self.annotations = annotations;
         self
