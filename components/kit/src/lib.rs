@@ -7,8 +7,9 @@
 //!   description, input schema, optional output schema and annotations, and a handler
 //!   that takes typed arguments (`T: serde::de::DeserializeOwned`); [`export!`] makes
 //!   [`Tools::list`] and [`Tools::call`] the component's [`Guest`] implementation.
-//! - [`args`]: the typed arguments' errors, which name the field ([`args::NonBlank`],
-//!   [`args::field`]).
+//! - [`args`]: argument types and helpers ([`args::NonBlank`], [`args::WholeNumber`],
+//!   [`args::in_range`], [`args::field`]); arguments that do not fit are an
+//!   `invalid-input` that names the field.
 //! - [`errors`]: the one mapping of host errors to the tool errors the model reads.
 //! - [`session`], [`vault`], [`orderdesk`], [`log`]: the host interfaces. On
 //!   `wasm32` they call the host; compiled natively (for `cargo test`) they call the

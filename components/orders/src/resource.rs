@@ -36,18 +36,11 @@ impl Resource {
         format!("/orders/{order_id}/{}", self.segment)
     }
 
-    /// The target in the store the arguments name.
-    fn target(&self, args: &Args, subject: String) -> Result<Target, ToolError> {
-        let store: Option<NonBlank> = field(args, "store")?;
-        Ok(host::target(store, subject))
-    }
-
     /// The target and path of one record named by `order_id` and the resource's id.
     fn one(&self, args: &Args) -> Result<(Target, String, Id, Id), ToolError> {
         let order_id: Id = field(args, "order_id")?;
         let id: Id = field(args, self.id_arg)?;
-        let target = self
-            .target(args, format!("{} {id} of order {order_id}", self.noun))?
+        let target = store_target(args, format!("{} {id} of order {order_id}", self.noun))?
             .lookup(format!(
                 "check the order id with orders_list and the {} id with {}_list",
                 self.noun, self.tools
@@ -59,7 +52,7 @@ impl Resource {
 
     pub fn list(&self, args: Args) -> Result<Value, ToolError> {
         let order_id: Id = field(&args, "order_id")?;
-        let target = self.target(&args, format!("order {order_id}"))?;
+        let target = store_target(&args, format!("order {order_id}"))?;
         let reply = target.get(&self.collection(&order_id), Vec::new(), CacheMode::UseCache)?;
         Ok(with(reply.payload(), "order_id", json!(order_id)))
     }
@@ -74,12 +67,10 @@ impl Resource {
         let order_id: Id = field(&args, "order_id")?;
         let record: Value = field(&args, self.body_arg)?;
         (self.validate)(&record, self.body_arg).map_err(|e| invalid(e.to_string()))?;
-        let target = self
-            .target(&args, format!("order {order_id}"))?
-            .verify(format!(
-                "check with {}_list whether the new {} is already there before retrying",
-                self.tools, self.noun
-            ));
+        let target = store_target(&args, format!("order {order_id}"))?.verify(format!(
+            "check with {}_list whether the new {} is already there before retrying",
+            self.tools, self.noun
+        ));
         let reply = target.post(&self.collection(&order_id), &record)?;
         Ok(with(reply.payload(), "order_id", json!(order_id)))
     }
@@ -109,6 +100,12 @@ impl Resource {
         let result = with(result, "order_id", json!(order_id));
         Ok(with(result, self.id_arg, json!(id)))
     }
+}
+
+/// A target in the store the arguments name (`store`), else the active store.
+fn store_target(args: &Args, subject: String) -> Result<Target, ToolError> {
+    let store: Option<NonBlank> = field(args, "store")?;
+    Ok(host::target(store, subject))
 }
 
 /// `value` (an object) with `key` set.
