@@ -155,9 +155,10 @@ impl MockHost {
     }
 
     /// Script OrderDesk's answer to the next request: 2xx is a response; other
-    /// statuses become the errors the host's gateway reports (401/403 and others
-    /// `upstream`, 404 `not-found`, 429 `rate-limited`, 5xx on a write
-    /// `outcome-unknown`), with the body's `message`.
+    /// statuses become the errors the host's gateway reports, with the body's `message`:
+    /// 401 and 403 `upstream` 401 with a hint to register the key again, 404
+    /// `not-found`, 429 `rate-limited`, 5xx on a write `outcome-unknown`, others
+    /// `upstream`.
     pub fn reply(&self, status: u16, body: Value) -> &Self {
         self.state
             .borrow_mut()
@@ -426,9 +427,7 @@ impl MockState {
             };
             match self.answer(store_id.to_string(), &test) {
                 Ok(_) => {}
-                Err(HostError::Upstream(UpstreamError {
-                    status: 401 | 403, ..
-                })) => {
+                Err(HostError::Upstream(UpstreamError { status: 401, .. })) => {
                     return Err(HostError::InvalidInput(format!(
                         "OrderDesk refused store id {store_id} with this API key, so nothing \
                          was saved"
@@ -536,6 +535,14 @@ impl MockState {
                         store_id,
                         cached: false,
                     }),
+                    401 | 403 => Err(HostError::Upstream(UpstreamError {
+                        status: 401,
+                        message: format!(
+                            "{}; the store id or API key registered for this store is wrong or \
+                             was revoked: register the store again with the current key",
+                            message()
+                        ),
+                    })),
                     404 => Err(HostError::NotFound(message())),
                     429 => Err(HostError::RateLimited(1000)),
                     500.. if write => Err(HostError::OutcomeUnknown(format!(

@@ -321,6 +321,27 @@ mod tests {
     }
 
     #[test]
+    fn a_key_orderdesk_refuses_is_not_saved() {
+        let host = MockHost::new().tenant("t");
+        host.reply(
+            401,
+            json!({"status": "error", "message": "Invalid API key"}),
+        );
+        let refused = testing::call(
+            &tools(),
+            "stores_register",
+            json!({"store_id": "123", "api_key": "wrong"}),
+        );
+        let Err(ToolError::InvalidInput(message)) = refused else {
+            panic!("a refused key is invalid input: {refused:?}");
+        };
+        assert!(message.contains("nothing was saved"), "{message}");
+        assert_eq!(host.api_key("123"), None);
+        let listed = testing::call(&tools(), "stores_list", json!({})).unwrap();
+        assert_eq!(listed["count"], 0);
+    }
+
+    #[test]
     fn a_blank_label_is_refused_naming_the_field() {
         let _host = MockHost::new().tenant("t");
         let refused = testing::call(
