@@ -256,6 +256,7 @@ fn quoted(names: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::error_message;
     use serde_json::json;
 
     #[derive(Debug, Deserialize)]
@@ -268,13 +269,6 @@ mod tests {
     #[derive(Debug, Deserialize)]
     struct Folder {
         name: String,
-    }
-
-    fn message(error: ToolError) -> String {
-        match error {
-            ToolError::InvalidInput(m) => m,
-            other => panic!("expected invalid-input, got {other:?}"),
-        }
     }
 
     #[test]
@@ -293,20 +287,27 @@ mod tests {
     fn a_wrong_type_names_the_field_and_what_to_do() {
         let error =
             parse::<Move>(json!({"order_ids": ["1"], "folder": {"name": "New"}, "limit": "x"}));
-        let m = message(error.unwrap_err());
+        let m = error_message(error, ToolError::InvalidInput);
         assert!(m.starts_with("`limit`: invalid type: string \"x\""), "{m}");
         assert!(m.ends_with(FIX), "{m}");
     }
 
     #[test]
     fn nested_and_listed_fields_are_named_by_their_path() {
-        let m = message(
-            parse::<Move>(json!({"order_ids": ["1", " "], "folder": {"name": "New"}})).unwrap_err(),
+        let m = error_message(
+            parse::<Move>(json!({"order_ids": ["1", " "], "folder": {"name": "New"}})),
+            ToolError::InvalidInput,
         );
         assert!(m.starts_with("`order_ids[1]`: must not be empty"), "{m}");
-        let m = message(parse::<Move>(json!({"order_ids": [], "folder": {}})).unwrap_err());
+        let m = error_message(
+            parse::<Move>(json!({"order_ids": [], "folder": {}})),
+            ToolError::InvalidInput,
+        );
         assert!(m.starts_with("`folder.name` is required"), "{m}");
-        let m = message(parse::<Move>(json!({"folder": {"name": "x"}})).unwrap_err());
+        let m = error_message(
+            parse::<Move>(json!({"folder": {"name": "x"}})),
+            ToolError::InvalidInput,
+        );
         assert!(m.starts_with("`order_ids` is required"), "{m}");
     }
 
@@ -318,9 +319,9 @@ mod tests {
         assert_eq!(field::<Option<String>>(args, "absent").unwrap(), None);
         assert_eq!(field::<Option<String>>(args, "empty").unwrap(), None);
         assert_eq!(field::<Value>(args, "empty").unwrap(), Value::Null);
-        let m = message(field::<Value>(args, "absent").unwrap_err());
+        let m = error_message(field::<Value>(args, "absent"), ToolError::InvalidInput);
         assert!(m.starts_with("`absent` is required"), "{m}");
-        let m = message(field::<Vec<String>>(args, "ids").unwrap_err());
+        let m = error_message(field::<Vec<String>>(args, "ids"), ToolError::InvalidInput);
         assert!(m.starts_with("`ids[1]`: invalid type: integer `3`"), "{m}");
     }
 
@@ -337,14 +338,17 @@ mod tests {
             "JSON Schema's integer admits 50.0"
         );
         assert_eq!(limit(Value::Null), Ok(None));
-        let m = message(limit(json!(501)).unwrap_err());
+        let m = error_message(limit(json!(501)), ToolError::InvalidInput);
         assert_eq!(m, "`limit` must be a whole number from 1 to 500");
-        let m = message(limit(json!(2.5)).unwrap_err());
+        let m = error_message(limit(json!(2.5)), ToolError::InvalidInput);
         assert!(
             m.starts_with("`limit`: invalid value: floating point `2.5`, expected a whole number"),
             "{m}"
         );
-        assert!(message(limit(json!(-1)).unwrap_err()).starts_with("`limit`: invalid value"));
+        assert!(
+            error_message(limit(json!(-1)), ToolError::InvalidInput)
+                .starts_with("`limit`: invalid value")
+        );
     }
 
     #[test]
@@ -352,7 +356,10 @@ mod tests {
         let closed = json!({"type": "object", "properties": {"code": {}, "limit": {}},
                             "additionalProperties": false});
         let args = json!({"sku": "MUG", "limit": 5});
-        let m = message(reject_unknown(args.as_object().unwrap(), &closed).unwrap_err());
+        let m = error_message(
+            reject_unknown(args.as_object().unwrap(), &closed),
+            ToolError::InvalidInput,
+        );
         assert_eq!(
             m,
             "unknown argument(s) `sku`; this tool takes: `code`, `limit`"
@@ -365,6 +372,8 @@ mod tests {
     fn arguments_must_be_an_object() {
         assert!(parse_object("null").unwrap().is_empty());
         assert!(parse_object("[1]").is_err());
-        assert!(message(parse_object("{").unwrap_err()).contains("not valid JSON"));
+        assert!(
+            error_message(parse_object("{"), ToolError::InvalidInput).contains("not valid JSON")
+        );
     }
 }

@@ -231,6 +231,33 @@ pub fn call(tools: &Tools, name: &str, arguments: Value) -> Result<Value, ToolEr
     Ok(result)
 }
 
+/// The message of the tool error `result` must be, of the kind `kind` names (e.g.
+/// `ToolError::InvalidInput`); any other outcome fails the test.
+pub fn error_message<T: std::fmt::Debug>(
+    result: Result<T, ToolError>,
+    kind: fn(String) -> ToolError,
+) -> String {
+    let expected = kind(String::new());
+    match result {
+        Err(error) if std::mem::discriminant(&error) == std::mem::discriminant(&expected) => {
+            match error {
+                ToolError::InvalidInput(m)
+                | ToolError::NotFound(m)
+                | ToolError::Unauthorized(m)
+                | ToolError::Upstream(m)
+                | ToolError::OutcomeUnknown(m)
+                | ToolError::Internal(m) => m,
+                ToolError::RateLimited(ms) => ms.to_string(),
+            }
+        }
+        other => {
+            let kind = format!("{expected:?}");
+            let kind = kind.split('(').next().unwrap_or_default();
+            panic!("expected a {kind} error, got {other:?}")
+        }
+    }
+}
+
 /// Whether `value` has the JSON type a schema's `type` names (a name or a list).
 fn has_type(value: &Value, expected: &Value) -> bool {
     let is = |name: &str| match name {
@@ -693,6 +720,18 @@ mod tests {
     fn an_unused_reply_fails_the_test() {
         let host = MockHost::with_store();
         host.reply(200, json!({}));
+    }
+
+    #[test]
+    fn error_message_gives_the_message_of_the_expected_kind() {
+        let not_found: Result<(), ToolError> = Err(ToolError::NotFound("no order 7".into()));
+        assert_eq!(error_message(not_found, ToolError::NotFound), "no order 7");
+    }
+
+    #[test]
+    #[should_panic(expected = "expected a ToolError::NotFound error, got Ok(())")]
+    fn error_message_fails_the_test_on_any_other_outcome() {
+        error_message(Ok(()), ToolError::NotFound);
     }
 
     #[test]

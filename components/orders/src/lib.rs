@@ -36,7 +36,7 @@ orderdesk_tool_kit::export!(tools);
 #[cfg(test)]
 mod tests {
     use orderdesk_tool_kit::orderdesk::{CacheMode, Method};
-    use orderdesk_tool_kit::testing::{self, MockHost};
+    use orderdesk_tool_kit::testing::{self, MockHost, error_message};
     use orderdesk_tool_kit::{HostError, ToolError};
     use serde_json::{Value, json};
 
@@ -44,13 +44,6 @@ mod tests {
 
     fn call(name: &str, arguments: Value) -> Result<Value, ToolError> {
         testing::call(&tools(), name, arguments)
-    }
-
-    fn invalid(result: Result<Value, ToolError>) -> String {
-        match result {
-            Err(ToolError::InvalidInput(message)) => message,
-            other => panic!("expected invalid-input, got {other:?}"),
-        }
     }
 
     /// A page of `GET /orders` holding orders `first..first + count` of `total`.
@@ -131,15 +124,21 @@ mod tests {
             host.requests()[0].body,
             Some(json!({"order_id_list": ["1", "2"], "destination_folder_id": 1004}))
         );
-        let both = invalid(call(
-            "orders_move",
-            json!({"order_ids": ["1"], "destination_folder_id": 1, "destination_folder_name": "New"}),
-        ));
+        let both = error_message(
+            call(
+                "orders_move",
+                json!({"order_ids": ["1"], "destination_folder_id": 1, "destination_folder_name": "New"}),
+            ),
+            ToolError::InvalidInput,
+        );
         assert!(both.contains("exactly one of"), "{both}");
-        let bad_id = invalid(call(
-            "orders_move",
-            json!({"order_ids": ["1", "../x"], "destination_folder_id": 1}),
-        ));
+        let bad_id = error_message(
+            call(
+                "orders_move",
+                json!({"order_ids": ["1", "../x"], "destination_folder_id": 1}),
+            ),
+            ToolError::InvalidInput,
+        );
         assert!(
             bad_id.starts_with("`order_ids[1]`: must be an OrderDesk id"),
             "{bad_id}"
@@ -178,9 +177,15 @@ mod tests {
                 ("order", "asc")
             ]
         );
-        let bad_date = invalid(call("orders_list", json!({"search_end_date": "yesterday"})));
+        let bad_date = error_message(
+            call("orders_list", json!({"search_end_date": "yesterday"})),
+            ToolError::InvalidInput,
+        );
         assert!(bad_date.contains("`search_end_date`"), "{bad_date}");
-        let typo = invalid(call("orders_list", json!({"limt": 5})));
+        let typo = error_message(
+            call("orders_list", json!({"limt": 5})),
+            ToolError::InvalidInput,
+        );
         assert!(typo.starts_with("unknown argument(s) `limt`"), "{typo}");
     }
 
@@ -221,7 +226,10 @@ mod tests {
             (progress[1].progress, progress[1].total),
             (1000.0, Some(1200.0))
         );
-        let no_range = invalid(call("orders_list", json!({"fetch_all": true})));
+        let no_range = error_message(
+            call("orders_list", json!({"fetch_all": true})),
+            ToolError::InvalidInput,
+        );
         assert!(no_range.contains("needs a date range"), "{no_range}");
     }
 
@@ -230,11 +238,10 @@ mod tests {
         let host = MockHost::with_store();
         host.reply(404, json!({"status": "error", "message": "Item not found"}))
             .reply(200, json!({"status": "success"}));
-        let Err(ToolError::NotFound(message)) =
-            call("order_items_get", json!({"order_id": "7", "item_id": "88"}))
-        else {
-            panic!("404 is not-found");
-        };
+        let message = error_message(
+            call("order_items_get", json!({"order_id": "7", "item_id": "88"})),
+            ToolError::NotFound,
+        );
         assert_eq!(
             message,
             "item 88 of order 7 was not found in the session's active store (Item not found); \
@@ -260,19 +267,25 @@ mod tests {
     #[test]
     fn batch_shipments_and_notes_are_checked_before_anything_is_sent() {
         let _host = MockHost::with_store();
-        let bad = invalid(call(
-            "shipments_batch_create",
-            json!({"shipments": [{"order_id": "1", "tracking_number": "1Z"},
+        let bad = error_message(
+            call(
+                "shipments_batch_create",
+                json!({"shipments": [{"order_id": "1", "tracking_number": "1Z"},
                                  {"order_id": "../2", "tracking_number": "1Z"}]}),
-        ));
+            ),
+            ToolError::InvalidInput,
+        );
         assert!(
             bad.starts_with("`shipments[1].order_id` must be an OrderDesk id"),
             "{bad}"
         );
-        let long = invalid(call(
-            "orders_add_note",
-            json!({"order_id": "7", "note": "n".repeat(1801)}),
-        ));
+        let long = error_message(
+            call(
+                "orders_add_note",
+                json!({"order_id": "7", "note": "n".repeat(1801)}),
+            ),
+            ToolError::InvalidInput,
+        );
         assert_eq!(
             long,
             "`note` is 1801 characters long; OrderDesk takes at most 1800"

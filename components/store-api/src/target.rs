@@ -15,6 +15,7 @@ pub struct Target {
 }
 
 /// A successful answer of OrderDesk.
+#[derive(Debug)]
 pub struct Reply {
     /// The JSON body.
     pub body: Value,
@@ -190,7 +191,7 @@ fn error_envelope(body: &Value) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use orderdesk_tool_kit::testing::MockHost;
+    use orderdesk_tool_kit::testing::{MockHost, error_message};
     use orderdesk_tool_kit::{HostError, UpstreamError};
     use serde_json::json;
 
@@ -227,9 +228,10 @@ mod tests {
             200,
             json!({"status": "error", "message": "Folder Not Found"}),
         );
-        let Err(ToolError::Upstream(m)) = order(None).post("/move-orders", &json!({})) else {
-            panic!("the envelope reports an error");
-        };
+        let m = error_message(
+            order(None).post("/move-orders", &json!({})),
+            ToolError::Upstream,
+        );
         assert!(m.contains("Folder Not Found"), "{m}");
         assert!(m.ends_with("check with orders_get before retrying"), "{m}");
         assert!(
@@ -244,9 +246,10 @@ mod tests {
         host.reply(200, json!({"status": "success"}))
             .fail(HostError::OutcomeUnknown("timed out".into()));
         order(Some("main")).delete("/orders/7").unwrap();
-        let Err(ToolError::OutcomeUnknown(m)) = order(Some("main")).delete("/orders/7") else {
-            panic!("outcome-unknown stays outcome-unknown");
-        };
+        let m = error_message(
+            order(Some("main")).delete("/orders/7"),
+            ToolError::OutcomeUnknown,
+        );
         assert!(m.starts_with("DELETE /orders/7 may or may not"), "{m}");
         let logs = host.logs();
         assert_eq!(logs[0].message, "orderdesk write done");
@@ -264,20 +267,18 @@ mod tests {
             status: 401,
             message: "Invalid API key".into(),
         }));
-        let Err(ToolError::NotFound(m)) =
-            order(Some("main")).get("/orders/7", Vec::new(), CacheMode::UseCache)
-        else {
-            panic!("404 is not-found");
-        };
+        let m = error_message(
+            order(Some("main")).get("/orders/7", Vec::new(), CacheMode::UseCache),
+            ToolError::NotFound,
+        );
         assert_eq!(
             m,
             "order 7 was not found in store `main` (Order not found); check the id with orders_list"
         );
-        let Err(ToolError::Upstream(m)) =
-            order(None).get("/orders/7", Vec::new(), CacheMode::UseCache)
-        else {
-            panic!("401 is upstream");
-        };
+        let m = error_message(
+            order(None).get("/orders/7", Vec::new(), CacheMode::UseCache),
+            ToolError::Upstream,
+        );
         assert!(
             m.contains("the session's active store") && m.contains("stores_register"),
             "{m}"

@@ -290,7 +290,7 @@ orderdesk_tool_kit::export!(tools);
 
 #[cfg(test)]
 mod tests {
-    use orderdesk_tool_kit::testing::{self, MockHost};
+    use orderdesk_tool_kit::testing::{self, MockHost, error_message};
 
     use super::*;
 
@@ -332,9 +332,7 @@ mod tests {
             "stores_register",
             json!({"store_id": "123", "api_key": "wrong"}),
         );
-        let Err(ToolError::InvalidInput(message)) = refused else {
-            panic!("a refused key is invalid input: {refused:?}");
-        };
+        let message = error_message(refused, ToolError::InvalidInput);
         assert!(message.contains("nothing was saved"), "{message}");
         assert_eq!(host.api_key("123"), None);
         let listed = testing::call(&tools(), "stores_list", json!({})).unwrap();
@@ -349,9 +347,7 @@ mod tests {
             "stores_register",
             json!({"store_id": "123", "api_key": "k", "label": "", "verify": false}),
         );
-        let Err(ToolError::InvalidInput(message)) = refused else {
-            panic!("a blank label is invalid input: {refused:?}");
-        };
+        let message = error_message(refused, ToolError::InvalidInput);
         assert!(
             message.starts_with("`label`: must not be empty"),
             "{message}"

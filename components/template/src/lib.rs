@@ -139,7 +139,7 @@ fn store_test(args: StoreTestArgs) -> Result<Value, ToolError> {
 /// Native unit tests (`cargo test`): the kit answers host calls from its mock host.
 #[cfg(test)]
 mod tests {
-    use orderdesk_tool_kit::testing::{self, MockHost};
+    use orderdesk_tool_kit::testing::{self, MockHost, error_message};
 
     use super::*;
 
@@ -151,11 +151,10 @@ mod tests {
 
     #[test]
     fn a_blank_name_is_refused_naming_the_field() {
-        let Err(ToolError::InvalidInput(message)) =
-            testing::call(&tools(), "template_hello", json!({"name": "  "}))
-        else {
-            panic!("a blank name is invalid input");
-        };
+        let message = error_message(
+            testing::call(&tools(), "template_hello", json!({"name": "  "})),
+            ToolError::InvalidInput,
+        );
         assert!(
             message.starts_with("`name`: must not be empty"),
             "{message}"
@@ -191,18 +190,15 @@ mod tests {
             json!({"status": "error", "message": "Invalid API key"}),
         );
         let revoked = testing::call(&tools(), "template_store_test", json!({"store": "main"}));
-        let Err(ToolError::Upstream(message)) = revoked else {
-            panic!("a refused key is an upstream error: {revoked:?}");
-        };
+        let message = error_message(revoked, ToolError::Upstream);
         assert!(
             message.starts_with("OrderDesk answered HTTP 401: Invalid API key; "),
             "{message}"
         );
-        let Err(ToolError::NotFound(message)) =
-            testing::call(&tools(), "template_store_test", json!({"store": "nope"}))
-        else {
-            panic!("an unknown store is not found");
-        };
+        let message = error_message(
+            testing::call(&tools(), "template_store_test", json!({"store": "nope"})),
+            ToolError::NotFound,
+        );
         assert!(message.contains("stores_list"), "{message}");
         assert_eq!(
             host.requests().len(),
