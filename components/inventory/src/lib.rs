@@ -5,56 +5,173 @@
 //! component sees no key and needs nothing of the session but the store the host
 //! resolves for each request.
 //!
-//! Layout: `schema.rs` declares what a tool is; `items.rs` holds the table of tools and
-//! the get/create/update/delete handlers, `list.rs` the paged list; `item.rs` checks
-//! items and change sets before anything is sent; `host.rs` wraps `orderdesk::send` and
-//! maps host errors to tool errors; `args.rs` reads arguments defensively. Merging a
-//! change set into a fetched item is `order-model`'s `deep_merge`.
+//! Layout: `items.rs` declares the tools (the kit's `ToolSpec`s) and holds the
+//! get/create/update/delete handlers, `list.rs` the paged list; `item.rs` checks items
+//! and change sets before anything is sent; `host.rs` gives requests this component's
+//! hints. Requests, fetch → merge → PUT, the `store` and id arguments come from
+//! `orderdesk-store-api`.
 
-mod args;
 mod host;
 mod item;
 mod items;
 mod list;
-mod schema;
 
-use orderdesk_tool_kit::bindings::export_tools;
-use orderdesk_tool_kit::{Guest, Tool, ToolError, ToolResult, parse_args, tool};
-
-use crate::schema::ToolDef;
+use orderdesk_tool_kit::Tools;
 
 /// Every tool of the group, in the order `tools/list` shows them.
-fn tools() -> impl Iterator<Item = &'static ToolDef> {
-    items::TOOLS.iter()
+fn tools() -> Tools {
+    Tools::new("inventory").extend(items::tools())
 }
 
-struct Inventory;
+orderdesk_tool_kit::export!(tools);
 
-impl Guest for Inventory {
-    fn list() -> Vec<Tool> {
-        tools()
-            .map(|def| {
-                tool(
-                    def.name,
-                    def.title,
-                    def.description,
-                    (def.input)(),
-                    def.annotations,
-                )
+/// Native unit tests: each calls a tool through the table, as the host would, with the
+/// kit's mock host scripting OrderDesk.
+#[cfg(test)]
+mod tests {
+    use orderdesk_tool_kit::orderdesk::{CacheMode, Method};
+    use orderdesk_tool_kit::testing::{self, MockHost, error_message};
+    use orderdesk_tool_kit::{HostError, ToolError};
+    use serde_json::{Value, json};
+
+    use super::tools;
+
+    fn call(name: &str, arguments: Value) -> Result<Value, ToolError> {
+        testing::call(&tools(), name, arguments)
+    }
+
+    #[test]
+    fn list_sends_the_page_and_filters_and_answers_pagination() {
+        let host = MockHost::with_store();
+        host.reply(
+            200,
+            json!({"status": "success", "records_returned": 2, "total_records": "7",
+                   "offset": 5, "limit": 2,
+                   "inventory_items": {"a": {"id": "1", "code": "MUG"}, "b": {"id": "2"}}}),
+        );
+        let listed = call(
+            "inventory_list",
+            json!({"limit": 2, "offset": 5, "code": " MUG "}),
+        )
+        .unwrap();
+        assert_eq!(
+            listed,
+            json!({
+                "inventory_items": [{"id": "1", "code": "MUG"}, {"id": "2"}],
+                "pagination": {"total_records": 7, "records_returned": 2, "offset": 5,
+                               "limit": 2, "has_more": false, "next_offset": null},
+                "store_id": "100001"
             })
-            .collect()
+        );
+        let request = &host.requests()[0];
+        assert_eq!(
+            (request.method, request.path.as_str(), request.cache),
+            (Method::Get, "/inventory-items", CacheMode::UseCache)
+        );
+        assert_eq!(
+            request.query,
+            [("limit", "2"), ("offset", "5"), ("code", "MUG")]
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        );
     }
 
-    fn call(name: String, arguments: String) -> ToolResult {
-        let def = tools().find(|def| def.name == name).ok_or_else(|| {
-            ToolError::InvalidInput(format!(
-                "the inventory component has no tool named `{name}`"
-            ))
-        })?;
-        let args = parse_args(&arguments)?;
-        args::reject_unknown(&args, &(def.input)())?;
-        (def.run)(&args).map(|result| result.to_string())
+    #[test]
+    fn out_of_range_and_undeclared_arguments_never_reach_orderdesk() {
+        let host = MockHost::with_store();
+        let limit = error_message(
+            call("inventory_list", json!({"limit": 501})),
+            ToolError::InvalidInput,
+        );
+        assert_eq!(limit, "`limit` must be a whole number from 1 to 500");
+        let sku = error_message(
+            call("inventory_list", json!({"sku": "MUG"})),
+            ToolError::InvalidInput,
+        );
+        assert!(sku.contains("`sku`") && sku.contains("`code`"), "{sku}");
+        assert!(host.requests().is_empty());
+    }
+
+    #[test]
+    fn update_keeps_every_field_it_does_not_name_and_refuses_an_unnamed_item() {
+        let host = MockHost::with_store();
+        let stored = json!({"status": "success",
+                            "inventory_item": {"id": "700101", "name": "Mug", "code": "",
+                                               "stock": 25, "supplier": {"id": 3}}});
+        host.reply(200, stored.clone())
+            .reply(200, json!({"status": "success"}))
+            .reply(200, stored);
+        let updated = call(
+            "inventory_update",
+            json!({"item_id": "700101", "changes": {"stock": 40}}),
+        )
+        .unwrap();
+        assert_eq!(updated["changed"], true);
+        assert_eq!(
+            updated["note"],
+            "OrderDesk's answer did not include the item; this is what was sent"
+        );
+        assert_eq!(
+            host.requests()[1].body,
+            Some(
+                json!({"id": "700101", "name": "Mug", "code": "", "stock": 40,
+                        "supplier": {"id": 3}})
+            )
+        );
+        let unnamed = error_message(
+            call(
+                "inventory_update",
+                json!({"item_id": "700101", "changes": {"name": null}}),
+            ),
+            ToolError::InvalidInput,
+        );
+        assert!(unnamed.contains("neither a name nor a code"), "{unnamed}");
+        assert_eq!(
+            host.requests().len(),
+            3,
+            "the refused update only read the item"
+        );
+    }
+
+    #[test]
+    fn a_create_whose_outcome_is_unknown_says_how_to_look_for_the_item() {
+        let host = MockHost::with_store();
+        host.fail(HostError::OutcomeUnknown("timed out after sending".into()));
+        let message = error_message(
+            call(
+                "inventory_create",
+                json!({"item": {"name": "Dripper", "code": "DRIP-9"}}),
+            ),
+            ToolError::OutcomeUnknown,
+        );
+        assert!(
+            message.contains("inventory_list with {\"code\": \"DRIP-9\"}"),
+            "{message}"
+        );
+        assert_eq!(
+            host.requests()[0].body,
+            Some(json!({"name": "Dripper", "code": "DRIP-9"}))
+        );
+        assert_eq!(host.logs()[0].message, "orderdesk write outcome unknown");
+    }
+
+    #[test]
+    fn an_unknown_item_points_to_inventory_list() {
+        let host = MockHost::with_store().store("200002", "second");
+        host.reply(
+            404,
+            json!({"status": "error", "message": "Inventory item not found"}),
+        );
+        let message = error_message(
+            call(
+                "inventory_get",
+                json!({"item_id": "999", "store": "second"}),
+            ),
+            ToolError::NotFound,
+        );
+        assert_eq!(
+            message,
+            "inventory item 999 was not found in store `second` (Inventory item not found); \
+             check the id with inventory_list (filter by SKU with `code`)"
+        );
     }
 }
-
-export_tools!(Inventory);

@@ -1,20 +1,21 @@
 //! `inventory_list`: `GET /inventory-items`, one page at a time.
 
 use order_model::lenient;
-use orderdesk_tool_kit::{Args, ToolError};
+use orderdesk_store_api::schema::{self, pagination};
+use orderdesk_tool_kit::ToolError;
+use orderdesk_tool_kit::args::{NonBlank, WholeNumber, in_range};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::args;
 use crate::host::{self, CacheMode};
-use crate::schema;
 
 pub const DESCRIPTION: &str = "List the store's inventory items (GET /inventory-items): \
-    name, code (SKU), price, cost, weight, stock, location and the rest of each record. \
-    Changes nothing. `code` finds the item with exactly that SKU; `search` finds text in the \
-    items (such as the name or SKU); both together must match. One page holds up to `limit` \
-    items (1–500, default 50); `pagination.next_offset` gives the `offset` of the next page \
-    (null when there is none). May answer from the host's short-lived cache (then `cached` \
-    is true).";
+                               name, code (SKU), price, cost, weight, stock, location and the rest of each record. \
+                               Changes nothing. `code` finds the item with exactly that SKU; `search` finds text in the \
+                               items (such as the name or SKU); both together must match. One page holds up to `limit` \
+                               items (1–500, default 50); `pagination.next_offset` gives the `offset` of the next page \
+                               (null when there is none). May answer from the host's short-lived cache (then `cached` \
+                               is true).";
 
 const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 500;
@@ -37,19 +38,28 @@ pub fn input() -> Value {
     )
 }
 
-pub fn run(args: &Args) -> Result<Value, ToolError> {
-    let limit = args::optional_int(args, "limit", 1, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
-    let offset = args::optional_int(args, "offset", 0, u32::MAX.into())?.unwrap_or(0);
+#[derive(Deserialize)]
+pub struct ListArgs {
+    limit: Option<WholeNumber>,
+    offset: Option<WholeNumber>,
+    code: Option<NonBlank>,
+    search: Option<NonBlank>,
+    store: Option<NonBlank>,
+}
+
+pub fn run(args: ListArgs) -> Result<Value, ToolError> {
+    let limit = in_range("limit", args.limit, 1..=MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
+    let offset = in_range("offset", args.offset, 0..=u32::MAX.into())?.unwrap_or(0);
     let mut query = vec![
         ("limit".to_string(), limit.to_string()),
         ("offset".to_string(), offset.to_string()),
     ];
-    for filter in ["code", "search"] {
-        if let Some(value) = args::optional_text(args, filter)? {
-            query.push((filter.to_string(), value));
+    for (filter, value) in [("code", args.code), ("search", args.search)] {
+        if let Some(value) = value {
+            query.push((filter.to_string(), value.trim().to_string()));
         }
     }
-    let target = host::target(args, "the inventory search")?;
+    let target = host::target(args.store, "the inventory search");
     let reply = target.get("/inventory-items", query, CacheMode::UseCache)?;
     let body = &reply.body;
     let items = match body.get("inventory_items") {
@@ -82,19 +92,4 @@ pub fn run(args: &Args) -> Result<Value, ToolError> {
         result["cached"] = json!(true);
     }
     Ok(result)
-}
-
-/// The same shape as `orders_list`'s: more pages exist while
-/// `offset + records_returned < total_records`.
-fn pagination(total: Option<u64>, returned: u64, offset: u64, limit: u64) -> Value {
-    let next = offset + returned;
-    let has_more = returned > 0 && total.is_some_and(|t| next < t);
-    json!({
-        "total_records": total,
-        "records_returned": returned,
-        "offset": offset,
-        "limit": limit,
-        "has_more": has_more,
-        "next_offset": if has_more { Some(next) } else { None },
-    })
 }

@@ -2,11 +2,11 @@
 //! order's totals after every change.
 
 use order_model::validate::validate_new_item;
-use orderdesk_tool_kit::{Args, ToolError};
+use orderdesk_tool_kit::{Args, ToolError, ToolSpec};
 use serde_json::{Value, json};
 
 use crate::resource::Resource;
-use crate::schema::{self, CREATE, DELETE, READ, ToolDef, UPDATE};
+use crate::schema::{self, CREATE, DELETE, READ, UPDATE};
 
 const ITEMS: Resource = Resource {
     noun: "item",
@@ -23,36 +23,38 @@ fn item_id() -> Value {
     schema::id("Order item id (e.g. \"88120001\"), as order_items_list shows it.")
 }
 
-pub static TOOLS: &[ToolDef] = &[
-    ToolDef {
-        name: "order_items_list",
-        title: "List an order's items",
-        description: "List the line items of one order (id, name, code, price, quantity, \
-                      variations, metadata). Changes nothing.",
-        input: || schema::input(json!({"order_id": schema::order_id()}), &["order_id"]),
-        annotations: READ,
-        run: list,
-    },
-    ToolDef {
-        name: "order_items_get",
-        title: "Get an order item",
-        description: "Read one line item of an order. Changes nothing.",
-        input: || {
+pub fn tools() -> Vec<ToolSpec> {
+    vec![
+        ToolSpec::new(
+            "order_items_list",
+            "List an order's items",
+            "List the line items of one order (id, name, code, price, quantity, \
+             variations, metadata). Changes nothing.",
+        )
+        .input(|| schema::input(json!({"order_id": schema::order_id()}), &["order_id"]))
+        .annotations(READ)
+        .run(list),
+        ToolSpec::new(
+            "order_items_get",
+            "Get an order item",
+            "Read one line item of an order. Changes nothing.",
+        )
+        .input(|| {
             schema::input(
                 json!({"order_id": schema::order_id(), "item_id": item_id()}),
                 &["order_id", "item_id"],
             )
-        },
-        annotations: READ,
-        run: get,
-    },
-    ToolDef {
-        name: "order_items_create",
-        title: "Add an item to an order",
-        description: "Add a line item to an existing order in OrderDesk. OrderDesk recalculates \
-                      the order's totals. Each call adds another item. Example item: \
-                      {\"name\":\"Canvas tote\",\"code\":\"TOTE-1\",\"price\":40,\"quantity\":1}.",
-        input: || {
+        })
+        .annotations(READ)
+        .run(get),
+        ToolSpec::new(
+            "order_items_create",
+            "Add an item to an order",
+            "Add a line item to an existing order in OrderDesk. OrderDesk recalculates \
+             the order's totals. Each call adds another item. Example item: \
+             {\"name\":\"Canvas tote\",\"code\":\"TOTE-1\",\"price\":40,\"quantity\":1}.",
+        )
+        .input(|| {
             schema::input(
                 json!({
                     "order_id": schema::order_id(),
@@ -64,19 +66,19 @@ pub static TOOLS: &[ToolDef] = &[
                 }),
                 &["order_id", "item"],
             )
-        },
-        annotations: CREATE,
-        run: create,
-    },
-    ToolDef {
-        name: "order_items_update",
-        title: "Update an order item",
-        description: "Change fields of one line item: the item is fetched fresh, `changes` are \
-                      merged into it (objects key by key, null removes a field, lists and \
-                      values replace) and the whole item is written back, so fields not named \
-                      stay as they are. OrderDesk recalculates the order's totals. The item \
-                      `id` cannot change.",
-        input: || {
+        })
+        .annotations(CREATE)
+        .run(create),
+        ToolSpec::new(
+            "order_items_update",
+            "Update an order item",
+            "Change fields of one line item: the item is fetched fresh, `changes` are \
+             merged into it (objects key by key, null removes a field, lists and \
+             values replace) and the whole item is written back, so fields not named \
+             stay as they are. OrderDesk recalculates the order's totals. The item \
+             `id` cannot change.",
+        )
+        .input(|| {
             schema::input(
                 json!({
                     "order_id": schema::order_id(),
@@ -88,43 +90,43 @@ pub static TOOLS: &[ToolDef] = &[
                 }),
                 &["order_id", "item_id", "changes"],
             )
-        },
-        annotations: UPDATE,
-        run: update,
-    },
-    ToolDef {
-        name: "order_items_delete",
-        title: "Remove an item from an order",
-        description: "Delete one line item from an order in OrderDesk; OrderDesk recalculates \
-                      the order's totals. Cannot be undone (add it again with \
-                      order_items_create).",
-        input: || {
+        })
+        .annotations(UPDATE)
+        .run(update),
+        ToolSpec::new(
+            "order_items_delete",
+            "Remove an item from an order",
+            "Delete one line item from an order in OrderDesk; OrderDesk recalculates \
+             the order's totals. Cannot be undone (add it again with \
+             order_items_create).",
+        )
+        .input(|| {
             schema::input(
                 json!({"order_id": schema::order_id(), "item_id": item_id()}),
                 &["order_id", "item_id"],
             )
-        },
-        annotations: DELETE,
-        run: delete,
-    },
-];
+        })
+        .annotations(DELETE)
+        .run(delete),
+    ]
+}
 
-fn list(args: &Args) -> Result<Value, ToolError> {
+fn list(args: Args) -> Result<Value, ToolError> {
     ITEMS.list(args)
 }
 
-fn get(args: &Args) -> Result<Value, ToolError> {
+fn get(args: Args) -> Result<Value, ToolError> {
     ITEMS.get(args)
 }
 
-fn create(args: &Args) -> Result<Value, ToolError> {
+fn create(args: Args) -> Result<Value, ToolError> {
     ITEMS.create(args)
 }
 
-fn update(args: &Args) -> Result<Value, ToolError> {
+fn update(args: Args) -> Result<Value, ToolError> {
     ITEMS.update(args)
 }
 
-fn delete(args: &Args) -> Result<Value, ToolError> {
+fn delete(args: Args) -> Result<Value, ToolError> {
     ITEMS.delete(args)
 }

@@ -3,14 +3,14 @@
 //! Grants: `orderdesk` (read and write), `session` (only `report-progress`, for
 //! `orders_list` with `fetch_all`), `log`. Never `vault`: this component sees no key.
 //!
-//! Layout: `schema.rs` declares what a tool is; `orders.rs`, `list.rs`, `items.rs` and
-//! `shipments.rs` each hold a table of their tools and the handlers; `resource.rs` is
-//! the list/get/create/update/delete shape items and shipments share, and the
-//! fetch → merge → PUT every update uses; `host.rs` wraps `orderdesk::send` and maps
-//! host errors to tool errors; `args.rs` reads arguments defensively. The order JSON
-//! itself (lenient reads, merge, validation) is the `order-model` crate.
+//! Layout: `orders.rs`, `list.rs`, `items.rs` and `shipments.rs` each declare their
+//! tools (the kit's `ToolSpec`s) and hold the handlers; `resource.rs` is the
+//! list/get/create/update/delete shape items and shipments share; `schema.rs` holds the
+//! schema pieces only this group uses; `host.rs` gives requests this group's hints. The
+//! requests themselves, fetch → merge → PUT, the `store` and id arguments come from
+//! `orderdesk-store-api`; the order JSON (lenient reads, merge, validation) is the
+//! `order-model` crate.
 
-mod args;
 mod host;
 mod items;
 mod list;
@@ -19,43 +19,276 @@ mod resource;
 mod schema;
 mod shipments;
 
-use orderdesk_tool_kit::bindings::export_tools;
-use orderdesk_tool_kit::{Guest, Tool, ToolError, ToolResult, parse_args, tool};
-
-use crate::schema::ToolDef;
+use orderdesk_tool_kit::Tools;
 
 /// Every tool of the group, in the order `tools/list` shows them.
-fn tools() -> impl Iterator<Item = &'static ToolDef> {
-    [orders::TOOLS, items::TOOLS, shipments::TOOLS]
-        .into_iter()
-        .flatten()
+fn tools() -> Tools {
+    Tools::new("orders")
+        .extend(orders::tools())
+        .extend(items::tools())
+        .extend(shipments::tools())
 }
 
-struct Orders;
+orderdesk_tool_kit::export!(tools);
 
-impl Guest for Orders {
-    fn list() -> Vec<Tool> {
-        tools()
-            .map(|def| {
-                tool(
-                    def.name,
-                    def.title,
-                    def.description,
-                    (def.input)(),
-                    def.annotations,
-                )
+/// Native unit tests: each calls a tool through the table, as the host would, with the
+/// kit's mock host scripting OrderDesk.
+#[cfg(test)]
+mod tests {
+    use orderdesk_tool_kit::orderdesk::{CacheMode, Method};
+    use orderdesk_tool_kit::testing::{self, MockHost, error_message};
+    use orderdesk_tool_kit::{HostError, ToolError};
+    use serde_json::{Value, json};
+
+    use super::tools;
+
+    fn call(name: &str, arguments: Value) -> Result<Value, ToolError> {
+        testing::call(&tools(), name, arguments)
+    }
+
+    /// A page of `GET /orders` holding orders `first..first + count` of `total`.
+    fn page(first: u64, count: u64, total: u64) -> Value {
+        let orders: Vec<Value> = (first..first + count)
+            .map(|n| json!({"id": n.to_string(), "email": format!("c{n}@example.org")}))
+            .collect();
+        json!({"status": "success", "records_returned": count, "total_records": total,
+               "offset": first, "orders": orders})
+    }
+
+    #[test]
+    fn get_reads_the_order_from_the_named_store() {
+        let host = MockHost::with_store().store("200002", "second");
+        host.reply(
+            200,
+            json!({"status": "success", "execution_time": "0.02",
+                   "order": {"id": "3344551", "email": "jo@example.com"}}),
+        );
+        let order = call(
+            "orders_get",
+            json!({"order_id": "3344551", "store": "second"}),
+        )
+        .unwrap();
+        assert_eq!(
+            order,
+            json!({"order": {"id": "3344551", "email": "jo@example.com"}, "store_id": "200002"})
+        );
+        let request = &host.requests()[0];
+        assert_eq!(
+            (request.method, request.path.as_str(), request.cache),
+            (Method::Get, "/orders/3344551", CacheMode::UseCache)
+        );
+        assert_eq!(request.store_id, "200002");
+    }
+
+    #[test]
+    fn update_writes_back_the_whole_order_with_the_change_merged_in() {
+        let host = MockHost::with_store();
+        let stored = json!({"id": "7", "email": "old@example.org",
+                            "shipping": {"city": "Springfield", "address2": ""},
+                            "x_undocumented": [1, 2]});
+        host.reply(200, json!({"status": "success", "order": stored}))
+            .reply(200, json!({"status": "success", "order": {"id": "7"}}));
+        let result = call(
+            "orders_update",
+            json!({"order_id": "7", "changes": {"shipping": {"address2": "Suite 5"}}}),
+        )
+        .unwrap();
+        assert_eq!(result["changed"], true);
+        let requests = host.requests();
+        assert_eq!(requests[0].cache, CacheMode::Bypass, "the fetch is fresh");
+        assert_eq!(
+            (requests[1].method, requests[1].path.as_str()),
+            (Method::Put, "/orders/7")
+        );
+        assert_eq!(
+            requests[1].body,
+            Some(json!({"id": "7", "email": "old@example.org",
+                        "shipping": {"city": "Springfield", "address2": "Suite 5"},
+                        "x_undocumented": [1, 2]}))
+        );
+        assert_eq!(host.logs()[0].message, "orderdesk write done");
+    }
+
+    #[test]
+    fn move_names_the_folder_once_and_says_automation_may_have_run() {
+        let host = MockHost::with_store();
+        host.reply(200, json!({"status": "success"}));
+        let moved = call(
+            "orders_move",
+            json!({"order_ids": ["1", "2"], "destination_folder_id": 1004.0}),
+        )
+        .unwrap();
+        assert_eq!(moved["moved_order_ids"], json!(["1", "2"]));
+        assert!(moved["note"].as_str().unwrap().contains("automation"));
+        assert_eq!(
+            host.requests()[0].body,
+            Some(json!({"order_id_list": ["1", "2"], "destination_folder_id": 1004}))
+        );
+        let both = error_message(
+            call(
+                "orders_move",
+                json!({"order_ids": ["1"], "destination_folder_id": 1, "destination_folder_name": "New"}),
+            ),
+            ToolError::InvalidInput,
+        );
+        assert!(both.contains("exactly one of"), "{both}");
+        let bad_id = error_message(
+            call(
+                "orders_move",
+                json!({"order_ids": ["1", "../x"], "destination_folder_id": 1}),
+            ),
+            ToolError::InvalidInput,
+        );
+        assert!(
+            bad_id.starts_with("`order_ids[1]`: must be an OrderDesk id"),
+            "{bad_id}"
+        );
+        assert_eq!(
+            host.requests().len(),
+            1,
+            "invalid arguments never reach OrderDesk"
+        );
+    }
+
+    #[test]
+    fn list_passes_filters_through_and_points_at_the_next_page() {
+        let host = MockHost::with_store();
+        host.reply(200, page(0, 2, 5));
+        let listed = call(
+            "orders_list",
+            json!({"folder_id": 1004, "search_start_date": "2025-01-01", "order": "asc"}),
+        )
+        .unwrap();
+        assert_eq!(listed["pagination"]["next_offset"], 2);
+        assert_eq!(listed["note"], "limit defaulted to 50");
+        let requests = host.requests();
+        let query: Vec<(&str, &str)> = requests[0]
+            .query
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            query,
+            [
+                ("limit", "50"),
+                ("offset", "0"),
+                ("folder_id", "1004"),
+                ("search_start_date", "2025-01-01"),
+                ("order", "asc")
+            ]
+        );
+        let bad_date = error_message(
+            call("orders_list", json!({"search_end_date": "yesterday"})),
+            ToolError::InvalidInput,
+        );
+        assert!(bad_date.contains("`search_end_date`"), "{bad_date}");
+        let typo = error_message(
+            call("orders_list", json!({"limt": 5})),
+            ToolError::InvalidInput,
+        );
+        assert!(typo.starts_with("unknown argument(s) `limt`"), "{typo}");
+    }
+
+    #[test]
+    fn fetch_all_pages_with_progress_and_keeps_what_it_had_when_a_page_fails() {
+        let host = MockHost::with_store();
+        host.reply(200, page(0, 500, 1200))
+            .reply(200, page(500, 500, 1200))
+            .fail(HostError::RateLimited(2000));
+        let result = call(
+            "orders_list",
+            json!({"fetch_all": true, "modified_start_date": "2025-01-01"}),
+        )
+        .unwrap();
+        assert_eq!(result["orders"].as_array().unwrap().len(), 1000);
+        assert_eq!(result["pagination"]["next_offset"], 1000);
+        let incomplete = result["incomplete"].as_str().unwrap();
+        assert!(
+            incomplete.contains("continue with offset 1000"),
+            "{incomplete}"
+        );
+        let offsets: Vec<String> = host
+            .requests()
+            .iter()
+            .map(|r| {
+                r.query
+                    .iter()
+                    .find(|(k, _)| k == "offset")
+                    .unwrap()
+                    .1
+                    .clone()
             })
-            .collect()
+            .collect();
+        assert_eq!(offsets, ["0", "500", "1000"]);
+        let progress = host.progress();
+        assert_eq!(progress.len(), 2);
+        assert_eq!(
+            (progress[1].progress, progress[1].total),
+            (1000.0, Some(1200.0))
+        );
+        let no_range = error_message(
+            call("orders_list", json!({"fetch_all": true})),
+            ToolError::InvalidInput,
+        );
+        assert!(no_range.contains("needs a date range"), "{no_range}");
     }
 
-    fn call(name: String, arguments: String) -> ToolResult {
-        let def = tools().find(|def| def.name == name).ok_or_else(|| {
-            ToolError::InvalidInput(format!("the orders component has no tool named `{name}`"))
-        })?;
-        let args = parse_args(&arguments)?;
-        args::reject_unknown(&args, &(def.input)())?;
-        (def.run)(&args).map(|result| result.to_string())
+    #[test]
+    fn item_tools_address_the_item_below_its_order() {
+        let host = MockHost::with_store();
+        host.reply(404, json!({"status": "error", "message": "Item not found"}))
+            .reply(200, json!({"status": "success"}));
+        let message = error_message(
+            call("order_items_get", json!({"order_id": "7", "item_id": "88"})),
+            ToolError::NotFound,
+        );
+        assert_eq!(
+            message,
+            "item 88 of order 7 was not found in the session's active store (Item not found); \
+             check the order id with orders_list and the item id with order_items_list"
+        );
+        let deleted = call(
+            "shipments_delete",
+            json!({"order_id": "7", "shipment_id": "551200"}),
+        )
+        .unwrap();
+        assert_eq!(
+            deleted,
+            json!({"store_id": "100001", "deleted": true, "order_id": "7", "shipment_id": "551200"})
+        );
+        let requests = host.requests();
+        assert_eq!(requests[0].path, "/orders/7/order-items/88");
+        assert_eq!(
+            (requests[1].method, requests[1].path.as_str()),
+            (Method::Delete, "/orders/7/shipments/551200")
+        );
+    }
+
+    #[test]
+    fn batch_shipments_and_notes_are_checked_before_anything_is_sent() {
+        let _host = MockHost::with_store();
+        let bad = error_message(
+            call(
+                "shipments_batch_create",
+                json!({"shipments": [{"order_id": "1", "tracking_number": "1Z"},
+                                 {"order_id": "../2", "tracking_number": "1Z"}]}),
+            ),
+            ToolError::InvalidInput,
+        );
+        assert!(
+            bad.starts_with("`shipments[1].order_id` must be an OrderDesk id"),
+            "{bad}"
+        );
+        let long = error_message(
+            call(
+                "orders_add_note",
+                json!({"order_id": "7", "note": "n".repeat(1801)}),
+            ),
+            ToolError::InvalidInput,
+        );
+        assert_eq!(
+            long,
+            "`note` is 1801 characters long; OrderDesk takes at most 1800"
+        );
     }
 }
-
-export_tools!(Orders);

@@ -1,22 +1,23 @@
 //! `orders_list`: OrderDesk's order search (`GET /orders`), one page or, with
 //! `fetch_all`, every page of a date range up to a bound.
 
-use order_model::OrderList;
-use orderdesk_tool_kit::{Args, ToolError, optional_bool, optional_str, session};
+use order_model::{OrderList, lenient};
+use orderdesk_tool_kit::args::{NonBlank, field, in_range, invalid};
+use orderdesk_tool_kit::errors::describe;
+use orderdesk_tool_kit::{Args, ToolError, session};
 use serde_json::{Map, Value, json};
 
-use crate::args::{self, invalid};
 use crate::host::{self, CacheMode, Target};
-use crate::schema::{self, DATE_PATTERN};
+use crate::schema::{self, DATE_PATTERN, pagination};
 
 pub const DESCRIPTION: &str = "Search the store's orders (GET /orders), newest first by \
-    default. Changes nothing. Always give a date range (search_start_date/search_end_date for \
-    when orders were added, or modified_start_date/modified_end_date): OrderDesk asks clients \
-    to, and searches without one are slow. Filters combine (AND); there is no free-text search. \
-    One page holds up to `limit` orders (1–500, default 50); `pagination.next_offset` gives the \
-    `offset` of the next page (null when there is none). `fetch_all: true` pages through \
-    everything in a date range (at most 5,000 orders, reported when cut short). \
-    `include_history` adds each order's history and makes the search much slower.";
+                               default. Changes nothing. Always give a date range (search_start_date/search_end_date for \
+                               when orders were added, or modified_start_date/modified_end_date): OrderDesk asks clients \
+                               to, and searches without one are slow. Filters combine (AND); there is no free-text search. \
+                               One page holds up to `limit` orders (1–500, default 50); `pagination.next_offset` gives the \
+                               `offset` of the next page (null when there is none). `fetch_all: true` pages through \
+                               everything in a date range (at most 5,000 orders, reported when cut short). \
+                               `include_history` adds each order's history and makes the search much slower.";
 
 const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 500;
@@ -160,22 +161,25 @@ pub fn input() -> Value {
     schema::input(Value::Object(properties), &[])
 }
 
-pub fn run(args: &Args) -> Result<Value, ToolError> {
-    let filters = filters(args)?;
+/// The handler. The filters are read by name from their table, so the arguments stay
+/// an object rather than a struct.
+pub fn run(args: Args) -> Result<Value, ToolError> {
+    let filters = filters(&args)?;
     let has_date_range = FILTERS.iter().any(|(name, kind, _)| {
         matches!(kind, Kind::Date) && filters.iter().any(|(k, _)| k == name)
     });
-    let offset = args::optional_int(args, "offset", 0, u32::MAX.into())?.unwrap_or(0);
-    let limit = args::optional_int(args, "limit", 1, MAX_LIMIT)?;
-    let include_history = optional_bool(args, "include_history")?.unwrap_or(false);
-    let fetch_all = optional_bool(args, "fetch_all")?.unwrap_or(false);
+    let offset = in_range("offset", field(&args, "offset")?, 0..=u32::MAX.into())?.unwrap_or(0);
+    let limit = in_range("limit", field(&args, "limit")?, 1..=MAX_LIMIT)?;
+    let include_history = field::<Option<bool>>(&args, "include_history")?.unwrap_or(false);
+    let fetch_all = field::<Option<bool>>(&args, "fetch_all")?.unwrap_or(false);
+    let store: Option<NonBlank> = field(&args, "store")?;
 
     let mut notes = Vec::new();
     let mut query = filters;
     if include_history {
         query.push(("include_history".into(), "1".into()));
     }
-    let target = host::target(args, "the order search")?
+    let target = host::target(store, "the order search")
         .lookup("check the filters (folder ids come from stores_get_settings)");
     let mut result = if fetch_all {
         if !has_date_range {
@@ -214,10 +218,13 @@ pub fn run(args: &Args) -> Result<Value, ToolError> {
 fn filters(args: &Args) -> Result<Vec<(String, String)>, ToolError> {
     let mut query = Vec::new();
     for (name, kind, _) in FILTERS {
-        let Some(value) = optional_str(args, name)? else {
+        let Some(raw) = args.get(*name).filter(|v| !v.is_null()) else {
             continue;
         };
-        let value = value.trim().to_string();
+        // Text, or a number as its text: a folder id may come as either.
+        let Some(value) = lenient::non_empty_text(raw) else {
+            return Err(invalid(format!("`{name}` must be a non-empty string")));
+        };
         let ok = match kind {
             Kind::Text => true,
             Kind::Date => is_date(&value),
@@ -284,19 +291,6 @@ fn get_page(
     Ok((page, reply.store_id))
 }
 
-fn pagination(total: Option<u64>, returned: u64, offset: u64, limit: u64) -> Value {
-    let next = offset + returned;
-    let has_more = returned > 0 && total.is_some_and(|t| next < t);
-    json!({
-        "total_records": total,
-        "records_returned": returned,
-        "offset": offset,
-        "limit": limit,
-        "has_more": has_more,
-        "next_offset": if has_more { Some(next) } else { None },
-    })
-}
-
 fn one_page(
     target: &Target,
     query: &[(String, String)],
@@ -341,7 +335,7 @@ fn fetch_every_page(
             Ok(answer) => answer,
             Err(error) if page_number == 0 => return Err(error),
             Err(error) => {
-                incomplete = Some(host::describe(&error));
+                incomplete = Some(describe(&error));
                 break;
             }
         };

@@ -2,50 +2,50 @@
 //! `POST /orders/{id}/order-history`. The search (`orders_list`) is in `list.rs`.
 
 use order_model::validate::validate_new_order;
-use orderdesk_tool_kit::{Args, ToolError, optional_str};
+use orderdesk_store_api::{Id, Update, any_record};
+use orderdesk_tool_kit::args::{NonBlank, WholeNumber, in_range, invalid};
+use orderdesk_tool_kit::{ToolError, ToolSpec};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::args;
 use crate::host::{self, CacheMode, Target};
 use crate::list;
-use crate::resource::{fetch_merge_put, with};
-use crate::schema::{self, CREATE, DELETE, MOVE, READ, ToolDef, UPDATE};
+use crate::resource::with;
+use crate::schema::{self, CREATE, DELETE, MOVE, READ, UPDATE};
 
 /// OrderDesk's limit on a history note.
 const NOTE_MAX: usize = 1800;
 
-pub static TOOLS: &[ToolDef] = &[
-    ToolDef {
-        name: "orders_get",
-        title: "Get an order",
-        description: "Read one order with everything OrderDesk holds for it: customer and \
-                      shipping addresses, items, shipments, notes, totals, folder, payment \
-                      status, checkout data and metadata. Changes nothing. May answer from the \
-                      host's short-lived cache (then `cached` is true).",
-        input: || schema::input(json!({"order_id": schema::order_id()}), &["order_id"]),
-        annotations: READ,
-        run: get,
-    },
-    ToolDef {
-        name: "orders_list",
-        title: "Search orders",
-        description: list::DESCRIPTION,
-        input: list::input,
-        annotations: READ,
-        run: list::run,
-    },
-    ToolDef {
-        name: "orders_create",
-        title: "Create an order",
-        description: "Create a new order in the store. It needs at least one item in \
-                      `order_items` and a first name, last name or company in `shipping` or \
-                      `customer`. Without `folder_id` OrderDesk puts it in the store's first \
-                      folder, whose automation rules may then run. Each call creates another \
-                      order. Minimal example: {\"shipping\":{\"first_name\":\"Jo\",\
-                      \"last_name\":\"Rivera\",\"address1\":\"12 Elm St\",\"city\":\"Springfield\",\
-                      \"state\":\"IL\",\"postal_code\":\"62701\",\"country\":\"US\"},\
-                      \"order_items\":[{\"name\":\"Canvas tote\",\"price\":40,\"quantity\":1}]}.",
-        input: || {
+pub fn tools() -> Vec<ToolSpec> {
+    vec![
+        ToolSpec::new(
+            "orders_get",
+            "Get an order",
+            "Read one order with everything OrderDesk holds for it: customer and \
+             shipping addresses, items, shipments, notes, totals, folder, payment \
+             status, checkout data and metadata. Changes nothing. May answer from the \
+             host's short-lived cache (then `cached` is true).",
+        )
+        .input(|| schema::input(json!({"order_id": schema::order_id()}), &["order_id"]))
+        .annotations(READ)
+        .run(get),
+        ToolSpec::new("orders_list", "Search orders", list::DESCRIPTION)
+            .input(list::input)
+            .annotations(READ)
+            .run(list::run),
+        ToolSpec::new(
+            "orders_create",
+            "Create an order",
+            "Create a new order in the store. It needs at least one item in \
+             `order_items` and a first name, last name or company in `shipping` or \
+             `customer`. Without `folder_id` OrderDesk puts it in the store's first \
+             folder, whose automation rules may then run. Each call creates another \
+             order. Minimal example: {\"shipping\":{\"first_name\":\"Jo\",\
+             \"last_name\":\"Rivera\",\"address1\":\"12 Elm St\",\"city\":\"Springfield\",\
+             \"state\":\"IL\",\"postal_code\":\"62701\",\"country\":\"US\"},\
+             \"order_items\":[{\"name\":\"Canvas tote\",\"price\":40,\"quantity\":1}]}.",
+        )
+        .input(|| {
             schema::input(
                 json!({
                     "order": {
@@ -62,29 +62,30 @@ pub static TOOLS: &[ToolDef] = &[
                                             "items": {"type": "object"},
                                             "description": "At least one item."},
                             "shipping": {"type": "object", "description": "Shipping address."},
-                            "customer": {"type": "object", "description": "Customer (billing) address."}
+                            "customer": {"type": "object",
+                                         "description": "Customer (billing) address."}
                         },
                         "required": ["order_items"]
                     }
                 }),
                 &["order"],
             )
-        },
-        annotations: CREATE,
-        run: create,
-    },
-    ToolDef {
-        name: "orders_update",
-        title: "Update an order",
-        description: "Change fields of an order. OrderDesk's update replaces the whole record, \
-                      so the order is fetched fresh, `changes` are merged into it (objects key by \
-                      key, null removes a field, lists and values replace) and the full order is \
-                      written back: every field not named — including ones this tool does not \
-                      know — stays as it was. A list in `changes` (e.g. order_items) replaces the \
-                      whole list; to change single items use the order_items_* tools, to add \
-                      notes orders_add_note, to change the folder orders_move (which runs the \
-                      folder's automation). The order `id` cannot change.",
-        input: || {
+        })
+        .annotations(CREATE)
+        .run(create),
+        ToolSpec::new(
+            "orders_update",
+            "Update an order",
+            "Change fields of an order. OrderDesk's update replaces the whole record, \
+             so the order is fetched fresh, `changes` are merged into it (objects key by \
+             key, null removes a field, lists and values replace) and the full order is \
+             written back: every field not named — including ones this tool does not \
+             know — stays as it was. A list in `changes` (e.g. order_items) replaces the \
+             whole list; to change single items use the order_items_* tools, to add \
+             notes orders_add_note, to change the folder orders_move (which runs the \
+             folder's automation). The order `id` cannot change.",
+        )
+        .input(|| {
             schema::input(
                 json!({
                     "order_id": schema::order_id(),
@@ -95,30 +96,30 @@ pub static TOOLS: &[ToolDef] = &[
                 }),
                 &["order_id", "changes"],
             )
-        },
-        annotations: UPDATE,
-        run: update,
-    },
-    ToolDef {
-        name: "orders_delete",
-        title: "Delete an order",
-        description: "Permanently delete an order (with its items, shipments and history) from \
-                      the store. Cannot be undone. To set an order aside, prefer moving it to \
-                      another folder with orders_move.",
-        input: || schema::input(json!({"order_id": schema::order_id()}), &["order_id"]),
-        annotations: DELETE,
-        run: delete,
-    },
-    ToolDef {
-        name: "orders_move",
-        title: "Move orders to a folder",
-        description: "Move one or more orders to another folder, named by exactly one of \
-                      `destination_folder_id` or `destination_folder_name` (folders are listed \
-                      by stores_get_settings). WARNING: moving fires the destination folder's \
-                      automation rules in OrderDesk — e.g. customer emails, fulfilment or \
-                      dropship submissions — every time it is called. Confirm with the user \
-                      before moving orders.",
-        input: || {
+        })
+        .annotations(UPDATE)
+        .run(update),
+        ToolSpec::new(
+            "orders_delete",
+            "Delete an order",
+            "Permanently delete an order (with its items, shipments and history) from \
+             the store. Cannot be undone. To set an order aside, prefer moving it to \
+             another folder with orders_move.",
+        )
+        .input(|| schema::input(json!({"order_id": schema::order_id()}), &["order_id"]))
+        .annotations(DELETE)
+        .run(delete),
+        ToolSpec::new(
+            "orders_move",
+            "Move orders to a folder",
+            "Move one or more orders to another folder, named by exactly one of \
+             `destination_folder_id` or `destination_folder_name` (folders are listed \
+             by stores_get_settings). WARNING: moving fires the destination folder's \
+             automation rules in OrderDesk — e.g. customer emails, fulfilment or \
+             dropship submissions — every time it is called. Confirm with the user \
+             before moving orders.",
+        )
+        .input(|| {
             schema::input(
                 json!({
                     "order_ids": {
@@ -139,17 +140,17 @@ pub static TOOLS: &[ToolDef] = &[
                 }),
                 &["order_ids"],
             )
-        },
-        annotations: MOVE,
-        run: move_orders,
-    },
-    ToolDef {
-        name: "orders_add_note",
-        title: "Add a note to an order's history",
-        description: "Append a note to an order's history in OrderDesk (visible to the store's \
-                      staff; history is append-only, notes cannot be edited or removed). Each \
-                      call adds another note.",
-        input: || {
+        })
+        .annotations(MOVE)
+        .run(move_orders),
+        ToolSpec::new(
+            "orders_add_note",
+            "Add a note to an order's history",
+            "Append a note to an order's history in OrderDesk (visible to the store's \
+             staff; history is append-only, notes cannot be edited or removed). Each \
+             call adds another note.",
+        )
+        .input(|| {
             schema::input(
                 json!({
                     "order_id": schema::order_id(),
@@ -160,20 +161,28 @@ pub static TOOLS: &[ToolDef] = &[
                 }),
                 &["order_id", "note"],
             )
-        },
-        annotations: CREATE,
-        run: add_note,
-    },
-];
-
-fn order_target(args: &Args) -> Result<(Target, String), ToolError> {
-    let order_id = args::id(args, "order_id")?;
-    let target = host::target(args, format!("order {order_id}"))?;
-    Ok((target, order_id))
+        })
+        .annotations(CREATE)
+        .run(add_note),
+    ]
 }
 
-fn get(args: &Args) -> Result<Value, ToolError> {
-    let (target, order_id) = order_target(args)?;
+/// The arguments of the tools that address one order.
+#[derive(Deserialize)]
+struct OrderRef {
+    order_id: Id,
+    store: Option<NonBlank>,
+}
+
+impl OrderRef {
+    fn target(self) -> (Target, Id) {
+        let target = host::target(self.store, format!("order {}", self.order_id));
+        (target, self.order_id)
+    }
+}
+
+fn get(args: OrderRef) -> Result<Value, ToolError> {
+    let (target, order_id) = args.target();
     let reply = target.get(
         &format!("/orders/{order_id}"),
         Vec::new(),
@@ -182,30 +191,46 @@ fn get(args: &Args) -> Result<Value, ToolError> {
     Ok(reply.payload())
 }
 
-fn create(args: &Args) -> Result<Value, ToolError> {
-    let order = args::value(args, "order")?;
-    validate_new_order(order, "order").map_err(|e| args::invalid(e.to_string()))?;
-    let target = host::target(args, "the new order")?.verify(
+#[derive(Deserialize)]
+struct Create {
+    order: Value,
+    store: Option<NonBlank>,
+}
+
+fn create(args: Create) -> Result<Value, ToolError> {
+    validate_new_order(&args.order, "order").map_err(|e| invalid(e.to_string()))?;
+    let target = host::target(args.store, "the new order").verify(
         "search for it with orders_list (e.g. by email and today's date range) before \
          retrying, or you may create a duplicate",
     );
-    Ok(target.post("/orders", order)?.payload())
+    Ok(target.post("/orders", &args.order)?.payload())
 }
 
-fn update(args: &Args) -> Result<Value, ToolError> {
-    let (target, order_id) = order_target(args)?;
-    let changes = args::value(args, "changes")?;
-    fetch_merge_put(
-        &target,
-        &format!("/orders/{order_id}"),
-        "order",
-        changes,
-        &["id"],
-    )
+#[derive(Deserialize)]
+struct Change {
+    order_id: Id,
+    changes: Value,
+    store: Option<NonBlank>,
 }
 
-fn delete(args: &Args) -> Result<Value, ToolError> {
-    let (target, order_id) = order_target(args)?;
+fn update(args: Change) -> Result<Value, ToolError> {
+    let (target, order_id) = OrderRef {
+        order_id: args.order_id,
+        store: args.store,
+    }
+    .target();
+    let update = Update {
+        path: &format!("/orders/{order_id}"),
+        key: "order",
+        noun: "record",
+        locked: &["id"],
+        check_merged: any_record,
+    };
+    update.apply(&target, &args.changes)
+}
+
+fn delete(args: OrderRef) -> Result<Value, ToolError> {
+    let (target, order_id) = args.target();
     let target =
         target.verify("check with orders_get before retrying (not found means it was deleted)");
     let reply = target.delete(&format!("/orders/{order_id}"))?;
@@ -216,22 +241,37 @@ fn delete(args: &Args) -> Result<Value, ToolError> {
     ))
 }
 
-fn move_orders(args: &Args) -> Result<Value, ToolError> {
-    let order_ids = args::id_list(args, "order_ids")?;
-    let folder_id = args::optional_int(args, "destination_folder_id", 1, i64::MAX as u64)?;
-    let folder_name = optional_str(args, "destination_folder_name")?;
-    let mut body = json!({"order_id_list": order_ids});
-    match (folder_id, folder_name) {
+#[derive(Deserialize)]
+struct Move {
+    order_ids: Vec<Id>,
+    destination_folder_id: Option<WholeNumber>,
+    destination_folder_name: Option<NonBlank>,
+    store: Option<NonBlank>,
+}
+
+fn move_orders(args: Move) -> Result<Value, ToolError> {
+    if args.order_ids.is_empty() {
+        return Err(invalid(
+            "`order_ids` must hold at least one id, e.g. [\"3344551\"]",
+        ));
+    }
+    let folder_id = in_range(
+        "destination_folder_id",
+        args.destination_folder_id,
+        1..=i64::MAX as u64,
+    )?;
+    let mut body = json!({"order_id_list": args.order_ids});
+    match (folder_id, args.destination_folder_name) {
         (Some(id), None) => body["destination_folder_id"] = json!(id),
-        (None, Some(name)) => body["destination_folder_name"] = json!(name),
+        (None, Some(name)) => body["destination_folder_name"] = json!(name.into_string()),
         _ => {
-            return Err(args::invalid(
+            return Err(invalid(
                 "give exactly one of `destination_folder_id` or `destination_folder_name` \
                  (stores_get_settings lists the folders)",
             ));
         }
     }
-    let target = host::target(args, "an order or the destination folder")?
+    let target = host::target(args.store, "an order or the destination folder")
         .lookup("check the order ids with orders_list and the folder with stores_get_settings")
         .verify("check the orders' folder_id with orders_get before retrying");
     let reply = target.post("/move-orders", &body)?;
@@ -242,13 +282,30 @@ fn move_orders(args: &Args) -> Result<Value, ToolError> {
     Ok(result)
 }
 
-fn add_note(args: &Args) -> Result<Value, ToolError> {
-    let (target, order_id) = order_target(args)?;
-    let note = args::text(args, "note", NOTE_MAX)?;
-    let mut body = json!({"note": note});
-    if let Some(source) = optional_str(args, "source_name")? {
-        body["source_name"] = json!(source);
+#[derive(Deserialize)]
+struct Note {
+    order_id: Id,
+    note: NonBlank,
+    source_name: Option<NonBlank>,
+    store: Option<NonBlank>,
+}
+
+fn add_note(args: Note) -> Result<Value, ToolError> {
+    let count = args.note.chars().count();
+    if count > NOTE_MAX {
+        return Err(invalid(format!(
+            "`note` is {count} characters long; OrderDesk takes at most {NOTE_MAX}"
+        )));
     }
+    let mut body = json!({"note": args.note.into_string()});
+    if let Some(source) = args.source_name {
+        body["source_name"] = json!(source.into_string());
+    }
+    let (target, order_id) = OrderRef {
+        order_id: args.order_id,
+        store: args.store,
+    }
+    .target();
     let target = target.verify(
         "check the order's order_notes with orders_get before retrying, or the note may be added \
          twice",

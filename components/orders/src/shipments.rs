@@ -1,13 +1,15 @@
 //! Shipments: `/orders/{order_id}/shipments[/{shipment_id}]` and `/batch-shipments`.
 
 use order_model::validate::{validate_batch_shipments, validate_new_shipment};
-use orderdesk_tool_kit::{Args, ToolError};
+use orderdesk_store_api::Id;
+use orderdesk_tool_kit::args::{NonBlank, invalid};
+use orderdesk_tool_kit::{Args, ToolError, ToolSpec};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::args;
 use crate::host;
 use crate::resource::Resource;
-use crate::schema::{self, CREATE, DELETE, READ, ToolDef, UPDATE};
+use crate::schema::{self, CREATE, DELETE, READ, UPDATE};
 
 const SHIPMENTS: Resource = Resource {
     noun: "shipment",
@@ -30,37 +32,39 @@ fn shipment_id() -> Value {
     schema::id("Shipment id (e.g. \"551200\"), as shipments_list shows it.")
 }
 
-pub static TOOLS: &[ToolDef] = &[
-    ToolDef {
-        name: "shipments_list",
-        title: "List an order's shipments",
-        description: "List the shipments of one order (tracking number, carrier, method, \
-                      tracking URL, dates). Changes nothing.",
-        input: || schema::input(json!({"order_id": schema::order_id()}), &["order_id"]),
-        annotations: READ,
-        run: list,
-    },
-    ToolDef {
-        name: "shipments_get",
-        title: "Get a shipment",
-        description: "Read one shipment of an order. Changes nothing.",
-        input: || {
+pub fn tools() -> Vec<ToolSpec> {
+    vec![
+        ToolSpec::new(
+            "shipments_list",
+            "List an order's shipments",
+            "List the shipments of one order (tracking number, carrier, method, \
+             tracking URL, dates). Changes nothing.",
+        )
+        .input(|| schema::input(json!({"order_id": schema::order_id()}), &["order_id"]))
+        .annotations(READ)
+        .run(list),
+        ToolSpec::new(
+            "shipments_get",
+            "Get a shipment",
+            "Read one shipment of an order. Changes nothing.",
+        )
+        .input(|| {
             schema::input(
                 json!({"order_id": schema::order_id(), "shipment_id": shipment_id()}),
                 &["order_id", "shipment_id"],
             )
-        },
-        annotations: READ,
-        run: get,
-    },
-    ToolDef {
-        name: "shipments_create",
-        title: "Add a shipment to an order",
-        description: "Record a shipment (tracking number and carrier) on an order in OrderDesk. \
-                      Depending on the store's settings this can notify the customer or the \
-                      sales channel. Each call adds another shipment. For many orders at once \
-                      use shipments_batch_create.",
-        input: || {
+        })
+        .annotations(READ)
+        .run(get),
+        ToolSpec::new(
+            "shipments_create",
+            "Add a shipment to an order",
+            "Record a shipment (tracking number and carrier) on an order in OrderDesk. \
+             Depending on the store's settings this can notify the customer or the \
+             sales channel. Each call adds another shipment. For many orders at once \
+             use shipments_batch_create.",
+        )
+        .input(|| {
             schema::input(
                 json!({
                     "order_id": schema::order_id(),
@@ -76,18 +80,18 @@ pub static TOOLS: &[ToolDef] = &[
                 }),
                 &["order_id", "shipment"],
             )
-        },
-        annotations: CREATE,
-        run: create,
-    },
-    ToolDef {
-        name: "shipments_update",
-        title: "Update a shipment",
-        description: "Change fields of one shipment: it is fetched fresh, `changes` are merged \
-                      into it (objects key by key, null removes a field, lists and values \
-                      replace) and the whole shipment is written back, so fields not named stay \
-                      as they are. Its `id` and `order_id` cannot change.",
-        input: || {
+        })
+        .annotations(CREATE)
+        .run(create),
+        ToolSpec::new(
+            "shipments_update",
+            "Update a shipment",
+            "Change fields of one shipment: it is fetched fresh, `changes` are merged \
+             into it (objects key by key, null removes a field, lists and values \
+             replace) and the whole shipment is written back, so fields not named stay \
+             as they are. Its `id` and `order_id` cannot change.",
+        )
+        .input(|| {
             schema::input(
                 json!({
                     "order_id": schema::order_id(),
@@ -99,34 +103,34 @@ pub static TOOLS: &[ToolDef] = &[
                 }),
                 &["order_id", "shipment_id", "changes"],
             )
-        },
-        annotations: UPDATE,
-        run: update,
-    },
-    ToolDef {
-        name: "shipments_delete",
-        title: "Delete a shipment",
-        description: "Delete one shipment from an order in OrderDesk. Cannot be undone (record \
-                      it again with shipments_create); a notification already sent is not \
-                      recalled.",
-        input: || {
+        })
+        .annotations(UPDATE)
+        .run(update),
+        ToolSpec::new(
+            "shipments_delete",
+            "Delete a shipment",
+            "Delete one shipment from an order in OrderDesk. Cannot be undone (record \
+             it again with shipments_create); a notification already sent is not \
+             recalled.",
+        )
+        .input(|| {
             schema::input(
                 json!({"order_id": schema::order_id(), "shipment_id": shipment_id()}),
                 &["order_id", "shipment_id"],
             )
-        },
-        annotations: DELETE,
-        run: delete,
-    },
-    ToolDef {
-        name: "shipments_batch_create",
-        title: "Add shipments to many orders",
-        description: "Record shipments on many orders in one request (POST /batch-shipments \
-                      with {\"shipments\": […]}). Each entry names its order_id and \
-                      tracking_number. Depending on the store's settings this can notify \
-                      customers. Each call adds more shipments; if the outcome is unknown, \
-                      check the orders with shipments_list before retrying.",
-        input: || {
+        })
+        .annotations(DELETE)
+        .run(delete),
+        ToolSpec::new(
+            "shipments_batch_create",
+            "Add shipments to many orders",
+            "Record shipments on many orders in one request (POST /batch-shipments \
+             with {\"shipments\": […]}). Each entry names its order_id and \
+             tracking_number. Depending on the store's settings this can notify \
+             customers. Each call adds more shipments; if the outcome is unknown, \
+             check the orders with shipments_list before retrying.",
+        )
+        .input(|| {
             schema::input(
                 json!({
                     "shipments": {
@@ -148,41 +152,48 @@ pub static TOOLS: &[ToolDef] = &[
                 }),
                 &["shipments"],
             )
-        },
-        annotations: CREATE,
-        run: batch_create,
-    },
-];
+        })
+        .annotations(CREATE)
+        .run(batch_create),
+    ]
+}
 
-fn list(args: &Args) -> Result<Value, ToolError> {
+fn list(args: Args) -> Result<Value, ToolError> {
     SHIPMENTS.list(args)
 }
 
-fn get(args: &Args) -> Result<Value, ToolError> {
+fn get(args: Args) -> Result<Value, ToolError> {
     SHIPMENTS.get(args)
 }
 
-fn create(args: &Args) -> Result<Value, ToolError> {
+fn create(args: Args) -> Result<Value, ToolError> {
     SHIPMENTS.create(args)
 }
 
-fn update(args: &Args) -> Result<Value, ToolError> {
+fn update(args: Args) -> Result<Value, ToolError> {
     SHIPMENTS.update(args)
 }
 
-fn delete(args: &Args) -> Result<Value, ToolError> {
+fn delete(args: Args) -> Result<Value, ToolError> {
     SHIPMENTS.delete(args)
 }
 
-fn batch_create(args: &Args) -> Result<Value, ToolError> {
-    let shipments = args::value(args, "shipments")?;
-    validate_batch_shipments(shipments, "shipments").map_err(|e| args::invalid(e.to_string()))?;
+#[derive(Deserialize)]
+struct Batch {
+    shipments: Value,
+    store: Option<NonBlank>,
+}
+
+fn batch_create(args: Batch) -> Result<Value, ToolError> {
+    let shipments = &args.shipments;
+    validate_batch_shipments(shipments, "shipments").map_err(|e| invalid(e.to_string()))?;
     let count = shipments.as_array().map_or(0, Vec::len);
     for (i, shipment) in shipments.as_array().into_iter().flatten().enumerate() {
         let order_id = order_model::lenient::text(&shipment["order_id"]).unwrap_or_default();
-        args::check_id(&order_id, &format!("shipments[{i}].order_id"))?;
+        Id::check(&order_id)
+            .map_err(|problem| invalid(format!("`shipments[{i}].order_id` {problem}")))?;
     }
-    let target = host::target(args, "one of the orders")?.verify(
+    let target = host::target(args.store, "one of the orders").verify(
         "check each order with shipments_list before retrying, and send only the missing shipments",
     );
     let reply = target.post("/batch-shipments", &json!({"shipments": shipments}))?;

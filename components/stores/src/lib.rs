@@ -4,14 +4,13 @@
 //! vault through `stores_register` and never come back out: no result of this component
 //! carries key material.
 
+use orderdesk_tool_kit::args::{NoArguments, NonBlank};
 use orderdesk_tool_kit::{
-    Args, Guest, Tool, ToolError, ToolResult, annotations, host_error, ok_json, optional_bool,
-    optional_str, orderdesk, parse_args, parse_body, required_str, session, store_json, tool,
-    vault,
+    ToolError, ToolSpec, Tools, annotations, host_error, orderdesk, parse_body, session,
+    store_json, vault,
 };
+use serde::Deserialize;
 use serde_json::{Value, json};
-
-struct Stores;
 
 fn identifier_schema(required: bool, what: &str) -> Value {
     let mut schema = json!({
@@ -27,10 +26,10 @@ fn identifier_schema(required: bool, what: &str) -> Value {
     schema
 }
 
-impl Guest for Stores {
-    fn list() -> Vec<Tool> {
-        vec![
-            tool(
+fn tools() -> Tools {
+    Tools::new("stores")
+        .tool(
+            ToolSpec::new(
                 "stores_register",
                 "Register an OrderDesk store",
                 "Save an OrderDesk store (its store id and API key) for this tenant. The key is \
@@ -38,6 +37,8 @@ impl Guest for Stores {
                  first checked with OrderDesk's GET /test; pass `verify: false` to skip that. \
                  A duplicate store id or name is refused. Prefer `orderdesk-mcp stores add` on \
                  the command line so the API key never passes through the chat.",
+            )
+            .input(|| {
                 json!({
                     "type": "object",
                     "properties": {
@@ -54,56 +55,75 @@ impl Guest for Stores {
                     },
                     "required": ["store_id", "api_key"],
                     "additionalProperties": false
-                }),
-                annotations(false, false, false, true),
-            ),
-            tool(
+                })
+            })
+            .annotations(annotations(false, false, false, true))
+            .run(register),
+        )
+        .tool(
+            ToolSpec::new(
                 "stores_list",
                 "List stores",
                 "List this tenant's registered stores (id, name, label, whether active). \
                  Changes nothing; never shows API keys.",
-                json!({"type": "object", "properties": {}, "additionalProperties": false}),
-                annotations(true, false, true, false),
-            ),
-            tool(
+            )
+            .annotations(annotations(true, false, true, false))
+            .run(list),
+        )
+        .tool(
+            ToolSpec::new(
                 "stores_use_store",
                 "Set the active store",
                 "Make a store the session's active store: store-bound tools use it when they \
                  are not given a `store`. Accepts a store id or a store name. Changes only this \
                  session.",
-                identifier_schema(true, "Store id or store name."),
-                annotations(false, false, true, false),
-            ),
-            tool(
+            )
+            .input(|| identifier_schema(true, "Store id or store name."))
+            .annotations(annotations(false, false, true, false))
+            .run(use_store),
+        )
+        .tool(
+            ToolSpec::new(
                 "stores_resolve",
                 "Resolve a store",
                 "Find a store by OrderDesk store id first, then by name, and say which matched. \
                  Changes nothing.",
-                identifier_schema(true, "Store id or store name."),
-                annotations(true, false, true, false),
-            ),
-            tool(
+            )
+            .input(|| identifier_schema(true, "Store id or store name."))
+            .annotations(annotations(true, false, true, false))
+            .run(resolve),
+        )
+        .tool(
+            ToolSpec::new(
                 "stores_delete",
                 "Delete a store",
                 "Remove a store and its encrypted API key from this tenant. Nothing changes in \
                  OrderDesk itself. Cannot be undone; register the store again to restore it.",
-                identifier_schema(true, "Store id or store name."),
-                annotations(false, true, true, false),
-            ),
-            tool(
+            )
+            .input(|| identifier_schema(true, "Store id or store name."))
+            .annotations(annotations(false, true, true, false))
+            .run(delete),
+        )
+        .tool(
+            ToolSpec::new(
                 "stores_test",
                 "Test a store's connection",
                 "Call OrderDesk's GET /test for a store (the active one if no identifier is \
                  given), always live, never from cache. Changes nothing.",
-                identifier_schema(false, "Store id or name (default: the active store)."),
-                annotations(true, false, true, true),
-            ),
-            tool(
+            )
+            .input(|| identifier_schema(false, "Store id or name (default: the active store)."))
+            .annotations(annotations(true, false, true, true))
+            .run(test),
+        )
+        .tool(
+            ToolSpec::new(
                 "stores_get_settings",
                 "Store settings and folders",
                 "Read a store's settings from OrderDesk (GET /store): its name and folders \
                  (id and name) — use folder ids with orders_list and orders_move. Changes \
                  nothing.",
+            )
+            .input(|| {
                 json!({
                     "type": "object",
                     "properties": {
@@ -111,27 +131,11 @@ impl Guest for Stores {
                                   "description": "Store id or name (default: the active store)."}
                     },
                     "additionalProperties": false
-                }),
-                annotations(true, false, true, true),
-            ),
-        ]
-    }
-
-    fn call(name: String, arguments: String) -> ToolResult {
-        let args = parse_args(&arguments)?;
-        match name.as_str() {
-            "stores_register" => register(&args),
-            "stores_list" => list(),
-            "stores_use_store" => use_store(&args),
-            "stores_resolve" => resolve(&args),
-            "stores_delete" => delete(&args),
-            "stores_test" => test(&args),
-            "stores_get_settings" => settings(&args),
-            other => Err(ToolError::InvalidInput(format!(
-                "the stores component has no tool named `{other}`"
-            ))),
-        }
-    }
+                })
+            })
+            .annotations(annotations(true, false, true, true))
+            .run(settings),
+        )
 }
 
 fn summary_json(summary: &vault::StoreSummary) -> Value {
@@ -141,21 +145,26 @@ fn summary_json(summary: &vault::StoreSummary) -> Value {
     value
 }
 
-fn register(args: &Args) -> ToolResult {
-    let store_id = required_str(args, "store_id")?;
-    let api_key = required_str(args, "api_key")?;
-    let name = optional_str(args, "store_name")?;
-    let label = optional_str(args, "label")?;
-    let verify = optional_bool(args, "verify")?.unwrap_or(true);
+#[derive(Deserialize)]
+struct Register {
+    store_id: NonBlank,
+    api_key: NonBlank,
+    store_name: Option<NonBlank>,
+    label: Option<NonBlank>,
+    verify: Option<bool>,
+}
+
+fn register(args: Register) -> Result<Value, ToolError> {
+    let verify = args.verify.unwrap_or(true);
     let saved = vault::register_store(
-        &store_id,
-        &api_key,
-        name.as_deref(),
-        label.as_deref(),
+        &args.store_id,
+        &args.api_key,
+        args.store_name.as_deref(),
+        args.label.as_deref(),
         verify,
     )
     .map_err(host_error)?;
-    ok_json(json!({
+    Ok(json!({
         "registered": summary_json(&saved),
         "verified": verify,
         "next": if saved.active {
@@ -166,39 +175,42 @@ fn register(args: &Args) -> ToolResult {
     }))
 }
 
-fn list() -> ToolResult {
+fn list(_: NoArguments) -> Result<Value, ToolError> {
     let stores = vault::list_stores().map_err(host_error)?;
-    ok_json(json!({
+    Ok(json!({
         "stores": stores.iter().map(summary_json).collect::<Vec<_>>(),
         "count": stores.len(),
     }))
 }
 
-fn use_store(args: &Args) -> ToolResult {
-    let identifier = required_str(args, "identifier")?;
-    let store = session::set_active_store(&identifier).map_err(host_error)?;
-    ok_json(json!({"active_store": store_json(&store)}))
+/// The argument of the tools that name one store.
+#[derive(Deserialize)]
+struct Identifier {
+    identifier: NonBlank,
 }
 
-fn resolve(args: &Args) -> ToolResult {
-    let identifier = required_str(args, "identifier")?;
-    let found = vault::resolve_store(&identifier).map_err(host_error)?;
+fn use_store(args: Identifier) -> Result<Value, ToolError> {
+    let store = session::set_active_store(&args.identifier).map_err(host_error)?;
+    Ok(json!({"active_store": store_json(&store)}))
+}
+
+fn resolve(args: Identifier) -> Result<Value, ToolError> {
+    let found = vault::resolve_store(&args.identifier).map_err(host_error)?;
     let matched_by = match found.matched_by {
         vault::MatchKind::StoreId => "store_id",
         vault::MatchKind::Name => "name",
     };
-    ok_json(json!({"store": summary_json(&found.store), "matched_by": matched_by}))
+    Ok(json!({"store": summary_json(&found.store), "matched_by": matched_by}))
 }
 
-fn delete(args: &Args) -> ToolResult {
-    let identifier = required_str(args, "identifier")?;
-    let deleted = vault::delete_store(&identifier).map_err(host_error)?;
-    ok_json(json!({"deleted": summary_json(&deleted)}))
+fn delete(args: Identifier) -> Result<Value, ToolError> {
+    let deleted = vault::delete_store(&args.identifier).map_err(host_error)?;
+    Ok(json!({"deleted": summary_json(&deleted)}))
 }
 
 fn get(
     path: &str,
-    store: Option<String>,
+    store: Option<NonBlank>,
     cache: orderdesk::CacheMode,
 ) -> Result<(Value, String), ToolError> {
     let response = orderdesk::send(&orderdesk::ApiRequest {
@@ -206,17 +218,21 @@ fn get(
         path: path.to_string(),
         query: Vec::new(),
         body: None,
-        store,
+        store: store.map(String::from),
         cache,
     })
     .map_err(host_error)?;
     Ok((parse_body(&response.body)?, response.store_id))
 }
 
-fn test(args: &Args) -> ToolResult {
-    let store = optional_str(args, "identifier")?;
-    let (body, store_id) = get("/test", store, orderdesk::CacheMode::Bypass)?;
-    ok_json(json!({
+#[derive(Deserialize)]
+struct OptionalIdentifier {
+    identifier: Option<NonBlank>,
+}
+
+fn test(args: OptionalIdentifier) -> Result<Value, ToolError> {
+    let (body, store_id) = get("/test", args.identifier, orderdesk::CacheMode::Bypass)?;
+    Ok(json!({
         "store_id": store_id,
         "ok": body.get("status").and_then(Value::as_str) == Some("success"),
         "message": body.get("message"),
@@ -254,11 +270,15 @@ fn id_text(id: &Value) -> Value {
     }
 }
 
-fn settings(args: &Args) -> ToolResult {
-    let store = optional_str(args, "store")?;
-    let (body, store_id) = get("/store", store, orderdesk::CacheMode::UseCache)?;
+#[derive(Deserialize)]
+struct Store {
+    store: Option<NonBlank>,
+}
+
+fn settings(args: Store) -> Result<Value, ToolError> {
+    let (body, store_id) = get("/store", args.store, orderdesk::CacheMode::UseCache)?;
     let settings = body.get("store").cloned().unwrap_or(Value::Null);
-    ok_json(json!({
+    Ok(json!({
         "store_id": store_id,
         "name": settings.get("name"),
         "folders": normalise_folders(settings.get("folders")),
@@ -266,4 +286,90 @@ fn settings(args: &Args) -> ToolResult {
     }))
 }
 
-orderdesk_tool_kit::bindings::export_tools!(Stores);
+orderdesk_tool_kit::export!(tools);
+
+#[cfg(test)]
+mod tests {
+    use orderdesk_tool_kit::testing::{self, MockHost, error_message};
+
+    use super::*;
+
+    #[test]
+    fn register_verifies_with_get_test_and_keeps_the_key_in_the_vault() {
+        let host = MockHost::new().tenant("t");
+        host.reply(
+            200,
+            json!({"status": "success", "message": "Connection Successful"}),
+        );
+        let result = testing::call(
+            &tools(),
+            "stores_register",
+            json!({"store_id": "123", "api_key": "secret-key", "store_name": "shop"}),
+        )
+        .unwrap();
+        assert_eq!(result["registered"]["name"], "shop");
+        assert_eq!(result["registered"]["active"], true);
+        assert!(!result.to_string().contains("secret-key"));
+        assert_eq!(host.api_key("123").as_deref(), Some("secret-key"));
+        let requests = host.requests();
+        assert_eq!(
+            (requests[0].path.as_str(), requests[0].store_id.as_str()),
+            ("/test", "123")
+        );
+        let listed = testing::call(&tools(), "stores_list", json!({})).unwrap();
+        assert_eq!(listed["count"], 1);
+    }
+
+    #[test]
+    fn a_key_orderdesk_refuses_is_not_saved() {
+        let host = MockHost::new().tenant("t");
+        host.reply(
+            401,
+            json!({"status": "error", "message": "Invalid API key"}),
+        );
+        let refused = testing::call(
+            &tools(),
+            "stores_register",
+            json!({"store_id": "123", "api_key": "wrong"}),
+        );
+        let message = error_message(refused, ToolError::InvalidInput);
+        assert!(message.contains("nothing was saved"), "{message}");
+        assert_eq!(host.api_key("123"), None);
+        let listed = testing::call(&tools(), "stores_list", json!({})).unwrap();
+        assert_eq!(listed["count"], 0);
+    }
+
+    #[test]
+    fn a_blank_label_is_refused_naming_the_field() {
+        let _host = MockHost::new().tenant("t");
+        let refused = testing::call(
+            &tools(),
+            "stores_register",
+            json!({"store_id": "123", "api_key": "k", "label": "", "verify": false}),
+        );
+        let message = error_message(refused, ToolError::InvalidInput);
+        assert!(
+            message.starts_with("`label`: must not be empty"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn settings_answer_folders_in_one_shape_sorted_by_id() {
+        let host = MockHost::with_store();
+        host.reply(
+            200,
+            json!({"status": "success", "store": {"name": "Demo", "folders": {"9": "Shipped", "1": "New"}}}),
+        )
+        .reply(
+            200,
+            json!({"status": "success", "store": {"folders": [{"id": 9, "name": "Shipped"}, {"id": "1", "name": "New"}]}}),
+        );
+        let expected = json!([{"id": "1", "name": "New"}, {"id": "9", "name": "Shipped"}]);
+        for _ in 0..2 {
+            let settings = testing::call(&tools(), "stores_get_settings", json!({})).unwrap();
+            assert_eq!(settings["folders"], expected);
+        }
+        assert_eq!(host.requests()[0].path, "/store");
+    }
+}

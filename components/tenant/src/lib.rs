@@ -3,33 +3,36 @@
 //! Grants: `session`, `vault`, `log`. The master key passes through this component only
 //! on its way to the host's vault; it is never logged, stored or returned.
 
+use orderdesk_tool_kit::args::{NoArguments, NonBlank};
 use orderdesk_tool_kit::{
-    Args, Guest, Tool, ToolError, ToolResult, annotations, host_error, ok_json, parse_args,
-    required_str, session, store_json, tool, vault,
+    ToolError, ToolSpec, Tools, annotations, host_error, session, store_json, vault,
 };
-use serde_json::json;
+use serde::Deserialize;
+use serde_json::{Value, json};
 
-struct Tenant;
-
-impl Guest for Tenant {
-    fn list() -> Vec<Tool> {
-        vec![
-            tool(
+fn tools() -> Tools {
+    Tools::new("tenant")
+        .tool(
+            ToolSpec::new(
                 "tenant_info",
                 "Session and tenant info",
                 "Tell whether this session is authenticated and, if so, the tenant id, the \
                  active store and how many stores the tenant has. Changes nothing and never \
                  shows key material.",
-                json!({"type": "object", "properties": {}, "additionalProperties": false}),
-                annotations(true, false, true, false),
-            ),
-            tool(
+            )
+            .annotations(annotations(true, false, true, false))
+            .run(info),
+        )
+        .tool(
+            ToolSpec::new(
                 "tenant_use_master_key",
                 "Authenticate with a master key",
                 "Authenticate this session as the tenant that owns `master_key` (from \
                  `orderdesk-mcp tenant create`). Prefer starting the server with \
                  ORDERDESK_MCP_MASTER_KEY so the key never passes through the chat. Failed \
                  attempts are rate-limited.",
+            )
+            .input(|| {
                 json!({
                     "type": "object",
                     "properties": {
@@ -38,28 +41,17 @@ impl Guest for Tenant {
                     },
                     "required": ["master_key"],
                     "additionalProperties": false
-                }),
-                annotations(false, false, true, false),
-            ),
-        ]
-    }
-
-    fn call(name: String, arguments: String) -> ToolResult {
-        let args = parse_args(&arguments)?;
-        match name.as_str() {
-            "tenant_info" => info(),
-            "tenant_use_master_key" => use_master_key(&args),
-            other => Err(ToolError::InvalidInput(format!(
-                "the tenant component has no tool named `{other}`"
-            ))),
-        }
-    }
+                })
+            })
+            .annotations(annotations(false, false, true, false))
+            .run(use_master_key),
+        )
 }
 
-fn info() -> ToolResult {
+fn info(_: NoArguments) -> Result<Value, ToolError> {
     let session = session::info();
     if !session.authenticated {
-        return ok_json(json!({
+        return Ok(json!({
             "authenticated": false,
             "sandbox": session.sandbox,
             "hint": "Authenticate with tenant_use_master_key, or start the server with \
@@ -67,7 +59,7 @@ fn info() -> ToolResult {
         }));
     }
     let store_count = vault::list_stores().map_err(host_error)?.len();
-    ok_json(json!({
+    Ok(json!({
         "authenticated": true,
         "sandbox": session.sandbox,
         "tenant_id": session.tenant_id,
@@ -76,10 +68,14 @@ fn info() -> ToolResult {
     }))
 }
 
-fn use_master_key(args: &Args) -> ToolResult {
-    let key = required_str(args, "master_key")?;
-    let tenant = vault::authenticate(&key).map_err(host_error)?;
-    ok_json(json!({
+#[derive(Deserialize)]
+struct MasterKey {
+    master_key: NonBlank,
+}
+
+fn use_master_key(args: MasterKey) -> Result<Value, ToolError> {
+    let tenant = vault::authenticate(&args.master_key).map_err(host_error)?;
+    Ok(json!({
         "authenticated": true,
         "tenant_id": tenant.tenant_id,
         "store_count": tenant.store_count,
@@ -87,4 +83,52 @@ fn use_master_key(args: &Args) -> ToolResult {
     }))
 }
 
-orderdesk_tool_kit::bindings::export_tools!(Tenant);
+orderdesk_tool_kit::export!(tools);
+
+#[cfg(test)]
+mod tests {
+    use orderdesk_tool_kit::testing::{self, MockHost};
+
+    use super::*;
+
+    #[test]
+    fn info_tells_an_anonymous_session_how_to_authenticate() {
+        let _host = MockHost::new();
+        let info = testing::call(&tools(), "tenant_info", json!({})).unwrap();
+        assert_eq!(info["authenticated"], false);
+        assert!(
+            info["hint"]
+                .as_str()
+                .unwrap()
+                .contains("tenant_use_master_key")
+        );
+    }
+
+    #[test]
+    fn the_master_key_authenticates_and_never_comes_back() {
+        let _host = MockHost::new()
+            .master_key("odmk_secret")
+            .store("100001", "main");
+        let wrong = testing::call(
+            &tools(),
+            "tenant_use_master_key",
+            json!({"master_key": "x"}),
+        );
+        assert!(
+            matches!(wrong, Err(ToolError::Unauthorized(_))),
+            "{wrong:?}"
+        );
+        let result = testing::call(
+            &tools(),
+            "tenant_use_master_key",
+            json!({"master_key": "odmk_secret"}),
+        )
+        .unwrap();
+        assert_eq!(result["tenant_id"], "tenant-1");
+        assert_eq!(result["store_count"], 1);
+        assert!(!result.to_string().contains("odmk_secret"));
+        let info = testing::call(&tools(), "tenant_info", json!({})).unwrap();
+        assert_eq!(info["authenticated"], true);
+        assert_eq!(info["store_count"], 1);
+    }
+}

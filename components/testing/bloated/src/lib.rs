@@ -2,40 +2,23 @@
 //! `bloated_999`, so the host's limit on tools per component can be tested. Each returns
 //! `{"tool": n}`. Imports nothing from `orderdesk:mcp`.
 
-use orderdesk_tool_kit::{Guest, Tool, ToolError, ToolResult, annotations, ok_json, tool};
+use orderdesk_tool_kit::args::NoArguments;
+use orderdesk_tool_kit::{ToolSpec, Tools, annotations};
 use serde_json::json;
 
 /// How many tools this component declares.
 const TOOLS: usize = 1_000;
 
-struct Bloated;
-
-impl Guest for Bloated {
-    fn list() -> Vec<Tool> {
-        (0..TOOLS)
-            .map(|i| {
-                tool(
-                    &format!("bloated_{i}"),
-                    &format!("Bloated tool {i}"),
-                    "One of a thousand tools; returns its number.",
-                    json!({"type": "object", "properties": {}, "additionalProperties": false}),
-                    annotations(true, false, true, false),
-                )
-            })
-            .collect()
-    }
-
-    fn call(name: String, _arguments: String) -> ToolResult {
-        match name
-            .strip_prefix("bloated_")
-            .and_then(|n| n.parse::<usize>().ok())
-        {
-            Some(n) if n < TOOLS => ok_json(json!({"tool": n})),
-            _ => Err(ToolError::InvalidInput(format!(
-                "the bloated component has no tool named `{name}`"
-            ))),
-        }
-    }
+fn tools() -> Tools {
+    Tools::new("bloated").extend((0..TOOLS).map(|n| {
+        ToolSpec::new(
+            format!("bloated_{n}"),
+            format!("Bloated tool {n}"),
+            "One of a thousand tools; returns its number.",
+        )
+        .annotations(annotations(true, false, true, false))
+        .run(move |_: NoArguments| Ok(json!({"tool": n})))
+    }))
 }
 
-orderdesk_tool_kit::bindings::export_tools!(Bloated);
+orderdesk_tool_kit::export!(tools);

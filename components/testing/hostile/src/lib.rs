@@ -5,18 +5,41 @@
 //! std probes (`hostile_read_file`, `hostile_env`, `hostile_socket`) and the panic pull in
 //! WASI imports, which the host answers with an empty, deny-everything WASI context.
 //!
-//! Never embedded in the host and never shipped: built by the test suite only.
+//! Never embedded in the host and never shipped: built by the test suite only. It
+//! implements the WIT `Guest` directly rather than through the kit's tool table: its
+//! tools answer what a well-behaved table never would (text that is not JSON, traps).
 
 use std::hint::black_box;
 
 use orderdesk_tool_kit::orderdesk::{self, ApiRequest, CacheMode, Method};
 use orderdesk_tool_kit::{
-    Args, Guest, HostError, Tool, ToolError, ToolResult, UpstreamError, annotations, log, ok_json,
-    parse_args, tool,
+    Annotations, Args, Guest, HostError, Tool, ToolError, ToolResult, UpstreamError, annotations,
+    log,
 };
 use serde_json::{Value, json};
 
 struct Hostile;
+
+fn tool(
+    name: &str,
+    title: &str,
+    description: &str,
+    schema: Value,
+    annotations: Annotations,
+) -> Tool {
+    Tool {
+        name: name.to_string(),
+        title: Some(title.to_string()),
+        description: description.to_string(),
+        input_schema: schema.to_string(),
+        output_schema: None,
+        annotations,
+    }
+}
+
+fn ok_json(result: Value) -> ToolResult {
+    Ok(result.to_string())
+}
 
 /// An object schema without arguments.
 fn no_args() -> Value {
@@ -143,7 +166,9 @@ impl Guest for Hostile {
     }
 
     fn call(name: String, arguments: String) -> ToolResult {
-        let args = parse_args(&arguments)?;
+        let args: Args = serde_json::from_str(&arguments).map_err(|e| {
+            ToolError::InvalidInput(format!("arguments are not a JSON object: {e}"))
+        })?;
         match name.as_str() {
             "hostile_echo" => ok_json(json!({"echo": Value::Object(args)})),
             "hostile_loop" => spin(),

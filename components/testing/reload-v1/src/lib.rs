@@ -2,28 +2,20 @@
 //! `reload-v2` (copied under the same file name). Tool: `reload_probe` → `{"version":1}`.
 //! Imports nothing from `orderdesk:mcp`.
 
-use orderdesk_tool_kit::{Guest, Tool, ToolError, ToolResult, annotations, ok_json, tool};
+use orderdesk_tool_kit::args::NoArguments;
+use orderdesk_tool_kit::{ToolSpec, Tools, annotations};
 use serde_json::json;
 
-struct ReloadV1;
-
-impl Guest for ReloadV1 {
-    fn list() -> Vec<Tool> {
-        vec![tool(
+fn tools() -> Tools {
+    Tools::new("reload").tool(
+        ToolSpec::new(
             "reload_probe",
             "Reload probe",
             "Returns the version of the component that answers.",
-            json!({"type": "object", "properties": {}, "additionalProperties": false}),
-            annotations(true, false, true, false),
-        )]
-    }
-
-    fn call(name: String, _arguments: String) -> ToolResult {
-        match name.as_str() {
-            "reload_probe" => ok_json(json!({"version": 1})),
-            other => Err(ToolError::InvalidInput(format!("no tool named `{other}`"))),
-        }
-    }
+        )
+        .annotations(annotations(true, false, true, false))
+        .run(|_: NoArguments| Ok(json!({"version": 1}))),
+    )
 }
 
-orderdesk_tool_kit::bindings::export_tools!(ReloadV1);
+orderdesk_tool_kit::export!(tools);

@@ -2,39 +2,30 @@
 //! `reload_probe` → `{"version":2}` and the new `reload_added` → `{"added":true}`.
 //! Imports nothing from `orderdesk:mcp`.
 
-use orderdesk_tool_kit::{Guest, Tool, ToolError, ToolResult, annotations, ok_json, tool};
+use orderdesk_tool_kit::args::NoArguments;
+use orderdesk_tool_kit::{ToolSpec, Tools, annotations};
 use serde_json::json;
 
-struct ReloadV2;
-
-impl Guest for ReloadV2 {
-    fn list() -> Vec<Tool> {
-        let schema = json!({"type": "object", "properties": {}, "additionalProperties": false});
-        vec![
-            tool(
+fn tools() -> Tools {
+    Tools::new("reload")
+        .tool(
+            ToolSpec::new(
                 "reload_probe",
                 "Reload probe",
                 "Returns the version of the component that answers.",
-                schema.clone(),
-                annotations(true, false, true, false),
-            ),
-            tool(
+            )
+            .annotations(annotations(true, false, true, false))
+            .run(|_: NoArguments| Ok(json!({"version": 2}))),
+        )
+        .tool(
+            ToolSpec::new(
                 "reload_added",
                 "Added in version 2",
                 "Exists only in version 2.",
-                schema,
-                annotations(true, false, true, false),
-            ),
-        ]
-    }
-
-    fn call(name: String, _arguments: String) -> ToolResult {
-        match name.as_str() {
-            "reload_probe" => ok_json(json!({"version": 2})),
-            "reload_added" => ok_json(json!({"added": true})),
-            other => Err(ToolError::InvalidInput(format!("no tool named `{other}`"))),
-        }
-    }
+            )
+            .annotations(annotations(true, false, true, false))
+            .run(|_: NoArguments| Ok(json!({"added": true}))),
+        )
 }
 
-orderdesk_tool_kit::bindings::export_tools!(ReloadV2);
+orderdesk_tool_kit::export!(tools);

@@ -1,0 +1,233 @@
+//! The one mapping of the host's errors to the tool errors the model reads.
+//!
+//! The host's message always comes through; what the mapping adds is the next step,
+//! as precise as the caller's [`ErrorContext`] allows. [`host_error`] knows nothing of
+//! the call; a component that calls OrderDesk a lot describes each request (the
+//! `orderdesk-store-api` crate's `Target` does) and gets messages that name the request,
+//! the thing that was not found and the tool that finds it.
+
+use crate::{HostError, ToolError, UpstreamError};
+
+/// What a failed host call was about. Every field is optional: each one the caller
+/// fills in makes the message say more precisely what to do next.
+#[derive(Clone, Debug, Default)]
+pub struct ErrorContext {
+    /// The OrderDesk request, e.g. `GET /orders/3344551`.
+    pub request: Option<String>,
+    /// Whether the request writes (POST, PUT, DELETE): a failed read can simply be
+    /// retried, a failed write may have to be checked first.
+    pub write: bool,
+    /// The `store` the call named; `None` means the session's active store.
+    pub store: Option<String>,
+    /// The thing the call addresses, e.g. `order 3344551`.
+    pub subject: Option<String>,
+    /// How to find the right id when the subject was not found, e.g. `check the id
+    /// with orders_list`.
+    pub lookup: Option<String>,
+    /// What to check before retrying a write whose outcome is unknown, e.g. `check
+    /// with orders_get before retrying`.
+    pub verify: Option<String>,
+}
+
+/// Map a host error knowing nothing about the call.
+pub fn host_error(error: HostError) -> ToolError {
+    map_host_error(error, &ErrorContext::default())
+}
+
+/// Map a host error to the tool error the model reads, with a next step drawn from
+/// `context`.
+pub fn map_host_error(error: HostError, context: &ErrorContext) -> ToolError {
+    let request = context.request.as_deref();
+    match error {
+        HostError::AccessDenied(m) => ToolError::Unauthorized(format!(
+            "{m}; this component's manifest (NAME.toml beside NAME.wasm) does not grant it, or \
+             the operator's config narrowed the grant: ask the operator"
+        )),
+        HostError::NotAvailable(m) => {
+            ToolError::Internal(format!("{m} (this host does not provide it)"))
+        }
+        // The host's message already says how to authenticate.
+        HostError::Unauthenticated(m) => ToolError::Unauthorized(m),
+        HostError::InvalidInput(m) => ToolError::InvalidInput(match request {
+            Some(request) => format!("{m} (in {request})"),
+            None => m,
+        }),
+        HostError::NotFound(m) if names_a_store(&m) => ToolError::NotFound(format!(
+            "{m}; check the store's name or id with stores_list"
+        )),
+        HostError::NotFound(m) => ToolError::NotFound(match &context.subject {
+            Some(subject) => format!(
+                "{subject} was not found in {} ({m}); {}",
+                context.store_phrase(),
+                context.lookup.as_deref().unwrap_or("check the id")
+            ),
+            None => m,
+        }),
+        HostError::Conflict(m) => ToolError::InvalidInput(match &context.verify {
+            Some(verify) => {
+                format!("{m} (this conflicts with the store's current state; {verify})")
+            }
+            None => m,
+        }),
+        HostError::RateLimited(ms) => ToolError::RateLimited(ms),
+        HostError::Upstream(UpstreamError { status, message }) => {
+            ToolError::Upstream(match request {
+                Some(request) => format!(
+                    "OrderDesk answered {request} with HTTP {status}: {message}; {}",
+                    context.upstream_hint(status)
+                ),
+                None => format!("OrderDesk answered HTTP {status}: {message}"),
+            })
+        }
+        HostError::OutcomeUnknown(m) => ToolError::OutcomeUnknown(match request {
+            Some(request) => format!(
+                "{request} may or may not have been applied ({m}); {}",
+                context.verify()
+            ),
+            None => m,
+        }),
+        HostError::Internal(m) => ToolError::Internal(m),
+    }
+}
+
+impl ErrorContext {
+    fn store_phrase(&self) -> String {
+        match &self.store {
+            Some(store) => format!("store `{store}`"),
+            None => "the session's active store".to_string(),
+        }
+    }
+
+    fn verify(&self) -> &str {
+        self.verify
+            .as_deref()
+            .unwrap_or("check with a read before retrying")
+    }
+
+    /// What to do after a request failed without a more specific cause.
+    pub fn after_failure(&self) -> &str {
+        if self.write {
+            self.verify()
+        } else {
+            "try again shortly"
+        }
+    }
+
+    fn upstream_hint(&self, status: u16) -> String {
+        match status {
+            400 | 422 => "fix the fields it names and try again".to_string(),
+            401 | 403 => format!(
+                "the API key registered for {} may be wrong or revoked: register it again with \
+                 stores_register",
+                self.store_phrase()
+            ),
+            _ => self.after_failure().to_string(),
+        }
+    }
+}
+
+/// A not-found that names a store rather than an order, item, shipment or inventory
+/// item.
+fn names_a_store(message: &str) -> bool {
+    let m = message.to_lowercase();
+    m.contains("store")
+        && !["order", "item", "shipment", "inventory"]
+            .iter()
+            .any(|w| m.contains(w))
+}
+
+/// A tool error as one line, for results that report a partial failure.
+pub fn describe(error: &ToolError) -> String {
+    match error {
+        ToolError::InvalidInput(m) => format!("invalid input: {m}"),
+        ToolError::NotFound(m) => format!("not found: {m}"),
+        ToolError::Unauthorized(m) => format!("unauthorized: {m}"),
+        ToolError::RateLimited(ms) => format!("rate-limited: retry after {ms} ms"),
+        ToolError::Upstream(m) => format!("OrderDesk failed: {m}"),
+        ToolError::OutcomeUnknown(m) => format!("outcome unknown: {m}"),
+        ToolError::Internal(m) => format!("internal error: {m}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order_request() -> ErrorContext {
+        ErrorContext {
+            request: Some("PUT /orders/7".to_string()),
+            write: true,
+            store: Some("main".to_string()),
+            subject: Some("order 7".to_string()),
+            lookup: Some("check the id with orders_list".to_string()),
+            verify: Some("check with orders_get before retrying".to_string()),
+        }
+    }
+
+    #[test]
+    fn without_context_the_host_message_comes_through() {
+        assert_eq!(
+            host_error(HostError::NotFound("no such tenant".into())),
+            ToolError::NotFound("no such tenant".into())
+        );
+        assert_eq!(
+            host_error(HostError::Upstream(UpstreamError {
+                status: 401,
+                message: "Invalid API key".into()
+            })),
+            ToolError::Upstream("OrderDesk answered HTTP 401: Invalid API key".into())
+        );
+        assert_eq!(
+            host_error(HostError::Conflict("name taken".into())),
+            ToolError::InvalidInput("name taken".into())
+        );
+        assert_eq!(
+            host_error(HostError::RateLimited(2000)),
+            ToolError::RateLimited(2000)
+        );
+    }
+
+    #[test]
+    fn a_request_context_names_the_request_the_subject_and_the_next_step() {
+        let context = order_request();
+        let ToolError::NotFound(m) = map_host_error(HostError::NotFound("404".into()), &context)
+        else {
+            panic!("not-found stays not-found");
+        };
+        assert_eq!(
+            m,
+            "order 7 was not found in store `main` (404); check the id with orders_list"
+        );
+        let ToolError::OutcomeUnknown(m) =
+            map_host_error(HostError::OutcomeUnknown("timed out".into()), &context)
+        else {
+            panic!("outcome-unknown stays outcome-unknown");
+        };
+        assert_eq!(
+            m,
+            "PUT /orders/7 may or may not have been applied (timed out); check with orders_get \
+             before retrying"
+        );
+        let ToolError::Upstream(m) = map_host_error(
+            HostError::Upstream(UpstreamError {
+                status: 503,
+                message: "busy".into(),
+            }),
+            &context,
+        ) else {
+            panic!("upstream stays upstream");
+        };
+        assert!(m.ends_with("check with orders_get before retrying"), "{m}");
+    }
+
+    #[test]
+    fn a_missing_store_points_to_stores_list_even_with_a_subject() {
+        let ToolError::NotFound(m) = map_host_error(
+            HostError::NotFound("no store named `nope`".into()),
+            &order_request(),
+        ) else {
+            panic!("not-found stays not-found");
+        };
+        assert!(m.contains("stores_list") && !m.contains("order 7"), "{m}");
+    }
+}

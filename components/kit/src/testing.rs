@@ -1,0 +1,748 @@
+//! A mock host for native unit tests of a component: `cargo test` runs the component's
+//! code in-process, with no wasm runtime, database, HTTP client or simulator.
+//!
+//! Compiled natively, the kit's [`session`](crate::session), [`vault`](crate::vault),
+//! [`orderdesk`](crate::orderdesk) and [`log`](crate::log) ask the [`MockHost`]
+//! installed on the current thread. It answers OrderDesk requests with replies
+//! scripted in order and records each request, keeps a session (tenant, active store)
+//! and the tenant's stores, and collects log lines and progress reports. Each test
+//! installs its own (tests run on threads of their own).
+//!
+//! ```ignore
+//! let host = MockHost::with_store(); // tenant, active store 100001 `main`
+//! host.reply(200, json!({"status": "success", "message": "Connection Successful"}));
+//! let result = testing::call(&tools(), "template_store_test", json!({})).unwrap();
+//! assert_eq!(result["store_id"], "100001");
+//! assert_eq!(host.requests()[0].path, "/test");
+//! ```
+//!
+//! The mock is no copy of the host: it does not check grants, argument schemas or
+//! limits. It reproduces what a component relies on — who is authenticated, which store
+//! a request goes to, and how the gateway reports OrderDesk's error statuses.
+//! `orderdesk_mcp::harness` runs the built `.wasm` in the real runtime for that.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use serde_json::Value;
+
+use crate::log::Level;
+use crate::orderdesk::{ApiRequest, ApiResponse, CacheMode, Method};
+use crate::session::SessionInfo;
+use crate::vault::{MatchKind, ResolvedStore, StoreSummary, TenantSummary};
+use crate::{HostError, StoreRef, ToolError, Tools, UpstreamError};
+
+/// The tenant [`MockHost::with_store`] authenticates.
+pub const TENANT_ID: &str = "tenant-1";
+/// The store [`MockHost::with_store`] registers and makes active (as the host's
+/// harness does).
+pub const STORE_ID: &str = "100001";
+/// Its name.
+pub const STORE_NAME: &str = "main";
+
+/// An OrderDesk request a component sent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    /// The store it went to, resolved as the host does (named, else the active one).
+    pub store_id: String,
+    pub method: Method,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    /// The JSON body (a body that is not JSON is kept as a string).
+    pub body: Option<Value>,
+    pub cache: CacheMode,
+}
+
+/// A line the component logged.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogLine {
+    pub level: Level,
+    pub message: String,
+    pub fields: Vec<(String, String)>,
+}
+
+/// A progress report.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Progress {
+    pub progress: f64,
+    pub total: Option<f64>,
+    pub message: Option<String>,
+}
+
+/// The mock host of the current thread, installed from creation until dropped.
+/// Dropping it with scripted replies nobody asked for fails the test.
+pub struct MockHost {
+    state: Rc<RefCell<MockState>>,
+}
+
+thread_local! {
+    static INSTALLED: RefCell<Option<Rc<RefCell<MockState>>>> = const { RefCell::new(None) };
+}
+
+/// Run `f` on the mock host of this thread (what the kit's host functions do natively).
+pub(crate) fn with_host<T>(f: impl FnOnce(&mut MockState) -> T) -> T {
+    let state = INSTALLED
+        .with(|installed| installed.borrow().clone())
+        .expect(
+            "no mock host on this thread: natively, host calls are answered by \
+         orderdesk_tool_kit::testing::MockHost; create one at the start of the test",
+        );
+    let mut state = state.borrow_mut();
+    f(&mut state)
+}
+
+impl MockHost {
+    /// An unauthenticated session and a tenant without stores.
+    pub fn new() -> Self {
+        let state = Rc::new(RefCell::new(MockState::default()));
+        INSTALLED.with(|installed| {
+            let mut installed = installed.borrow_mut();
+            assert!(
+                installed.is_none(),
+                "a MockHost is already installed on this thread"
+            );
+            *installed = Some(state.clone());
+        });
+        MockHost { state }
+    }
+
+    /// Tenant [`TENANT_ID`] authenticated, with store [`STORE_ID`] named [`STORE_NAME`]
+    /// registered and active: what a test of a store-bound tool needs.
+    pub fn with_store() -> Self {
+        MockHost::new()
+            .tenant(TENANT_ID)
+            .store(STORE_ID, STORE_NAME)
+            .active_store(STORE_ID)
+    }
+
+    /// Authenticate the session as `tenant_id`.
+    pub fn tenant(self, tenant_id: &str) -> Self {
+        self.state.borrow_mut().tenant_id = Some(tenant_id.to_string());
+        self
+    }
+
+    /// The master key `vault::authenticate` accepts (it authenticates [`TENANT_ID`],
+    /// or the tenant set with [`MockHost::tenant`]).
+    pub fn master_key(self, key: &str) -> Self {
+        self.state.borrow_mut().master_key = Some(key.to_string());
+        self
+    }
+
+    /// Register a store of the tenant.
+    pub fn store(self, store_id: &str, name: &str) -> Self {
+        self.state.borrow_mut().stores.push(StoreRef {
+            store_id: store_id.to_string(),
+            name: name.to_string(),
+            label: None,
+        });
+        self
+    }
+
+    /// Make a registered store (by id or name) the session's active store.
+    pub fn active_store(self, identifier: &str) -> Self {
+        let chosen = self.state.borrow_mut().set_active_store(identifier);
+        if let Err(error) = chosen {
+            panic!("MockHost::active_store({identifier:?}): {error:?}");
+        }
+        self
+    }
+
+    /// Serve the session as the sandbox does (`session::info().sandbox`).
+    pub fn sandbox(self) -> Self {
+        self.state.borrow_mut().sandbox = true;
+        self
+    }
+
+    /// Script OrderDesk's answer to the next request: 2xx is a response; other
+    /// statuses become the errors the host's gateway reports, with the body's `message`:
+    /// 401 and 403 `upstream` 401 with a hint to register the key again, 404
+    /// `not-found`, 429 `rate-limited`, 5xx on a write `outcome-unknown`, others
+    /// `upstream`.
+    pub fn reply(&self, status: u16, body: Value) -> &Self {
+        self.state
+            .borrow_mut()
+            .replies
+            .push_back(Scripted::Reply { status, body });
+        self
+    }
+
+    /// Script a host error as the answer to the next request.
+    pub fn fail(&self, error: HostError) -> &Self {
+        self.state
+            .borrow_mut()
+            .replies
+            .push_back(Scripted::Fail(error));
+        self
+    }
+
+    /// The OrderDesk requests made so far, in order.
+    pub fn requests(&self) -> Vec<Request> {
+        self.state.borrow().requests.clone()
+    }
+
+    /// The lines logged so far.
+    pub fn logs(&self) -> Vec<LogLine> {
+        self.state.borrow().logs.clone()
+    }
+
+    /// The API key the vault holds for a store registered through `vault::register_store`.
+    pub fn api_key(&self, store_id: &str) -> Option<String> {
+        let state = self.state.borrow();
+        let (_, key) = state.api_keys.iter().find(|(id, _)| id == store_id)?;
+        Some(key.clone())
+    }
+
+    /// The progress reported so far.
+    pub fn progress(&self) -> Vec<Progress> {
+        self.state.borrow().progress.clone()
+    }
+}
+
+impl Default for MockHost {
+    fn default() -> Self {
+        MockHost::new()
+    }
+}
+
+impl Drop for MockHost {
+    fn drop(&mut self) {
+        INSTALLED.with(|installed| installed.borrow_mut().take());
+        let unused = self.state.borrow().replies.len();
+        if unused > 0 && !std::thread::panicking() {
+            panic!("{unused} scripted OrderDesk replies were never asked for");
+        }
+    }
+}
+
+/// Call tool `name` of `tools` with JSON arguments, as the host would, and parse its
+/// result. A result that does not match the tool's output schema fails the test (a
+/// shallow check: the top-level type, required properties, their types, and
+/// `additionalProperties: false`).
+pub fn call(tools: &Tools, name: &str, arguments: Value) -> Result<Value, ToolError> {
+    let text = tools.call(name, &arguments.to_string())?;
+    let result: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("`{name}` answered text that is not JSON ({e}): {text}"));
+    if let Some(schema) = tools.output_schema(name)
+        && let Err(problem) = matches_shallowly(&schema, &result)
+    {
+        panic!("the result of `{name}` does not match its output schema: {problem}\n{result}");
+    }
+    Ok(result)
+}
+
+/// The message of the tool error `result` must be, of the kind `kind` names (e.g.
+/// `ToolError::InvalidInput`); any other outcome fails the test.
+pub fn error_message<T: std::fmt::Debug>(
+    result: Result<T, ToolError>,
+    kind: fn(String) -> ToolError,
+) -> String {
+    let expected = kind(String::new());
+    match result {
+        Err(error) if std::mem::discriminant(&error) == std::mem::discriminant(&expected) => {
+            match error {
+                ToolError::InvalidInput(m)
+                | ToolError::NotFound(m)
+                | ToolError::Unauthorized(m)
+                | ToolError::Upstream(m)
+                | ToolError::OutcomeUnknown(m)
+                | ToolError::Internal(m) => m,
+                ToolError::RateLimited(ms) => ms.to_string(),
+            }
+        }
+        other => {
+            let kind = format!("{expected:?}");
+            let kind = kind.split('(').next().unwrap_or_default();
+            panic!("expected a {kind} error, got {other:?}")
+        }
+    }
+}
+
+/// Whether `value` has the JSON type a schema's `type` names (a name or a list).
+fn has_type(value: &Value, expected: &Value) -> bool {
+    let is = |name: &str| match name {
+        "null" => value.is_null(),
+        "boolean" => value.is_boolean(),
+        "integer" => value.is_i64() || value.is_u64(),
+        "number" => value.is_number(),
+        "string" => value.is_string(),
+        "array" => value.is_array(),
+        "object" => value.is_object(),
+        _ => true,
+    };
+    match expected {
+        Value::String(name) => is(name),
+        Value::Array(names) => names.iter().filter_map(Value::as_str).any(is),
+        _ => true,
+    }
+}
+
+fn matches_shallowly(schema: &Value, value: &Value) -> Result<(), String> {
+    if let Some(expected) = schema.get("type")
+        && !has_type(value, expected)
+    {
+        return Err(format!("the result is not of type {expected}"));
+    }
+    let (Some(fields), Some(properties)) = (
+        value.as_object(),
+        schema.get("properties").and_then(Value::as_object),
+    ) else {
+        return Ok(());
+    };
+    for required in schema["required"].as_array().into_iter().flatten() {
+        let required = required.as_str().unwrap_or_default();
+        if !fields.contains_key(required) {
+            return Err(format!("required property `{required}` is missing"));
+        }
+    }
+    for (key, field) in fields {
+        match properties.get(key).and_then(|p| p.get("type")) {
+            Some(expected) if !has_type(field, expected) => {
+                return Err(format!("property `{key}` is not of type {expected}"));
+            }
+            None if !properties.contains_key(key)
+                && schema.get("additionalProperties") == Some(&Value::Bool(false)) =>
+            {
+                return Err(format!("property `{key}` is not declared"));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+enum Scripted {
+    Reply { status: u16, body: Value },
+    Fail(HostError),
+}
+
+/// The state behind a [`MockHost`], which the kit's host functions use natively.
+#[derive(Default)]
+pub(crate) struct MockState {
+    tenant_id: Option<String>,
+    master_key: Option<String>,
+    sandbox: bool,
+    stores: Vec<StoreRef>,
+    /// The API key registered with each store (by store id).
+    api_keys: Vec<(String, String)>,
+    active_store: Option<String>,
+    replies: VecDeque<Scripted>,
+    requests: Vec<Request>,
+    logs: Vec<LogLine>,
+    progress: Vec<Progress>,
+}
+
+impl MockState {
+    /// The session's tenant, or the host's error that says how to authenticate.
+    fn tenant(&self) -> Result<&str, HostError> {
+        self.tenant_id.as_deref().ok_or_else(|| {
+            HostError::Unauthenticated(
+                "this session is not authenticated: start the server with \
+                 ORDERDESK_MCP_MASTER_KEY set, or call tenant_use_master_key"
+                    .into(),
+            )
+        })
+    }
+
+    /// A store by id first, then by name (as the vault resolves it).
+    fn resolve(&self, identifier: &str) -> Result<(StoreRef, MatchKind), HostError> {
+        let identifier = identifier.trim();
+        let by = |kind: MatchKind, key: fn(&StoreRef) -> &str| {
+            self.stores
+                .iter()
+                .find(|s| key(s) == identifier)
+                .map(|s| (s.clone(), kind))
+        };
+        by(MatchKind::StoreId, |s| &s.store_id)
+            .or_else(|| by(MatchKind::Name, |s| &s.name))
+            .ok_or_else(|| {
+                HostError::NotFound(format!(
+                    "no store with id or name '{identifier}' is registered for this tenant"
+                ))
+            })
+    }
+
+    fn summary(&self, store: StoreRef) -> StoreSummary {
+        let active = self.active_store.as_deref() == Some(store.store_id.as_str());
+        StoreSummary {
+            store,
+            created_at: "2025-01-01 00:00:00".to_string(),
+            active,
+        }
+    }
+
+    fn active(&self) -> Option<StoreRef> {
+        let id = self.active_store.as_deref()?;
+        self.stores.iter().find(|s| s.store_id == id).cloned()
+    }
+
+    pub(crate) fn session_info(&self) -> SessionInfo {
+        SessionInfo {
+            authenticated: self.tenant_id.is_some(),
+            tenant_id: self.tenant_id.clone(),
+            active_store: self.active(),
+            sandbox: self.sandbox,
+            correlation_id: "mock-call".to_string(),
+        }
+    }
+
+    pub(crate) fn set_active_store(&mut self, identifier: &str) -> Result<StoreRef, HostError> {
+        self.tenant()?;
+        let (store, _) = self.resolve(identifier)?;
+        self.active_store = Some(store.store_id.clone());
+        Ok(store)
+    }
+
+    pub(crate) fn report_progress(
+        &mut self,
+        progress: f64,
+        total: Option<f64>,
+        message: Option<&str>,
+    ) {
+        self.progress.push(Progress {
+            progress,
+            total,
+            message: message.map(str::to_string),
+        });
+    }
+
+    pub(crate) fn authenticate(&mut self, master_key: &str) -> Result<TenantSummary, HostError> {
+        if self.master_key.as_deref() != Some(master_key) {
+            return Err(HostError::Unauthenticated(
+                "the master key does not belong to any tenant".into(),
+            ));
+        }
+        let tenant_id = self
+            .tenant_id
+            .get_or_insert_with(|| TENANT_ID.to_string())
+            .clone();
+        Ok(TenantSummary {
+            tenant_id,
+            store_count: self.stores.len() as u32,
+            active_store: self.active(),
+        })
+    }
+
+    pub(crate) fn register_store(
+        &mut self,
+        store_id: &str,
+        api_key: &str,
+        name: Option<&str>,
+        label: Option<&str>,
+        verify: bool,
+    ) -> Result<StoreSummary, HostError> {
+        self.tenant()?;
+        let name = name.unwrap_or(store_id);
+        if let Some(taken) = self
+            .stores
+            .iter()
+            .find(|s| s.store_id == store_id || s.name == name)
+        {
+            return Err(HostError::Conflict(format!(
+                "store {} (`{}`) is already registered",
+                taken.store_id, taken.name
+            )));
+        }
+        if verify {
+            let test = ApiRequest {
+                method: Method::Get,
+                path: "/test".to_string(),
+                query: Vec::new(),
+                body: None,
+                store: None,
+                cache: CacheMode::Bypass,
+            };
+            match self.answer(store_id.to_string(), &test) {
+                Ok(_) => {}
+                Err(HostError::Upstream(UpstreamError { status: 401, .. })) => {
+                    return Err(HostError::InvalidInput(format!(
+                        "OrderDesk refused store id {store_id} with this API key, so nothing \
+                         was saved"
+                    )));
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        let store = StoreRef {
+            store_id: store_id.to_string(),
+            name: name.to_string(),
+            label: label.map(str::to_string),
+        };
+        self.stores.push(store.clone());
+        self.api_keys
+            .push((store.store_id.clone(), api_key.to_string()));
+        // As the host: the first store of a session becomes its active store.
+        if self.active_store.is_none() {
+            self.active_store = Some(store.store_id.clone());
+        }
+        Ok(self.summary(store))
+    }
+
+    pub(crate) fn list_stores(&self) -> Result<Vec<StoreSummary>, HostError> {
+        self.tenant()?;
+        let mut stores = self.stores.clone();
+        stores.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(stores.into_iter().map(|s| self.summary(s)).collect())
+    }
+
+    pub(crate) fn resolve_store(&self, identifier: &str) -> Result<ResolvedStore, HostError> {
+        self.tenant()?;
+        let (store, matched_by) = self.resolve(identifier)?;
+        Ok(ResolvedStore {
+            store: self.summary(store),
+            matched_by,
+        })
+    }
+
+    pub(crate) fn delete_store(&mut self, identifier: &str) -> Result<StoreSummary, HostError> {
+        self.tenant()?;
+        let (store, _) = self.resolve(identifier)?;
+        let summary = self.summary(store.clone());
+        self.stores.retain(|s| s.store_id != store.store_id);
+        self.api_keys.retain(|(id, _)| *id != store.store_id);
+        if self.active_store.as_deref() == Some(store.store_id.as_str()) {
+            self.active_store = None;
+        }
+        Ok(summary)
+    }
+
+    pub(crate) fn send(&mut self, request: &ApiRequest) -> Result<ApiResponse, HostError> {
+        self.tenant()?;
+        let store_id = match (&request.store, self.active()) {
+            (Some(named), _) if !named.trim().is_empty() => self.resolve(named)?.0.store_id,
+            (_, Some(active)) => active.store_id,
+            _ => {
+                return Err(HostError::InvalidInput(
+                    "no store chosen: pass `store` (a store id or name), or pick one with \
+                     stores_use_store; stores_list shows the registered stores"
+                        .into(),
+                ));
+            }
+        };
+        self.answer(store_id, request)
+    }
+
+    /// Record a request that reaches OrderDesk and answer it from the script.
+    fn answer(&mut self, store_id: String, request: &ApiRequest) -> Result<ApiResponse, HostError> {
+        let body = request
+            .body
+            .as_ref()
+            .map(|text| serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.clone())));
+        self.requests.push(Request {
+            store_id: store_id.clone(),
+            method: request.method,
+            path: request.path.clone(),
+            query: request.query.clone(),
+            body,
+            cache: request.cache,
+        });
+        let write = request.method != Method::Get;
+        match self.replies.pop_front() {
+            None => Err(HostError::Upstream(UpstreamError {
+                status: 599,
+                message: format!(
+                    "test harness: no reply scripted for request #{} ({} {})",
+                    self.requests.len(),
+                    request.method.as_str(),
+                    request.path
+                ),
+            })),
+            Some(Scripted::Fail(error)) => Err(error),
+            Some(Scripted::Reply { status, body }) => {
+                let message = || {
+                    body.get("message")
+                        .and_then(Value::as_str)
+                        .unwrap_or("error")
+                        .to_string()
+                };
+                match status {
+                    200..=299 => Ok(ApiResponse {
+                        status,
+                        body: body.to_string(),
+                        store_id,
+                        cached: false,
+                    }),
+                    401 | 403 => Err(HostError::Upstream(UpstreamError {
+                        status: 401,
+                        message: format!(
+                            "{}; the store id or API key registered for this store is wrong or \
+                             was revoked: register the store again with the current key",
+                            message()
+                        ),
+                    })),
+                    404 => Err(HostError::NotFound(message())),
+                    429 => Err(HostError::RateLimited(1000)),
+                    500.. if write => Err(HostError::OutcomeUnknown(format!(
+                        "OrderDesk answered HTTP {status} to {} {}; the change may or may not \
+                         have been applied",
+                        request.method.as_str(),
+                        request.path
+                    ))),
+                    _ => Err(HostError::Upstream(UpstreamError {
+                        status,
+                        message: message(),
+                    })),
+                }
+            }
+        }
+    }
+
+    pub(crate) fn log(&mut self, level: Level, message: &str, fields: &[(String, String)]) {
+        self.logs.push(LogLine {
+            level,
+            message: message.to_string(),
+            fields: fields.to_vec(),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::{orderdesk, session, vault};
+
+    fn get(path: &str, store: Option<&str>) -> ApiRequest {
+        ApiRequest {
+            method: Method::Get,
+            path: path.to_string(),
+            query: vec![("limit".to_string(), "5".to_string())],
+            body: None,
+            store: store.map(str::to_string),
+            cache: CacheMode::UseCache,
+        }
+    }
+
+    #[test]
+    fn replies_come_in_order_and_requests_are_recorded() {
+        let host = MockHost::with_store().store("200002", "second");
+        host.reply(200, json!({"status": "success", "n": 1})).reply(
+            404,
+            json!({"status": "error", "message": "Order not found"}),
+        );
+        let first = orderdesk::send(&get("/orders", None)).unwrap();
+        assert_eq!(first.store_id, STORE_ID);
+        assert_eq!(first.body, r#"{"status":"success","n":1}"#);
+        let second = orderdesk::send(&get("/orders/9", Some("second")));
+        assert_eq!(second, Err(HostError::NotFound("Order not found".into())));
+        let requests = host.requests();
+        assert_eq!(requests.len(), 2);
+        assert_eq!(requests[1].store_id, "200002");
+        assert_eq!(requests[1].path, "/orders/9");
+        assert_eq!(
+            requests[0].query,
+            vec![("limit".to_string(), "5".to_string())]
+        );
+    }
+
+    #[test]
+    fn a_request_without_a_session_or_store_never_reaches_orderdesk() {
+        let host = MockHost::new();
+        assert!(matches!(
+            orderdesk::send(&get("/test", None)),
+            Err(HostError::Unauthenticated(_))
+        ));
+        drop(host);
+        let host = MockHost::new().tenant("t");
+        assert!(matches!(
+            orderdesk::send(&get("/test", None)),
+            Err(HostError::InvalidInput(m)) if m.contains("stores_use_store")
+        ));
+        assert!(matches!(
+            orderdesk::send(&get("/test", Some("nope"))),
+            Err(HostError::NotFound(m)) if m.contains("'nope'")
+        ));
+        assert!(host.requests().is_empty());
+    }
+
+    #[test]
+    fn an_unscripted_request_is_answered_599_and_a_5xx_write_is_outcome_unknown() {
+        let host = MockHost::with_store();
+        let Err(HostError::Upstream(unscripted)) = orderdesk::send(&get("/test", None)) else {
+            panic!("nothing was scripted");
+        };
+        assert_eq!(unscripted.status, 599);
+        host.reply(503, json!({"message": "busy"}));
+        let post = ApiRequest {
+            method: Method::Post,
+            body: Some(r#"{"a":1}"#.to_string()),
+            ..get("/orders", None)
+        };
+        assert!(matches!(
+            orderdesk::send(&post),
+            Err(HostError::OutcomeUnknown(_))
+        ));
+        assert_eq!(host.requests()[1].body, Some(json!({"a": 1})));
+    }
+
+    #[test]
+    fn the_vault_and_session_keep_the_tenant_and_its_stores() {
+        let host = MockHost::new().master_key("odmk_test");
+        assert!(!session::info().authenticated);
+        assert!(vault::authenticate("wrong").is_err());
+        assert_eq!(
+            vault::authenticate("odmk_test").unwrap().tenant_id,
+            TENANT_ID
+        );
+        host.reply(200, json!({"status": "success"}));
+        let saved = vault::register_store("300003", "key", Some("shop"), None, true).unwrap();
+        assert!(saved.active, "the first store becomes the active one");
+        assert_eq!(host.api_key("300003").as_deref(), Some("key"));
+        assert_eq!(host.requests()[0].store_id, "300003");
+        assert!(matches!(
+            vault::register_store("300004", "key", Some("shop"), None, false),
+            Err(HostError::Conflict(_))
+        ));
+        let found = vault::resolve_store("shop").unwrap();
+        assert_eq!(found.matched_by, MatchKind::Name);
+        assert_eq!(session::info().active_store.unwrap().name, "shop");
+        vault::delete_store("300003").unwrap();
+        assert!(vault::list_stores().unwrap().is_empty());
+        assert_eq!(session::info().active_store, None);
+    }
+
+    #[test]
+    fn log_lines_and_progress_are_collected() {
+        let host = MockHost::new();
+        crate::log::write(Level::Info, "hello", &[("k".into(), "v".into())]);
+        session::report_progress(1.0, Some(2.0), Some("half"));
+        assert_eq!(host.logs()[0].message, "hello");
+        assert_eq!(
+            host.logs()[0].fields,
+            vec![("k".to_string(), "v".to_string())]
+        );
+        assert_eq!(host.progress()[0].total, Some(2.0));
+    }
+
+    #[test]
+    #[should_panic(expected = "1 scripted OrderDesk replies were never asked for")]
+    fn an_unused_reply_fails_the_test() {
+        let host = MockHost::with_store();
+        host.reply(200, json!({}));
+    }
+
+    #[test]
+    fn error_message_gives_the_message_of_the_expected_kind() {
+        let not_found: Result<(), ToolError> = Err(ToolError::NotFound("no order 7".into()));
+        assert_eq!(error_message(not_found, ToolError::NotFound), "no order 7");
+    }
+
+    #[test]
+    #[should_panic(expected = "expected a ToolError::NotFound error, got Ok(())")]
+    fn error_message_fails_the_test_on_any_other_outcome() {
+        error_message(Ok(()), ToolError::NotFound);
+    }
+
+    #[test]
+    fn results_are_checked_against_the_output_schema() {
+        let schema = json!({"type": "object", "required": ["greeting"],
+                            "properties": {"greeting": {"type": "string"}},
+                            "additionalProperties": false});
+        assert!(matches_shallowly(&schema, &json!({"greeting": "hi"})).is_ok());
+        assert!(matches_shallowly(&schema, &json!({})).is_err());
+        assert!(matches_shallowly(&schema, &json!({"greeting": 1})).is_err());
+        assert!(matches_shallowly(&schema, &json!({"greeting": "hi", "extra": 1})).is_err());
+        assert!(matches_shallowly(&schema, &json!(["greeting"])).is_err());
+    }
+}
