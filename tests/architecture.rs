@@ -55,6 +55,11 @@ const CRATE_RULES: &[(&str, &[&str], &str)] = &[
         "the harness is the host with a scripted OrderDesk: no HTTP, no SQL of its own, no simulator",
     ),
     (
+        "orderdesk-tool-kit",
+        &["order-model", "orderdesk-store-api"],
+        "the generic component SDK knows nothing of OrderDesk's domain model",
+    ),
+    (
         "orderdesk-sim",
         &[
             "orderdesk-host",
@@ -428,6 +433,8 @@ fn a_forbidden_crate_edge_is_named_with_its_rule() {
     assert!(crypto_in_gateway[0].contains("crypto live in the vault only"));
     let wasm_in_vault = check_crates(&[edge("orderdesk-vault", "wasmtime")]);
     assert!(wasm_in_vault[0].contains("knows nothing of wasm"));
+    let domain_in_kit = check_crates(&[edge("orderdesk-tool-kit", "order-model")]);
+    assert!(domain_in_kit[0].contains("knows nothing of OrderDesk's domain"));
 }
 
 #[test]

@@ -19,7 +19,7 @@
 //! The mock is no copy of the host: it does not check grants, argument schemas or
 //! limits. It reproduces what a component relies on — who is authenticated, which store
 //! a request goes to, and how the gateway reports OrderDesk's error statuses.
-//! `orderdesk_mcp::harness` runs the built `.wasm` in the real runtime for that.
+//! the host's `orderdesk-harness` crate runs the built `.wasm` in the real runtime for that.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
