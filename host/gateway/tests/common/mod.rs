@@ -153,7 +153,12 @@ impl LogCapture {
             .with_ansi(false)
             .with_writer(move || CaptureWriter(buf.clone()))
             .finish();
-        tracing::subscriber::set_default(subscriber)
+        let guard = tracing::subscriber::set_default(subscriber);
+        // A callsite first hit by another test's thread (no subscriber there) may have
+        // cached "never interested"; recompute every callsite's interest now that this
+        // thread's subscriber exists, or its lines could be skipped under load.
+        tracing::callsite::rebuild_interest_cache();
+        guard
     }
 
     pub fn text(&self) -> String {
