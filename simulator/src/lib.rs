@@ -137,6 +137,13 @@ impl Simulator {
 
     pub fn clear_request_log(&self) {
         lock(&self.state.log).clear();
+        lock(&self.state.arrivals).clear();
+    }
+
+    /// `METHOD PATH` of every `/api/v2` request as it arrived, oldest first: counts a
+    /// request even when its client gave up before the answer.
+    pub fn arrivals(&self) -> Vec<String> {
+        lock(&self.state.arrivals).clone()
     }
 
     /// An order exactly as stored (no envelope, no `order_history`).

@@ -57,6 +57,7 @@ pub async fn api_pipeline(
     let method = request.method().clone();
     let query = request.uri().query().unwrap_or_default().to_owned();
     let store_id = header_text(request.headers(), STORE_ID_HEADER);
+    lock(&state.arrivals).push(format!("{method} {path}"));
 
     let (parts, body) = request.into_parts();
     let (response, had_body) = match to_bytes(body, MAX_BODY_BYTES).await {

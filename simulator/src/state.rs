@@ -117,6 +117,9 @@ pub struct SimState {
     buckets: Mutex<HashMap<String, Bucket>>,
     pub faults: Mutex<FaultTable>,
     pub log: Mutex<Vec<LoggedRequest>>,
+    /// `METHOD PATH` of every `/api/v2` request as it arrives (the log above is written
+    /// when the answer is, so a request whose client hung up first may be missing there).
+    pub arrivals: Mutex<Vec<String>>,
 }
 
 impl SimState {
@@ -129,6 +132,7 @@ impl SimState {
             buckets: Mutex::new(HashMap::new()),
             faults: Mutex::new(FaultTable::default()),
             log: Mutex::new(Vec::new()),
+            arrivals: Mutex::new(Vec::new()),
         }
     }
 

@@ -30,6 +30,7 @@
 //! response observations never wait behind a sleeping request.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -61,6 +62,8 @@ pub(crate) struct Pacer {
 struct StoreBucket {
     /// Held for the whole wait: whoever holds it is the next request to leave.
     turnstile: tokio::sync::Mutex<()>,
+    /// Requests waiting for the turnstile or holding it: what a newcomer queues behind.
+    queued: AtomicUsize,
     state: Mutex<BucketState>,
 }
 
@@ -87,6 +90,15 @@ impl Drop for Ticket {
     fn drop(&mut self) {
         let mut s = lock(&self.bucket.state);
         s.in_flight.remove(&self.seq);
+    }
+}
+
+/// Counts a request out of its store's queue however its wait ends.
+struct Queued<'a>(&'a AtomicUsize);
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -142,6 +154,7 @@ impl Pacer {
         }
         let b = Arc::new(StoreBucket {
             turnstile: tokio::sync::Mutex::new(()),
+            queued: AtomicUsize::new(0),
             state: Mutex::new(BucketState {
                 tokens: self.capacity,
                 updated: Instant::now(),
@@ -156,9 +169,43 @@ impl Pacer {
 
     /// Waits (FIFO) until the store's bucket has a token, takes it and returns the
     /// request's ticket. Cancel-safe: dropping the future gives up the place in line.
+    #[cfg(test)]
     pub(crate) async fn acquire(&self, store_id: &str) -> Ticket {
+        match self.acquire_before(store_id, None).await {
+            Ok(ticket) => ticket,
+            Err(_) => unreachable!("without a latest time the wait is never refused"),
+        }
+    }
+
+    /// Like `acquire`, but refuses at once (with the estimated wait) instead of waiting
+    /// for a token that would come after `latest`: a request that could not leave in
+    /// time is better answered "rate limited, retry in N ms" than held until its
+    /// caller gives up. The estimate counts the refill the bucket lacks and the
+    /// requests queued ahead.
+    pub(crate) async fn acquire_before(
+        &self,
+        store_id: &str,
+        latest: Option<Instant>,
+    ) -> Result<Ticket, Duration> {
         let bucket = self.bucket(store_id);
-        let _turn = bucket.turnstile.lock().await;
+        let ahead = bucket.queued.fetch_add(1, Ordering::SeqCst);
+        let _queued = Queued(&bucket.queued);
+        if let Some(latest) = latest {
+            let estimate = self.estimated_wait(&bucket, ahead);
+            if Instant::now() + estimate > latest {
+                return Err(estimate);
+            }
+        }
+        let _turn = match latest {
+            None => bucket.turnstile.lock().await,
+            Some(latest) => match tokio::time::timeout_at(latest, bucket.turnstile.lock()).await {
+                Ok(turn) => turn,
+                Err(_) => {
+                    let ahead = bucket.queued.load(Ordering::SeqCst).saturating_sub(1);
+                    return Err(self.estimated_wait(&bucket, ahead));
+                }
+            },
+        };
         loop {
             let wait = {
                 let mut s = lock(&bucket.state);
@@ -174,17 +221,30 @@ impl Pacer {
                     s.next_seq += 1;
                     s.in_flight.insert(seq);
                     drop(s);
-                    return Ticket {
+                    return Ok(Ticket {
                         bucket: bucket.clone(),
                         seq,
-                    };
+                    });
                 }
-                (needed - s.tokens) / self.refill_per_sec
+                Duration::from_secs_f64((needed - s.tokens) / self.refill_per_sec)
             };
+            if let Some(latest) = latest
+                && Instant::now() + wait > latest
+            {
+                return Err(wait);
+            }
             // Loop rather than take the token blindly: an observation may have lowered
             // the bucket while we slept.
-            tokio::time::sleep(Duration::from_secs_f64(wait)).await;
+            tokio::time::sleep(wait).await;
         }
+    }
+
+    /// How long a request queued behind `ahead` others would wait for its token.
+    fn estimated_wait(&self, bucket: &StoreBucket, ahead: usize) -> Duration {
+        let mut s = lock(&bucket.state);
+        s.refill(Instant::now(), self.capacity, self.refill_per_sec);
+        let short = ahead as f64 + 1.0 + self.margin - s.tokens;
+        Duration::from_secs_f64((short / self.refill_per_sec).max(0.0))
     }
 
     /// Feeds back what a response said. `remaining` is `X-Tokens-Remaining`;
@@ -222,7 +282,9 @@ impl Pacer {
             }
         }
         if let Some(retry_after) = retry_after {
-            // The next token must not appear before `retry_after` has passed.
+            // The next token must not appear before `retry_after` has passed. (The
+            // caller clamps it: a store asking for a day must not hold every later
+            // request for a day.)
             let floor = 1.0 - retry_after.as_secs_f64() * self.refill_per_sec;
             if floor < s.tokens {
                 s.tokens = floor;

@@ -5,6 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use secrecy::SecretString;
+use tokio::time::Instant;
 
 use crate::GatewayError;
 
@@ -106,6 +107,11 @@ pub struct ApiRequest {
     /// JSON text, for POST and PUT only.
     pub body: Option<String>,
     pub cache: CacheMode,
+    /// When the caller stops waiting (its own call deadline). The gateway fits its whole
+    /// budget for the request inside it: it refuses to start an attempt it cannot
+    /// finish, cuts an attempt's timeout to what is left, and never waits out a 429 or
+    /// a backoff past it. `None`: only the configured timeouts apply.
+    pub deadline: Option<Instant>,
 }
 
 impl ApiRequest {
@@ -116,6 +122,7 @@ impl ApiRequest {
             query: Vec::new(),
             body: None,
             cache: CacheMode::UseCache,
+            deadline: None,
         }
     }
 
@@ -147,6 +154,11 @@ impl ApiRequest {
 
     pub fn with_cache(mut self, cache: CacheMode) -> Self {
         self.cache = cache;
+        self
+    }
+
+    pub fn with_deadline(mut self, deadline: Instant) -> Self {
+        self.deadline = Some(deadline);
         self
     }
 }

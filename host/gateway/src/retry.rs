@@ -10,7 +10,13 @@
 //!   exponential backoff, up to `get_retries` times;
 //! - a write is retried only when it certainly was not sent (the connection could not
 //!   be opened); once it may have reached OrderDesk, a failure is
-//!   [`GatewayError::OutcomeUnknown`], never a blind retry.
+//!   [`GatewayError::OutcomeUnknown`], never a blind retry;
+//! - everything fits inside the caller's deadline ([`ApiRequest::deadline`]): an attempt
+//!   starts only with [`MIN_ATTEMPT_TIME`] left, its timeout is cut to what is left, and
+//!   no pacer wait, 429 wait or backoff runs past it. A wait that does not fit (or is
+//!   longer than `max_retry_after`) is answered at once with
+//!   [`GatewayError::RateLimited`] and the wait, instead of holding the caller until its
+//!   own timeout cuts off a request that may already be on the wire.
 //!
 //! The arithmetic (backoff, reading `X-Retry-After` and `X-Tokens-Remaining`) is in
 //! plain functions so it can be tested without a server. This module does not cache,
@@ -68,8 +74,23 @@ impl Upstream<'_> {
         let mut failures = 0u32;
         let mut throttled = 0u32;
         loop {
-            let rb = self.transport.build(creds, request, url.clone())?;
-            let ticket = self.pacer.acquire(&creds.store_id).await;
+            let mut rb = self.transport.build(creds, request, url.clone())?;
+            let ticket = self
+                .pacer
+                .acquire_before(&creds.store_id, Some(self.latest_start(request)))
+                .await
+                .map_err(|wait| {
+                    debug!(store = %creds.store_id, request = %label,
+                        wait_ms = wait.as_millis() as u64, "no turn in time; not sent");
+                    rate_limited(wait)
+                })?;
+            if let Some(deadline) = request.deadline {
+                // What is left of the caller's time bounds this attempt: a timeout here
+                // is ours to report (a write's as outcome-unknown, naming it), not the
+                // caller's to discover with nothing said.
+                let left = deadline.saturating_duration_since(Instant::now());
+                rb = rb.timeout(left.min(cfg.request_timeout));
+            }
             bump(&self.counters.upstream_requests);
             let attempt_started = Instant::now();
 
@@ -95,12 +116,19 @@ impl Upstream<'_> {
                         bump(&self.counters.rate_limited_429s_seen);
                         let wait = retry_after(response.headers()).unwrap_or(DEFAULT_RETRY_AFTER);
                         // A 429 means the request was not processed: safe to repeat
-                        // for every method. The pacer holds the whole store back too.
-                        self.pacer
-                            .observe(ticket, remaining.or(Some(0.0)), Some(wait));
-                        let retry_after_ms =
-                            u32::try_from(wait.as_millis()).unwrap_or(u32::MAX).max(1);
-                        if throttled >= cfg.rate_limit_retries || wait > cfg.max_retry_after {
+                        // for every method. The pacer holds the whole store back too,
+                        // but never longer than we would wait ourselves: a store asking
+                        // for a day must not hang every later call for a day.
+                        self.pacer.observe(
+                            ticket,
+                            remaining.or(Some(0.0)),
+                            Some(wait.min(cfg.max_retry_after)),
+                        );
+                        let retry_after_ms = millis(wait);
+                        if throttled >= cfg.rate_limit_retries
+                            || wait > cfg.max_retry_after
+                            || !self.time_for(request, wait)
+                        {
                             warn!(store = %creds.store_id, request = %label, retry_after_ms,
                                 "OrderDesk is still rate limiting; giving up");
                             return Err(GatewayError::RateLimited { retry_after_ms });
@@ -123,7 +151,7 @@ impl Upstream<'_> {
                         Err(BodyError::Transport(e)) => {
                             debug!(store = %creds.store_id, request = %label, status,
                                 "body read failed");
-                            self.settle_lost(label, is_write, &mut failures, e).await?;
+                            self.settle_lost(request, label, &mut failures, e).await?;
                             continue;
                         }
                     };
@@ -170,25 +198,27 @@ impl Upstream<'_> {
                             "write answered 5xx; not retried");
                         return Err(outcome_unknown(label, &format!("HTTP {status}")));
                     }
-                    if failures >= cfg.get_retries {
+                    let Some(wait) = self.next_backoff(request, failures) else {
                         return Err(GatewayError::Upstream { status, message });
-                    }
-                    self.back_off(label, &mut failures, &format!("HTTP {status}"))
+                    };
+                    self.back_off(label, &mut failures, wait, &format!("HTTP {status}"))
                         .await;
                 }
                 Failure::NotSent(e) => {
                     // Nothing reached OrderDesk, so even a write may go again.
                     let why = describe(&e);
-                    if failures >= cfg.get_retries {
+                    let Some(wait) = self.next_backoff(request, failures) else {
                         return Err(if e.is_timeout() && !is_write {
                             GatewayError::Timeout(format!("{label}: {why}"))
                         } else {
                             GatewayError::Transport(format!("{label} was not sent: {why}"))
                         });
-                    }
-                    self.back_off(label, &mut failures, &why).await;
+                    };
+                    self.back_off(label, &mut failures, wait, &why).await;
                 }
-                Failure::Lost(e) => self.settle_lost(label, is_write, &mut failures, e).await?,
+                Failure::Lost(e) => {
+                    self.settle_lost(request, label, &mut failures, e).await?;
+                }
             }
         }
     }
@@ -198,34 +228,77 @@ impl Upstream<'_> {
     /// out of retries, fails.
     async fn settle_lost(
         &self,
+        request: &ApiRequest,
         label: &str,
-        is_write: bool,
         failures: &mut u32,
         e: reqwest::Error,
     ) -> Result<(), GatewayError> {
         let why = describe(&e);
-        if is_write {
+        if request.method.is_write() {
             warn!(request = %label, error = %why, "write lost in flight; not retried");
             return Err(outcome_unknown(label, &why));
         }
-        if *failures >= self.config.get_retries {
+        let Some(wait) = self.next_backoff(request, *failures) else {
             return Err(if e.is_timeout() {
                 GatewayError::Timeout(format!("{label}: {why}"))
             } else {
                 GatewayError::Transport(format!("{label}: {why}"))
             });
-        }
-        self.back_off(label, failures, &why).await;
+        };
+        self.back_off(label, failures, wait, &why).await;
         Ok(())
     }
 
-    async fn back_off(&self, label: &str, failures: &mut u32, why: &str) {
-        let wait = backoff(self.config.backoff_base, *failures);
+    /// The wait before the next retry, or `None` when there is no retry left or no
+    /// time left to make it in.
+    fn next_backoff(&self, request: &ApiRequest, failures: u32) -> Option<Duration> {
+        if failures >= self.config.get_retries {
+            return None;
+        }
+        let wait = backoff(self.config.backoff_base, failures);
+        self.time_for(request, wait).then_some(wait)
+    }
+
+    /// Whether waiting `wait` still leaves time for an attempt before the deadline.
+    fn time_for(&self, request: &ApiRequest, wait: Duration) -> bool {
+        request
+            .deadline
+            .is_none_or(|deadline| Instant::now() + wait + MIN_ATTEMPT_TIME <= deadline)
+    }
+
+    /// The latest time an attempt may leave: a pacer wait longer than the longest we
+    /// wait out a 429, or one that ends too close to the deadline, is refused.
+    fn latest_start(&self, request: &ApiRequest) -> Instant {
+        let longest_wait = Instant::now() + self.config.max_retry_after;
+        match request.deadline {
+            Some(deadline) => longest_wait.min(
+                deadline
+                    .checked_sub(MIN_ATTEMPT_TIME)
+                    .unwrap_or_else(Instant::now),
+            ),
+            None => longest_wait,
+        }
+    }
+
+    async fn back_off(&self, label: &str, failures: &mut u32, wait: Duration, why: &str) {
         *failures += 1;
         bump(&self.counters.retries);
         warn!(request = %label, error = %why, attempt = *failures + 1,
             wait_ms = wait.as_millis() as u64, "retrying OrderDesk read");
         tokio::time::sleep(wait).await;
+    }
+}
+
+/// An attempt is not started with less than this left before the caller's deadline.
+pub(crate) const MIN_ATTEMPT_TIME: Duration = Duration::from_secs(1);
+
+fn millis(wait: Duration) -> u32 {
+    u32::try_from(wait.as_millis()).unwrap_or(u32::MAX).max(1)
+}
+
+fn rate_limited(wait: Duration) -> GatewayError {
+    GatewayError::RateLimited {
+        retry_after_ms: millis(wait),
     }
 }
 

@@ -15,6 +15,10 @@ use super::settings::VaultSettings;
 use crate::services::Services;
 use crate::session::Session;
 
+/// A write still pending in the audit after this long was cut off by a stopped
+/// process: longer than any call may last (the call time limit is at most hours).
+const INTERRUPTED_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
 /// Open the operator's vault in `data_dir` and prune old audit rows.
 pub fn open_vault(data_dir: &Path, settings: &VaultSettings) -> anyhow::Result<Arc<Vault>> {
     let vault = Vault::open(
@@ -31,6 +35,18 @@ pub fn open_vault(data_dir: &Path, settings: &VaultSettings) -> anyhow::Result<A
         .context("cannot prune the audit log")?;
     if pruned > 0 {
         tracing::info!(rows = pruned, "pruned old audit rows");
+    }
+    // Writes whose answer a stopped process never recorded. Only old ones: another
+    // process on the same database may have a write under way right now, and none is
+    // under way longer than a call may last.
+    let interrupted = vault
+        .settle_interrupted_intents(INTERRUPTED_AFTER)
+        .context("cannot settle the audit log's pending writes")?;
+    if interrupted > 0 {
+        tracing::warn!(
+            rows = interrupted,
+            "audit: OrderDesk writes left pending by a stopped server are marked outcome-unknown"
+        );
     }
     Ok(Arc::new(vault))
 }

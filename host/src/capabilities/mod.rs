@@ -34,7 +34,7 @@ use crate::bindings::orderdesk::mcp::types;
 use crate::bindings::{HostError, StoreRef};
 use crate::grants::{Capability, Grants};
 use crate::services::{BoxFuture, Services};
-use crate::session::Session;
+use crate::session::{Session, SessionState};
 use errors::vault_error;
 
 /// Receives a call's progress reports (the MCP layer sends them to the client that
@@ -56,9 +56,14 @@ pub struct CallContext {
     pub component: Arc<str>,
     pub grants: Grants,
     pub correlation_id: Arc<str>,
+    /// The tool being called (`list` for a component's tool listing at load time).
+    pub tool: Arc<str>,
     pub progress: Option<Arc<dyn ProgressSink>>,
     /// What the call touched, for its audit row.
     pub record: Arc<CallRecord>,
+    /// When the runtime stops the call (set by the runtime when the call starts):
+    /// OrderDesk requests are fitted inside it.
+    pub deadline: Option<Instant>,
 }
 
 impl CallContext {
@@ -76,18 +81,62 @@ impl CallContext {
             component: component.into(),
             grants,
             correlation_id: "load".into(),
+            tool: "list".into(),
             progress: None,
             record: Arc::new(CallRecord::default()),
+            deadline: None,
         }
     }
 }
 
 /// Facts about one call that the host learns while the component runs (which tenant
-/// and store it acted on), read back for the audit log after the call.
+/// and store it acted on, which changes it set out to make), read back for the audit
+/// log after the call and for telling an abandoned call from one that did nothing.
 #[derive(Debug, Default)]
 pub struct CallRecord {
     tenant_id: Mutex<Option<String>>,
     store_id: Mutex<Option<String>>,
+    effects: Mutex<Vec<Effect>>,
+}
+
+/// A change outside the component that a call set out to make: an OrderDesk write or
+/// a vault change. Once one has started, a call stopped by its time limit cannot be
+/// reported as "stopped, nothing happened".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Effect {
+    /// e.g. `POST /orders (store 12345)`.
+    pub what: String,
+    pub state: EffectState,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EffectState {
+    /// Started and not known to have ended: it may or may not have happened.
+    InFlight,
+    /// Confirmed done.
+    Done,
+    /// Confirmed not done.
+    Failed,
+}
+
+/// Marks an [`Effect`] ended; dropped without [`EffectGuard::settle`] (the call was
+/// abandoned mid-way), the effect stays in flight.
+pub struct EffectGuard {
+    record: Arc<CallRecord>,
+    index: usize,
+}
+
+impl EffectGuard {
+    pub fn settle(self, done: bool) {
+        let state = if done {
+            EffectState::Done
+        } else {
+            EffectState::Failed
+        };
+        if let Some(effect) = lock(&self.record.effects).get_mut(self.index) {
+            effect.state = state;
+        }
+    }
 }
 
 impl CallRecord {
@@ -105,6 +154,24 @@ impl CallRecord {
 
     pub fn store_id(&self) -> Option<String> {
         lock(&self.store_id).clone()
+    }
+
+    /// Note that the call is starting a change outside the component.
+    pub fn begin_effect(self: &Arc<Self>, what: String) -> EffectGuard {
+        let mut effects = lock(&self.effects);
+        effects.push(Effect {
+            what,
+            state: EffectState::InFlight,
+        });
+        EffectGuard {
+            record: self.clone(),
+            index: effects.len() - 1,
+        }
+    }
+
+    /// Every change the call started, in order, with how each ended (so far).
+    pub fn effects(&self) -> Vec<Effect> {
+        lock(&self.effects).clone()
     }
 }
 
@@ -147,7 +214,12 @@ impl CallEnv {
 
     /// The session's tenant, or the error that tells the model how to authenticate.
     fn tenant(&self) -> Result<TenantSession, HostError> {
-        self.context.session.snapshot().tenant.ok_or_else(|| {
+        self.tenant_of(&self.context.session.snapshot())
+    }
+
+    /// The tenant of a session snapshot already taken.
+    fn tenant_of(&self, snapshot: &SessionState) -> Result<TenantSession, HostError> {
+        snapshot.tenant.clone().ok_or_else(|| {
             HostError::Unauthenticated(
                 "this session is not authenticated: start the server with \
                  ORDERDESK_MCP_MASTER_KEY set, or call tenant_use_master_key"
@@ -173,6 +245,15 @@ impl CallEnv {
         F: FnOnce(&Vault, TenantSession) -> Result<T, VaultError> + Send + 'static,
     {
         let tenant = self.tenant()?;
+        self.with_vault_as(tenant, work).await
+    }
+
+    /// `with_tenant_vault` for a tenant already taken from a session snapshot.
+    async fn with_vault_as<T, F>(&mut self, tenant: TenantSession, work: F) -> Result<T, HostError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Vault, TenantSession) -> Result<T, VaultError> + Send + 'static,
+    {
         let services = self.context.services.clone();
         self.host_work(services.with_vault(move |vault| work(vault, tenant)))
             .await

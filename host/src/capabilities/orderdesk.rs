@@ -3,13 +3,24 @@
 //! relies on the active one); the host decrypts that store's API key for this one
 //! request and never hands it over.
 
-use orderdesk_gateway::{ApiRequest, CacheMode, Method, StoreCredentials};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use orderdesk_gateway::{
+    ApiRequest, ApiResponse, CacheMode, GatewayError, Method, StoreCredentials,
+};
+use orderdesk_vault::AuditEntry;
 use wasmtime::component::{HasData, Linker};
 
-use super::CallEnv;
 use super::errors::gateway_error;
+use super::{CallContext, CallEnv};
 use crate::bindings::{HostError, orderdesk_api};
 use crate::grants::{Capability, OrderDeskAccess};
+use crate::services::Services;
+
+/// How long before the call's deadline the gateway must be done: time for its answer
+/// to reach the component and the component's to reach the runtime.
+const ANSWER_MARGIN: Duration = Duration::from_millis(500);
 
 /// `orderdesk` for one call. It keeps no per-call state of its own.
 pub struct OrderDeskView<'a> {
@@ -50,16 +61,15 @@ impl orderdesk_api::Host for OrderDeskView<'_> {
                 method.as_str()
             )));
         }
-        // Who is asking comes first: an anonymous session is told how to sign in.
-        self.env.tenant()?;
+        // Who is asking comes first: an anonymous session is told how to sign in. One
+        // snapshot gives both the tenant and its active store, so a session switching
+        // tenants mid-call cannot pair one tenant with another's store.
+        let snapshot = context.session.snapshot();
+        let tenant = self.env.tenant_of(&snapshot)?;
         // A store named by the component, else the active one; resolved again either
         // way, so a store deleted by another process is not used with a stale key.
         let named = request.store.filter(|named| !named.trim().is_empty());
-        let active = context
-            .session
-            .snapshot()
-            .active_store
-            .map(|active| active.store_id);
+        let active = snapshot.active_store.map(|active| active.store_id);
         let Some(identifier) = named.or(active) else {
             return Err(HostError::InvalidInput(
                 "no store chosen: pass `store` (a store id or name), or pick one with \
@@ -69,7 +79,7 @@ impl orderdesk_api::Host for OrderDeskView<'_> {
         };
         let (tenant_id, credentials) = self
             .env
-            .with_tenant_vault(move |vault, tenant| {
+            .with_vault_as(tenant, move |vault, tenant| {
                 let (record, _) = vault.resolve_store(tenant.tenant_id(), &identifier)?;
                 let api_key = vault.store_api_key(&tenant, &record)?;
                 Ok((
@@ -90,17 +100,150 @@ impl orderdesk_api::Host for OrderDeskView<'_> {
             orderdesk_api::CacheMode::UseCache => CacheMode::UseCache,
             orderdesk_api::CacheMode::Bypass => CacheMode::Bypass,
         };
+        if let Some(deadline) = self.env.context.deadline {
+            // The gateway must be done (and its answer back in the component) before
+            // the runtime stops the call, so that a write cut off by time is reported
+            // by the gateway, naming it, rather than lost with the instance.
+            let margin = ANSWER_MARGIN.min(deadline.saturating_duration_since(Instant::now()) / 10);
+            outgoing.deadline = Some((deadline - margin).into());
+        }
+        let what = format!(
+            "{} {} (store {})",
+            method.as_str(),
+            outgoing.path,
+            credentials.store_id
+        );
+        // A write is on record before it leaves: an intent row now, its outcome after.
+        let intent = if method.is_write() {
+            Some(
+                WriteIntent::record(&self.env.context, &tenant_id, &credentials.store_id, &what)
+                    .await?,
+            )
+        } else {
+            None
+        };
+        let effect = method
+            .is_write()
+            .then(|| self.env.context.record.begin_effect(what));
         let orderdesk = self.env.context.services.orderdesk.clone();
         let response = self
             .env
             .host_work(orderdesk.send(&tenant_id, &credentials, outgoing))
-            .await
-            .map_err(gateway_error)?;
+            .await;
+        if let Some(effect) = effect {
+            effect.settle(response.is_ok());
+        }
+        if let Some(intent) = intent {
+            intent.settle(&response);
+        }
+        let response = response.map_err(gateway_error)?;
         Ok(orderdesk_api::ApiResponse {
             status: response.status,
             body: response.body,
             store_id: credentials.store_id,
             cached: response.cached,
         })
+    }
+}
+
+/// The audit trail of one OrderDesk write: a row with outcome `pending` written before
+/// the request leaves, settled with the outcome after. If the call is abandoned
+/// mid-request (its time limit), the row is settled as outcome-unknown; if the process
+/// dies, the next start marks it (`Vault::settle_interrupted_intents`).
+struct WriteIntent {
+    services: Arc<Services>,
+    id: i64,
+    started: Instant,
+    settled: bool,
+}
+
+impl WriteIntent {
+    async fn record(
+        context: &CallContext,
+        tenant_id: &str,
+        store_id: &str,
+        what: &str,
+    ) -> Result<WriteIntent, HostError> {
+        let entry = AuditEntry {
+            at: orderdesk_vault::utc_now(),
+            tenant_id: Some(tenant_id.to_string()),
+            store_id: Some(store_id.to_string()),
+            tool: context.tool.to_string(),
+            arguments: serde_json::json!({ "request": what }).to_string(),
+            outcome: String::new(),
+            duration_ms: 0,
+            correlation_id: context.correlation_id.to_string(),
+        };
+        let id = context
+            .services
+            .with_vault(move |vault| vault.record_audit_intent(&entry))
+            .await
+            .map_err(|error| {
+                tracing::error!(error = %error, "could not record a write's audit row; not sent");
+                HostError::Internal(
+                    "the host could not record this write in its audit log, so it was not \
+                     sent to OrderDesk; try again, and tell the operator if it persists"
+                        .into(),
+                )
+            })?;
+        Ok(WriteIntent {
+            services: context.services.clone(),
+            id,
+            started: Instant::now(),
+            settled: false,
+        })
+    }
+
+    fn settle(mut self, response: &Result<ApiResponse, GatewayError>) {
+        let outcome = match response {
+            Ok(answer) => format!("ok: HTTP {}", answer.status),
+            Err(error) => format!("error:{}", error_kind(error)),
+        };
+        self.write(outcome);
+        self.settled = true;
+    }
+
+    /// Off the async threads, and not awaited: the call's answer does not wait for it.
+    fn write(&self, outcome: String) {
+        let (services, id) = (self.services.clone(), self.id);
+        let duration_ms = self.started.elapsed().as_millis() as u64;
+        let work = move || {
+            if let Err(error) = services
+                .vault
+                .settle_audit_intent(id, &outcome, duration_ms)
+            {
+                tracing::error!(error = %error, "could not record a write's outcome in the audit log");
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => drop(handle.spawn_blocking(work)),
+            Err(_) => work(),
+        }
+    }
+}
+
+impl Drop for WriteIntent {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.write(
+                "error:outcome_unknown (the call was stopped before OrderDesk answered)".into(),
+            );
+        }
+    }
+}
+
+/// The kind of a gateway error, as audit rows and results name it.
+fn error_kind(error: &GatewayError) -> &'static str {
+    match error {
+        GatewayError::InvalidInput(_) => "invalid_input",
+        GatewayError::Unauthorized(_) => "unauthorized",
+        GatewayError::NotFound(_) => "not_found",
+        GatewayError::RateLimited { .. } => "rate_limited",
+        GatewayError::Upstream { .. } => "upstream",
+        GatewayError::OutcomeUnknown(_) => "outcome_unknown",
+        GatewayError::Timeout(_) => "timeout",
+        GatewayError::Transport(_) => "transport",
+        GatewayError::ResponseTooLarge(_) => "too_large",
+        GatewayError::Internal(_) => "internal",
     }
 }

@@ -151,8 +151,10 @@ impl McpServer {
                     component: entry.component.name.as_str().into(),
                     grants: entry.component.grants,
                     correlation_id: correlation_id.clone(),
+                    tool: entry.spec.name.as_str().into(),
                     progress,
                     record: record.clone(),
+                    deadline: None,
                 };
                 let outcome = self
                     .runtime

@@ -25,6 +25,7 @@ pub(super) fn call_result(component: &str, outcome: Result<String, CallError>) -
         },
         Err(CallError::Tool(error)) => tool_error_result(error),
         Err(CallError::Limit(message)) => error_result("limit", message),
+        Err(CallError::OutcomeUnknown(message)) => error_result("outcome_unknown", message),
         Err(CallError::Trap(message)) => error_result(
             "internal",
             format!(

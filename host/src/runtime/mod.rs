@@ -24,7 +24,7 @@ use wasmtime::component::Linker;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, Store, UpdateDeadline};
 
 use crate::bindings::{ToolError, ToolGroupPre};
-use crate::capabilities::{self, CallContext};
+use crate::capabilities::{self, CallContext, Effect, EffectState};
 use crate::grants::Grants;
 use compile_cache::{CacheOutcome, CompileCache};
 pub use component::{
@@ -47,6 +47,11 @@ pub enum CallError {
     /// The component trapped (panic, unreachable, bad memory access...).
     #[error("the component failed: {0}")]
     Trap(String),
+    /// The call was stopped (time limit) after it had started a change outside the
+    /// component (an OrderDesk write, a vault change) that may or may not have been
+    /// applied: the message names each.
+    #[error("{0}")]
+    OutcomeUnknown(String),
 }
 
 /// Counters that show what the runtime did (used by tests and `components list`).
@@ -239,7 +244,7 @@ impl Runtime {
     pub async fn call(
         &self,
         component: &LoadedComponent,
-        context: CallContext,
+        mut context: CallContext,
         tool: &str,
         arguments: &str,
     ) -> Result<String, CallError> {
@@ -249,6 +254,8 @@ impl Runtime {
             .acquire()
             .await
             .expect("the semaphore is never closed");
+        let record = context.record.clone();
+        context.deadline = Some(std::time::Instant::now() + self.limits.max_call_time);
         let mut store = self.new_store(context);
         let outcome = async {
             let instance = component.pre.instantiate_async(&mut store).await?;
@@ -258,12 +265,7 @@ impl Runtime {
                 .await
         };
         let outcome = match tokio::time::timeout(self.limits.max_call_time, outcome).await {
-            Err(_) => {
-                return Err(CallError::Limit(format!(
-                    "the call took longer than the {} s limit and was stopped",
-                    self.limits.max_call_time.as_secs()
-                )));
-            }
+            Err(_) => return Err(stopped(&self.limits, &record.effects())),
             Ok(outcome) => outcome,
         };
         // The store (and with it the instance) is dropped here whatever happened: a
@@ -291,6 +293,40 @@ impl Runtime {
     pub fn import_count(&self, component: &LoadedComponent) -> usize {
         component::count_imported_functions(&self.engine, component.pre.instance_pre().component())
     }
+}
+
+/// What a call stopped by its time limit tells the model: "nothing happened" only when
+/// the call started no change outside the component; otherwise outcome-unknown, naming
+/// what may have been applied and what was.
+fn stopped(limits: &Limits, effects: &[Effect]) -> CallError {
+    let limit = format!(
+        "the call took longer than the {} s limit and was stopped",
+        limits.max_call_time.as_secs()
+    );
+    let list = |state: EffectState| {
+        effects
+            .iter()
+            .filter(|e| e.state == state)
+            .map(|e| e.what.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let in_flight = list(EffectState::InFlight);
+    let done = list(EffectState::Done);
+    if in_flight.is_empty() && done.is_empty() {
+        return CallError::Limit(limit);
+    }
+    let mut message = limit;
+    if !in_flight.is_empty() {
+        message.push_str(&format!(
+            " while {in_flight} was under way: it may or may not have been applied — \
+             check with a read before retrying"
+        ));
+    }
+    if !done.is_empty() {
+        message.push_str(&format!("; already applied: {done}"));
+    }
+    CallError::OutcomeUnknown(message)
 }
 
 /// A tool error's message is what the model reads, like a result: the result size
@@ -359,6 +395,43 @@ fn describe_trap(trap: &wasmtime::Error, store: &Store<CallState>, limits: &Limi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_call_stopped_mid_change_is_outcome_unknown_naming_it() {
+        let limits = Limits::default();
+        let nothing = stopped(&limits, &[]);
+        assert!(matches!(nothing, CallError::Limit(_)), "{nothing:?}");
+        let effect = |what: &str, state| Effect {
+            what: what.into(),
+            state,
+        };
+        let failed_only = stopped(
+            &limits,
+            &[effect("POST /orders (store 1)", EffectState::Failed)],
+        );
+        assert!(
+            matches!(failed_only, CallError::Limit(_)),
+            "{failed_only:?}"
+        );
+        let cut = stopped(
+            &limits,
+            &[
+                effect("PUT /orders/1 (store 1)", EffectState::Done),
+                effect("POST /orders (store 1)", EffectState::InFlight),
+            ],
+        );
+        let CallError::OutcomeUnknown(message) = cut else {
+            panic!("expected outcome-unknown, got {cut:?}");
+        };
+        assert!(
+            message.contains("while POST /orders (store 1) was under way"),
+            "{message}"
+        );
+        assert!(
+            message.contains("already applied: PUT /orders/1 (store 1)"),
+            "{message}"
+        );
+    }
 
     #[test]
     fn long_tool_errors_are_cut_at_a_character_boundary_saying_so() {

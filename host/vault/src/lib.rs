@@ -58,6 +58,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use rusqlite::Connection;
 use secrecy::SecretString;
 
+pub use audit::{AUDIT_INTERRUPTED, AUDIT_PENDING};
 #[cfg(feature = "bench")]
 pub use bench::BENCHMARK_AUTHENTICATING_KEYS;
 pub use clock::{format_utc, utc_now};

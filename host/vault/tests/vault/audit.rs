@@ -72,3 +72,60 @@ fn audit_log_records_lists_and_prunes() {
         .collect();
     assert_eq!(left, ["four", "three"]);
 }
+
+#[test]
+fn intent_rows_are_pending_until_settled_and_old_pending_ones_are_marked_interrupted() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = open(dir.path());
+    let intent = |tool: &str| AuditEntry {
+        at: String::new(),
+        tenant_id: Some("tenant-a".into()),
+        store_id: Some("123".into()),
+        tool: tool.into(),
+        arguments: r#"{"request":"POST /orders (store 123)"}"#.into(),
+        outcome: String::new(),
+        duration_ms: 0,
+        correlation_id: "corr".into(),
+    };
+    let answered = vault.record_audit_intent(&intent("answered")).unwrap();
+    let cut_off = vault.record_audit_intent(&intent("cut_off")).unwrap();
+    let fresh = vault.record_audit_intent(&intent("fresh")).unwrap();
+    assert_ne!(answered, cut_off);
+    let outcome = |tool: &str| {
+        vault
+            .audit_entries(None, 10)
+            .unwrap()
+            .into_iter()
+            .find(|e| e.tool == tool)
+            .unwrap()
+            .outcome
+    };
+    assert_eq!(outcome("answered"), orderdesk_vault::AUDIT_PENDING);
+    vault
+        .settle_audit_intent(answered, "ok: HTTP 200", 12)
+        .unwrap();
+    assert_eq!(outcome("answered"), "ok: HTTP 200");
+    // Settling twice does not overwrite the first outcome.
+    vault
+        .settle_audit_intent(answered, "error:late", 13)
+        .unwrap();
+    assert_eq!(outcome("answered"), "ok: HTTP 200");
+
+    // A pending row older than the cut-off belongs to a stopped process; a fresh one may
+    // belong to another process's write under way and is left alone.
+    raw(dir.path())
+        .execute(
+            "UPDATE audit_log SET recorded_at = recorded_at - 7200 WHERE id = ?1",
+            [cut_off],
+        )
+        .unwrap();
+    assert_eq!(
+        vault
+            .settle_interrupted_intents(Duration::from_secs(3600))
+            .unwrap(),
+        1
+    );
+    assert_eq!(outcome("cut_off"), orderdesk_vault::AUDIT_INTERRUPTED);
+    assert_eq!(outcome("fresh"), orderdesk_vault::AUDIT_PENDING);
+    let _ = fresh;
+}
