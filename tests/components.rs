@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rmcp::ClientHandler;
 use rmcp::service::NotificationContext;
 use serde_json::{Value, json};
-use server::{Launch, binary, call, err, eventually, fresh_dir, ok};
+use server::{Launch, binary, call, err, eventually, fresh_dir, ok, trust_component};
 use test_components::{copy_component, test_components_dir};
 
 /// Grants that let `hostile` import everything it uses, OrderDesk read-only.
@@ -34,6 +34,13 @@ fn components_list(data_dir: &Path, components: &Path) -> Output {
         .expect("run orderdesk-mcp components list")
 }
 
+/// Copy test component `name` into `extra` as `as_name` (with `manifest`) and trust it
+/// in the config file `config`.
+fn add_trusted(name: &str, extra: &Path, as_name: &str, manifest: Option<&str>, config: &Path) {
+    copy_component(name, extra, as_name, manifest);
+    trust_component(config, &extra.join(format!("{as_name}.wasm")), as_name);
+}
+
 fn stderr_of(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -43,7 +50,8 @@ fn a_duplicate_tool_name_is_refused_naming_both_components() {
     test_components_dir();
     let dir = fresh_dir("components-duplicate");
     let extra = dir.join("components");
-    copy_component("duplicate", &extra, "duplicate", None);
+    let config = dir.join("data").join("config.toml");
+    add_trusted("duplicate", &extra, "duplicate", None, &config);
     let output = components_list(&dir.join("data"), &extra);
     assert!(
         !output.status.success(),
@@ -62,7 +70,8 @@ fn second_start_uses_the_on_disk_compile_cache() {
     test_components_dir();
     let dir = fresh_dir("components-cache");
     let extra = dir.join("components");
-    copy_component("reload-v1", &extra, "probe", None);
+    let config = dir.join("data").join("config.toml");
+    add_trusted("reload-v1", &extra, "probe", None, &config);
     let cache_of = |output: &Output| -> Vec<(String, String)> {
         assert!(output.status.success(), "{}", stderr_of(output));
         let list: Vec<Value> = serde_json::from_slice(&output.stdout).expect("JSON list");
@@ -85,7 +94,7 @@ fn second_start_uses_the_on_disk_compile_cache() {
     assert!(second.iter().all(|(_, cache)| cache == "hit"), "{second:?}");
 
     // A changed file is compiled afresh, never served stale from the cache.
-    copy_component("reload-v2", &extra, "probe", None);
+    add_trusted("reload-v2", &extra, "probe", None, &config);
     let third = cache_of(&components_list(&dir.join("data"), &extra));
     let probe = third.iter().find(|(name, _)| name == "probe").unwrap();
     assert_eq!(probe.1, "compiled");
@@ -103,7 +112,13 @@ fn ungranted_imports_are_refused_at_load_listing_each() {
     let dir = fresh_dir("components-ungranted");
     let extra = dir.join("components");
     // No manifest: `log` only, but hostile imports `orderdesk` too.
-    copy_component("hostile", &extra, "hostile", None);
+    add_trusted(
+        "hostile",
+        &extra,
+        "hostile",
+        None,
+        &dir.join("data").join("config.toml"),
+    );
     let output = components_list(&dir.join("data"), &extra);
     assert!(!output.status.success());
     let stderr = stderr_of(&output);
@@ -118,6 +133,11 @@ fn ungranted_imports_are_refused_at_load_listing_each() {
         "[grants.hostile]\norderdesk = \"none\"\n",
     )
     .unwrap();
+    trust_component(
+        &dir.join("config.toml"),
+        &extra.join("hostile.wasm"),
+        "hostile",
+    );
     let output = std::process::Command::new(binary())
         .arg("--data-dir")
         .arg(dir.join("data"))
@@ -137,12 +157,13 @@ fn too_many_tools_or_a_huge_schema_are_refused_with_a_clear_error() {
     test_components_dir();
     let dir = fresh_dir("components-bounds");
     let extra = dir.join("components");
-    copy_component("bloated", &extra, "bloated", None);
+    let config = dir.join("data").join("config.toml");
+    add_trusted("bloated", &extra, "bloated", None, &config);
     let stderr = stderr_of(&components_list(&dir.join("data"), &extra));
     assert!(stderr.contains("declares 1000 tools"), "{stderr}");
 
     std::fs::remove_file(extra.join("bloated.wasm")).unwrap();
-    copy_component("huge-schema", &extra, "huge_schema", None);
+    add_trusted("huge-schema", &extra, "huge_schema", None, &config);
     let stderr = stderr_of(&components_list(&dir.join("data"), &extra));
     assert!(
         stderr.contains("input schema of `huge_schema_tool`"),
@@ -160,12 +181,18 @@ async fn hostile_server(
     rmcp::service::RunningService<rmcp::RoleClient, ()>,
 ) {
     let extra = dir.join("components");
-    copy_component("hostile", &extra, "hostile", Some(HOSTILE_READ_ONLY));
     std::fs::write(
         dir.join("config.toml"),
         "[limits]\ncpu_ms = 3000\nmemory_mib = 256\nresult_kib = 1024\n",
     )
     .unwrap();
+    add_trusted(
+        "hostile",
+        &extra,
+        "hostile",
+        Some(HOSTILE_READ_ONLY),
+        &dir.join("config.toml"),
+    );
     let launch = Launch::new(dir)
         .sandbox()
         .arg("--components")
@@ -183,11 +210,12 @@ async fn a_clocks_grant_gives_the_real_time() {
     test_components_dir();
     let dir = fresh_dir("components-clocks");
     let extra = dir.join("components");
-    copy_component(
+    add_trusted(
         "hostile",
         &extra,
         "hostile",
         Some("[grants]\norderdesk = \"read\"\nlog = true\nclocks = true\n"),
+        &dir.join("config.toml"),
     );
     let launch = Launch::new(&dir)
         .sandbox()
@@ -307,7 +335,7 @@ async fn watch_reloads_changed_components_and_notifies_the_client() {
     test_components_dir();
     let dir = fresh_dir("components-reload");
     let extra = dir.join("components");
-    copy_component("reload-v1", &extra, "probe", None);
+    add_trusted("reload-v1", &extra, "probe", None, &dir.join("config.toml"));
     let counter = ListChangedCounter::default();
     let launch = Launch::new(&dir)
         .sandbox()
@@ -320,7 +348,13 @@ async fn watch_reloads_changed_components_and_notifies_the_client() {
         1
     );
 
-    // Replace the file: new behaviour, a new tool, and a notification.
+    // Replace the file: new behaviour, a new tool, and a notification. The operator
+    // trusts the new version first (the watcher reads the config again).
+    trust_component(
+        &dir.join("config.toml"),
+        &test_components_dir().join("reload_v2.wasm"),
+        "probe",
+    );
     copy_component("reload-v2", &extra, "probe", None);
     eventually("tools/list_changed after the update", async || {
         counter.0.load(Ordering::SeqCst) >= 1

@@ -33,6 +33,11 @@ async fn fixture(name: &str) -> Fixture {
     std::fs::create_dir_all(&components).unwrap();
     std::fs::write(components.join("order_summary.toml"), MANIFEST).unwrap();
     std::fs::copy(&wasm, components.join("order_summary.wasm")).unwrap();
+    server::trust_component(
+        &dir.join("config.toml"),
+        &components.join("order_summary.wasm"),
+        "order_summary",
+    );
 
     let sim = Simulator::spawn(SimConfig::sandbox()).await.unwrap();
     let (_, master_key) = create_tenant(&dir);

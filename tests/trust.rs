@@ -5,13 +5,19 @@
 
 #[path = "support/server.rs"]
 mod server;
+#[path = "support/test_components.rs"]
+mod test_components;
 
 use std::path::Path;
 use std::time::Duration;
 
 use orderdesk_sim::{DEMO_STORE_ID, Fault, FaultKind, SimConfig, Simulator};
 use serde_json::json;
-use server::{Launch, call, create_tenant, eventually, fresh_dir, register_demo_store};
+use server::{
+    Launch, binary, call, create_tenant, eventually, fresh_dir, ok, register_demo_store,
+    trust_component,
+};
+use test_components::{copy_component, test_components_dir};
 
 /// The audit rows of the server's database: (tool, arguments, outcome), oldest first.
 fn audit_rows(data_dir: &Path) -> Vec<(String, String, String)> {
@@ -96,4 +102,130 @@ async fn a_post_held_past_the_call_timeout_is_sent_once_and_reported_outcome_unk
         .unwrap();
     assert!(intent.1.contains(DEMO_STORE_ID), "{intent:?}");
     drop(client);
+}
+
+/// `orderdesk-mcp ARGS` with `data` as the data directory; (success, stdout, stderr).
+fn run(data: &Path, args: &[&str]) -> (bool, String, String) {
+    let output = std::process::Command::new(binary())
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env_remove("ORDERDESK_MCP_CONFIG")
+        .env_remove("ORDERDESK_MCP_COMPONENTS")
+        .env("ORDERDESK_MCP_BCRYPT_COST", "4")
+        .output()
+        .expect("run orderdesk-mcp");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_component_runs_only_once_the_operator_trusted_that_exact_file() {
+    test_components_dir();
+    let dir = fresh_dir("trust-allow-list");
+    let data = dir.join("data");
+    let extra = dir.join("components");
+    let extra_arg = extra.to_str().unwrap();
+    // The manifest asks for OrderDesk writes.
+    copy_component(
+        "hostile",
+        &extra,
+        "hostile",
+        Some("[grants]\norderdesk = \"write\"\nlog = true\n"),
+    );
+    let wasm = extra.join("hostile.wasm");
+    let wasm_arg = wasm.to_str().unwrap();
+
+    // Dropped into the directory, it grants itself nothing: refused, saying how to trust it.
+    let (ok_, _, stderr) = run(&data, &["--components", extra_arg, "components", "list"]);
+    assert!(!ok_);
+    assert!(stderr.contains("not trusted"), "{stderr}");
+    assert!(stderr.contains("components trust"), "{stderr}");
+
+    // The review shows what the operator is about to allow, and writes nothing.
+    let (ok_, review, stderr) = run(&data, &["components", "trust", wasm_arg]);
+    assert!(ok_, "{stderr}");
+    for shown in [
+        "sha256:",
+        "orderdesk(write)",
+        "imports: orderdesk, log",
+        "[components.hostile]",
+        "hostile_post",
+    ] {
+        assert!(review.contains(shown), "the review shows {shown}: {review}");
+    }
+    assert!(!data.join("config.toml").exists());
+
+    // Written, narrowed by the operator to reads: it loads with what both allow.
+    let (ok_, _, stderr) = run(&data, &["components", "trust", wasm_arg, "--write"]);
+    assert!(ok_, "{stderr}");
+    let config = std::fs::read_to_string(data.join("config.toml")).unwrap();
+    std::fs::write(
+        data.join("config.toml"),
+        config.replace("orderdesk = \"write\"", "orderdesk = \"read\""),
+    )
+    .unwrap();
+    let (ok_, listed, stderr) = run(
+        &data,
+        &["--components", extra_arg, "components", "list", "--json"],
+    );
+    assert!(ok_, "{stderr}");
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    let hostile = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "hostile")
+        .unwrap();
+    assert_eq!(hostile["grants"]["orderdesk"], "read", "{hostile}");
+
+    // The file changes: refused again until the new one is trusted.
+    copy_component("reload-v1", &extra, "hostile", None);
+    let (ok_, _, stderr) = run(&data, &["--components", extra_arg, "components", "list"]);
+    assert!(!ok_);
+    assert!(stderr.contains("changed since it was trusted"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_components_list_reaches_no_host_function() {
+    test_components_dir();
+    let dir = fresh_dir("trust-list-probe");
+    let extra = dir.join("components");
+    copy_component(
+        "hostile",
+        &extra,
+        "hostile",
+        Some("[grants]\norderdesk = \"write\"\nlog = true\n"),
+    );
+    trust_component(
+        &dir.join("config.toml"),
+        &extra.join("hostile.wasm"),
+        "hostile",
+    );
+    // The sandbox's session is authenticated with a store: a `list` run with it could
+    // read that store or write to it.
+    let launch = Launch::new(&dir)
+        .sandbox()
+        .arg("--components")
+        .arg(extra.to_string_lossy().into_owned());
+    let client = launch.start().await;
+    let tools = client.list_all_tools().await.unwrap();
+    let probe = tools
+        .iter()
+        .find(|t| t.name == "hostile_list_probe")
+        .unwrap();
+    let seen = probe.description.as_deref().unwrap_or_default();
+    assert!(
+        seen.contains("GET /store -> not-available")
+            && seen.contains("POST /orders -> not-available"),
+        "{seen}"
+    );
+    // The same requests from a call (the session is the client's) do reach the host.
+    let answered = ok(&call(&client, "hostile_list_probe", json!({})).await);
+    let answered = answered["description"].as_str().unwrap();
+    assert!(answered.contains("GET /store -> ok 200"), "{answered}");
+    client.cancel().await.unwrap();
 }

@@ -166,11 +166,11 @@ pub async fn bare(paths: &Paths, report: &mut Report) -> anyhow::Result<()> {
     let data = paths.work.join("bare");
     stats::fresh_dir(&data)?;
     let host = app::open_sandbox(&data).await?;
-    let config = ConfigFile::default();
+    let components = client::components_dir(paths)?;
+    let config = ConfigFile::load(&client::trust_config(paths))?;
     // As the server runs: components come from a warm compile cache (the first `load`
     // fills it), so their code is a mapped file rather than freshly compiled memory.
     let cache = data.join("cache");
-    let components = client::components_dir(paths)?;
     for file in ["echo.wasm", "hostile.wasm"] {
         let warm_up = Runtime::new(config.limits()?, Some(cache.clone()))?;
         app::load_file(&warm_up, &host, &config, &components.join(file)).await?;

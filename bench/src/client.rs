@@ -70,7 +70,15 @@ pub fn ours(paths: &Paths, data_dir: &Path, extra: &[&str]) -> Command {
         cmd.env_remove(var);
     }
     cmd.env("ORDERDESK_MCP_LOG", "info");
+    // The operator's trust of the test components (see `components_dir`).
+    cmd.env("ORDERDESK_MCP_CONFIG", trust_config(paths));
     without_backtraces(cmd)
+}
+
+/// The config file that trusts the benchmark's test components (written by
+/// `components_dir`): third-party components run only when the operator trusted them.
+pub fn trust_config(paths: &Paths) -> PathBuf {
+    paths.work.join("components").join("config.toml")
 }
 
 /// MCP clients start servers without `RUST_BACKTRACE`; with it set, every error value
@@ -117,6 +125,18 @@ pub fn components_dir(paths: &Paths) -> anyhow::Result<PathBuf> {
                 )
             })?;
         }
+    }
+    // Trusted as an operator would (`components trust --write`), each time: a rebuilt
+    // component has a new hash.
+    for name in ["echo", "hostile"] {
+        let wasm = dir.join(format!("{name}.wasm"));
+        let sha256 = orderdesk_host::runtime::compile_cache::content_hash(&std::fs::read(&wasm)?);
+        let requested = orderdesk_host::grants::Grants::for_file(&wasm)?;
+        orderdesk_host::app::trust::write_entry(
+            &trust_config(paths),
+            name,
+            &orderdesk_host::app::trust::ComponentTrust::new(&sha256, requested),
+        )?;
     }
     Ok(dir)
 }

@@ -103,6 +103,18 @@ pub enum ComponentsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Review a third-party component and allow it to run: shows its sha256, imports,
+    /// requested grants and tools, and prints its `[components.NAME]` config entry.
+    Trust {
+        /// The component file (`NAME.wasm`; its manifest `NAME.toml` beside it, if any).
+        wasm: PathBuf,
+        /// The name it is loaded under (default: the file name without `.wasm`).
+        #[arg(long)]
+        name: Option<String>,
+        /// Write the entry into the config file instead of only printing it.
+        #[arg(long)]
+        write: bool,
+    },
 }
 
 #[derive(Subcommand)]

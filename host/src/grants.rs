@@ -123,6 +123,17 @@ impl Grants {
         clocks: false,
     };
 
+    /// What both `self` and `ceiling` allow.
+    pub fn within(self, ceiling: Grants) -> Grants {
+        Grants {
+            session: self.session && ceiling.session,
+            vault: self.vault && ceiling.vault,
+            orderdesk: self.orderdesk.min(ceiling.orderdesk),
+            log: self.log && ceiling.log,
+            clocks: self.clocks && ceiling.clocks,
+        }
+    }
+
     /// Whether this grant covers importing `capability` at all.
     pub fn allows_import(&self, capability: Capability) -> bool {
         match capability {

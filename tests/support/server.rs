@@ -240,3 +240,17 @@ pub async fn eventually<F: AsyncFnMut() -> bool>(what: &str, mut check: F) {
     }
     panic!("timed out waiting for: {what}");
 }
+
+/// Allow the component file `wasm` to run under `name`, as an operator's
+/// `orderdesk-mcp components trust WASM --write` would: its `[components.NAME]` entry
+/// (its sha256, the grants its manifest asks for) written into the config file
+/// `config`. Written through the host library, not the binary: `components trust`
+/// compiles the component first, which a debug build does slowly for a large one.
+pub fn trust_component(config: &Path, wasm: &Path, name: &str) {
+    use orderdesk_host::app::trust::{ComponentTrust, write_entry};
+    let bytes = std::fs::read(wasm).unwrap_or_else(|e| panic!("read {}: {e}", wasm.display()));
+    let sha256 = orderdesk_host::runtime::compile_cache::content_hash(&bytes);
+    let requested = orderdesk_host::grants::Grants::for_file(wasm).expect("a valid manifest");
+    write_entry(config, name, &ComponentTrust::new(&sha256, requested))
+        .expect("write the trust entry");
+}

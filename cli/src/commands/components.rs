@@ -1,15 +1,86 @@
 //! `orderdesk-mcp components list`: every component the server would load, with its
-//! origin, grants, imports and tools.
+//! origin, grants, imports and tools. `components trust X.wasm`: the operator's review
+//! of a third-party component and its allow-list entry (`app::trust`).
 
+use std::path::Path;
 use std::sync::Arc;
 
+use anyhow::Context;
+use orderdesk_harness as harness;
+use orderdesk_host::app::trust::{self, ComponentTrust};
 use orderdesk_host::app::{self, Settings};
+use orderdesk_host::grants::Grants;
+use orderdesk_host::runtime::compile_cache::content_hash;
 use orderdesk_host::runtime::{LoadedComponent, Runtime};
 
 use crate::args::ComponentsCommand;
 
 pub async fn run(command: &ComponentsCommand, settings: &Settings) -> anyhow::Result<()> {
-    let ComponentsCommand::List { json } = command;
+    match command {
+        ComponentsCommand::List { json } => list(*json, settings).await,
+        ComponentsCommand::Trust { wasm, name, write } => {
+            trust(wasm, name.as_deref(), *write, settings).await
+        }
+    }
+}
+
+/// Show what the operator is about to allow, then print or write the entry.
+async fn trust(
+    wasm: &Path,
+    name: Option<&str>,
+    write: bool,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    let bytes = std::fs::read(wasm).with_context(|| format!("cannot read {}", wasm.display()))?;
+    let sha256 = content_hash(&bytes);
+    let name = match name {
+        Some(name) => name.to_string(),
+        None => wasm
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .context("give the component file's path, e.g. lowstock.wasm")?,
+    };
+    let requested = Grants::for_file(wasm)?;
+    // The same checks a load makes (imports against the requested grants, tool names,
+    // schemas), against the mock host: a file that would not load is not trusted.
+    let report = harness::check_component(wasm, requested)
+        .await
+        .with_context(|| format!("{} is not a component this host can load", wasm.display()))?;
+    let manifest = wasm.with_extension("toml");
+    println!("file:    {} ({} bytes)", wasm.display(), bytes.len());
+    println!("sha256:  {sha256}");
+    println!(
+        "asks for: {} ({})",
+        requested.describe(),
+        if manifest.exists() {
+            format!("from {}", manifest.display())
+        } else {
+            "no manifest beside it: log only".to_string()
+        }
+    );
+    print!("{report}");
+    let entry = ComponentTrust::new(&sha256, requested);
+    let config_path = &settings.config_path;
+    if write {
+        trust::write_entry(config_path, &name, &entry)?;
+        println!(
+            "\ntrusted: [components.{name}] written to {} (a running `serve --watch` uses it \
+             at its next reload; otherwise at the next start). Narrow its grants there if \
+             it asks for more than it should have.",
+            config_path.display()
+        );
+    } else {
+        println!(
+            "\nTo allow it, add this to {} (or run again with --write); narrow the grants \
+             if it asks for more than it should have:\n\n{}",
+            config_path.display(),
+            entry.to_toml(&name)
+        );
+    }
+    Ok(())
+}
+
+async fn list(json: bool, settings: &Settings) -> anyhow::Result<()> {
     // Listing needs no account: run the components against the sandbox.
     let setup = app::open_sandbox(&settings.data_dir).await?;
     let runtime = Runtime::new(settings.limits.clone(), Some(settings.cache_dir()))?;
@@ -22,7 +93,7 @@ pub async fn run(command: &ComponentsCommand, settings: &Settings) -> anyhow::Re
     .await?;
     // Listing is a check too: compile every input schema, the built-ins' included.
     app::build_catalog(&components)?.check_schemas()?;
-    print_components(&components, *json);
+    print_components(&components, json);
     Ok(())
 }
 

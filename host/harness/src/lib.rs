@@ -216,8 +216,7 @@ impl Harness {
             ..Services::new(Arc::new(vault), script.clone())
         });
         let runtime = Arc::new(Runtime::new(options.limits.clone(), None)?);
-        let context =
-            CallContext::detached(services.clone(), session.clone(), name, options.grants);
+        let context = CallContext::for_listing(services.clone(), name, options.grants);
         let component = Arc::new(
             runtime
                 .load(

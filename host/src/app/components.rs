@@ -9,6 +9,7 @@ use anyhow::Context;
 use super::config::ConfigFile;
 use super::embedded::FIRST_PARTY;
 use super::open::Setup;
+use super::trust;
 use crate::capabilities::CallContext;
 use crate::catalog::{Catalog, CatalogError};
 use crate::grants::Grants;
@@ -16,7 +17,7 @@ use crate::runtime::{ComponentOrigin, ComponentSource, LoadedComponent, Runtime}
 
 /// A call context for a component's `list` at load time.
 pub fn load_context(setup: &Setup, name: &str, grants: Grants) -> CallContext {
-    CallContext::detached(setup.services.clone(), setup.session.clone(), name, grants)
+    CallContext::for_listing(setup.services.clone(), name, grants)
 }
 
 /// Load the built-in components (with their grants narrowed by the operator's config),
@@ -61,7 +62,9 @@ pub fn component_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(paths)
 }
 
-/// Load one component file with the grants of its manifest, narrowed by the config.
+/// Load one component file, if the operator trusted exactly this file (`app::trust`),
+/// with the grants of its manifest within what the operator allows, narrowed by the
+/// config's `[grants]`.
 pub async fn load_file(
     runtime: &Runtime,
     setup: &Setup,
@@ -72,14 +75,15 @@ pub async fn load_file(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let grants = Grants::for_file(path)?;
-    let grants = config.narrow(&name, grants);
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let source = ComponentSource::from_bytes(bytes);
+    let grants = trust::allowed_grants(config, &name, path, &source.sha256)?;
+    let grants = config.narrow(&name, grants);
     let component = runtime
         .load(
             &name,
             ComponentOrigin::File(path.to_path_buf()),
-            ComponentSource::from_bytes(bytes),
+            source,
             grants,
             load_context(setup, &name, grants),
         )

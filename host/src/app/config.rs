@@ -21,15 +21,21 @@
 //!
 //! [grants.orders]        # narrow a component's grants (never widens them)
 //! orderdesk = "read"
+//!
+//! [components.lowstock]  # a third-party component the operator trusted (app::trust)
+//! sha256 = "9f2c…"       # of the exact file reviewed
+//! orderdesk = "read"     # the most it may be granted; its manifest may ask for less
+//! log = true
 //! ```
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
 use thiserror::Error;
 
+use super::trust::ComponentTrust;
 use crate::grants::{Grants, OrderDeskAccess};
 use crate::runtime::Limits;
 
@@ -61,6 +67,13 @@ pub struct ConfigFile {
     /// Component name → the most it may be granted.
     #[serde(default)]
     pub grants: BTreeMap<String, GrantCeiling>,
+    /// Third-party component name → the exact file the operator trusted and the
+    /// grants allowed to it (see `app::trust`).
+    #[serde(default)]
+    pub components: BTreeMap<String, ComponentTrust>,
+    /// Where this config was read from (`None`: defaults, no file).
+    #[serde(skip)]
+    pub path: Option<PathBuf>,
 }
 
 /// The `[server]` table: what flags and environment variables can also set.
@@ -103,7 +116,12 @@ impl ConfigFile {
     pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ConfigFile::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(ConfigFile {
+                    path: Some(path.to_path_buf()),
+                    ..ConfigFile::default()
+                });
+            }
             Err(source) => {
                 return Err(ConfigError::Unreadable {
                     path: path.to_path_buf(),
@@ -111,10 +129,22 @@ impl ConfigFile {
                 });
             }
         };
-        toml::from_str(&text).map_err(|source| ConfigError::Invalid {
-            path: path.to_path_buf(),
-            source: Box::new(source),
-        })
+        let mut config: ConfigFile =
+            toml::from_str(&text).map_err(|source| ConfigError::Invalid {
+                path: path.to_path_buf(),
+                source: Box::new(source),
+            })?;
+        config.path = Some(path.to_path_buf());
+        Ok(config)
+    }
+
+    /// The file read again (after an operator's edit, e.g. `components trust --write`);
+    /// the defaults when this config came from no file.
+    pub fn reread(&self) -> Result<ConfigFile, ConfigError> {
+        match &self.path {
+            Some(path) => ConfigFile::load(path),
+            None => Ok(self.clone()),
+        }
     }
 
     /// The limits, defaults filled in.

@@ -21,6 +21,7 @@ mod open;
 mod reload;
 mod serve;
 mod settings;
+pub mod trust;
 
 pub use components::{build_catalog, component_files, load_components, load_context, load_file};
 pub use config::{ConfigError, ConfigFile};

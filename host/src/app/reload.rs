@@ -121,6 +121,13 @@ impl Reloader {
                 return None;
             }
         };
+        // Read the config again: the operator trusts a new version of a component
+        // (`components trust --write`) before copying it in.
+        let config = config.reread().unwrap_or_else(|error| {
+            tracing::warn!(error = %error, "cannot read the config file again; using the one read at start");
+            config.clone()
+        });
+        let config = &config;
         let mut changed = false;
         let before: Vec<PathBuf> = self.files.keys().cloned().collect();
         for path in before {

@@ -64,20 +64,20 @@ pub struct CallContext {
     /// When the runtime stops the call (set by the runtime when the call starts):
     /// OrderDesk requests are fitted inside it.
     pub deadline: Option<Instant>,
+    /// A component's `list` at load time: no client asked for anything, so no host
+    /// function does anything (each answers `not-available`).
+    pub listing: bool,
 }
 
 impl CallContext {
-    /// The context of a call made outside any client request (a component's `list` at
-    /// load time): no progress, a record nobody reads.
-    pub fn detached(
-        services: Arc<Services>,
-        session: Arc<Session>,
-        component: &str,
-        grants: Grants,
-    ) -> CallContext {
+    /// The context of a component's `list` at load time (and at every `--watch`
+    /// reload): an empty session of its own rather than the live one, no progress, a
+    /// record nobody reads, and every host function answering `not-available` — no
+    /// client asked for anything, so nothing may be read, sent or changed.
+    pub fn for_listing(services: Arc<Services>, component: &str, grants: Grants) -> CallContext {
         CallContext {
             services,
-            session,
+            session: Arc::new(Session::default()),
             component: component.into(),
             grants,
             correlation_id: "load".into(),
@@ -85,6 +85,7 @@ impl CallContext {
             progress: None,
             record: Arc::new(CallRecord::default()),
             deadline: None,
+            listing: true,
         }
     }
 }
@@ -200,8 +201,15 @@ impl CallEnv {
         self.host_time
     }
 
-    /// The per-call grant check, the second line behind the linker.
+    /// The per-call grant check, the second line behind the linker (and the refusal of
+    /// every host function while a component lists its tools).
     fn require(&self, capability: Capability) -> Result<(), HostError> {
+        if self.context.listing {
+            return Err(HostError::NotAvailable(format!(
+                "`{capability}` is not available while a component lists its tools: \
+                 `list` must only describe them"
+            )));
+        }
         if self.context.grants.allows_import(capability) {
             Ok(())
         } else {

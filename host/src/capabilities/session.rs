@@ -29,7 +29,12 @@ pub fn add_to_linker<T: Send + 'static>(
 impl session::Host for SessionView<'_> {
     async fn info(&mut self) -> session::SessionInfo {
         let context = &self.env.context;
-        let snapshot = context.session.snapshot();
+        // `info` cannot answer an error; without the grant (or while listing tools) it
+        // describes an anonymous session, giving nothing away.
+        let snapshot = match self.env.require(Capability::Session) {
+            Ok(()) => context.session.snapshot(),
+            Err(_) => Default::default(),
+        };
         session::SessionInfo {
             authenticated: snapshot.tenant.is_some(),
             tenant_id: snapshot.tenant_id(),

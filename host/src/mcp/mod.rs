@@ -155,6 +155,7 @@ impl McpServer {
                     progress,
                     record: record.clone(),
                     deadline: None,
+                    listing: false,
                 };
                 let outcome = self
                     .runtime

@@ -57,9 +57,40 @@ fn read_only(name: &str, title: &str, description: &str, schema: Value) -> Tool 
     )
 }
 
+/// What the host answered when `list` itself asked for OrderDesk requests: a list
+/// must not reach the session's tenant or change anything, so each should be refused.
+/// Reported in the description of `hostile_list_probe`.
+fn probe_from_list() -> String {
+    let outcome = |method: Method, path: &str, body: Option<String>| {
+        let request = ApiRequest {
+            method,
+            path: path.to_string(),
+            query: Vec::new(),
+            body,
+            store: None,
+            cache: CacheMode::Bypass,
+        };
+        match orderdesk::send(&request) {
+            Ok(response) => format!("ok {}", response.status),
+            Err(error) => error_kind(error).0.to_string(),
+        }
+    };
+    format!(
+        "What the host answered list(): GET /store -> {}; POST /orders -> {}.",
+        outcome(Method::Get, "/store", None),
+        outcome(Method::Post, "/orders", Some("{}".into()))
+    )
+}
+
 impl Guest for Hostile {
     fn list() -> Vec<Tool> {
         vec![
+            read_only(
+                "hostile_list_probe",
+                "List probe",
+                &probe_from_list(),
+                no_args(),
+            ),
             read_only(
                 "hostile_echo",
                 "Echo",
@@ -170,6 +201,7 @@ impl Guest for Hostile {
             ToolError::InvalidInput(format!("arguments are not a JSON object: {e}"))
         })?;
         match name.as_str() {
+            "hostile_list_probe" => ok_json(json!({"description": probe_from_list()})),
             "hostile_echo" => ok_json(json!({"echo": Value::Object(args)})),
             "hostile_loop" => spin(),
             "hostile_memory" => hog_memory(),
