@@ -229,3 +229,46 @@ async fn a_components_list_reaches_no_host_function() {
     assert!(answered.contains("GET /store -> ok 200"), "{answered}");
     client.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn keys_stay_out_of_the_chat_and_off_plain_http_unless_the_operator_allows_it() {
+    let dir = fresh_dir("trust-keys-where-they-belong");
+    let sim = Simulator::spawn(SimConfig::sandbox()).await.unwrap();
+    let (_, master_key) = create_tenant(&dir);
+
+    // A plain-http API base outside the sandbox: refused at start, saying how to allow
+    // a local test server.
+    let refused = Launch::new(&dir)
+        .env("ORDERDESK_API_BASE", sim.api_base())
+        .env("ORDERDESK_MCP_INSECURE_API_BASE", "false")
+        .env("ORDERDESK_MCP_MASTER_KEY", master_key.clone())
+        .command()
+        .output()
+        .await
+        .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("--insecure-api-base"), "{stderr}");
+
+    // With the master key in the environment, tools do not take keys as arguments by
+    // default: the API key would pass through the chat.
+    let launch = Launch::new(&dir)
+        .env("ORDERDESK_API_BASE", sim.api_base())
+        .env("ORDERDESK_MCP_SECRET_ARGUMENTS", "")
+        .env("ORDERDESK_MCP_MASTER_KEY", master_key);
+    let client = launch.start().await;
+    let result = call(
+        &client,
+        "stores_register",
+        json!({"store_id": DEMO_STORE_ID, "api_key": orderdesk_sim::DEMO_API_KEY, "store_name": "demo"}),
+    )
+    .await;
+    let message = server::err(&result);
+    assert!(message.contains("stores add"), "{message}");
+    assert!(!message.contains(orderdesk_sim::DEMO_API_KEY));
+    // The warning about the insecure base is in the log, and the key is not.
+    let log = launch.stderr();
+    assert!(log.contains("insecure-api-base"), "{log}");
+    assert!(!log.contains(orderdesk_sim::DEMO_API_KEY), "{log}");
+    client.cancel().await.unwrap();
+}

@@ -31,6 +31,9 @@ pub struct Cli {
     /// OrderDesk API base URL (default: https://app.orderdesk.me/api/v2).
     #[arg(long, global = true)]
     pub api_base: Option<String>,
+    /// Accept a loopback `http://` API base (a local test server); logged as a warning.
+    #[arg(long, global = true)]
+    pub insecure_api_base: bool,
     /// Log format on stderr.
     #[arg(long, global = true, env = "ORDERDESK_MCP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -50,6 +53,7 @@ impl Cli {
             components: self.components.clone(),
             config: self.config.clone(),
             api_base: self.api_base.clone(),
+            insecure_api_base: self.insecure_api_base,
             sandbox,
             watch,
         }

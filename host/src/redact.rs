@@ -1,7 +1,11 @@
 //! Redaction of what may reach a log line or the audit log: secrets by field name in
-//! JSON arguments, and master keys and email addresses anywhere in free text.
+//! JSON arguments, master keys (`odmk_…`, any case) and email addresses anywhere in free
+//! text, and the exact secret values a call was given wherever a component repeats them
+//! (its log lines, its progress messages).
 
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
+use zeroize::Zeroize;
 
 /// What a redacted value is replaced with.
 pub const REDACTED: &str = "[REDACTED]";
@@ -22,8 +26,7 @@ pub fn redact_arguments(arguments: &Value) -> Value {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(key, value)| {
-                    let lower = key.to_ascii_lowercase();
-                    let value = if SECRET_FIELDS.iter().any(|f| lower.contains(f)) {
+                    let value = if is_secret_field(key) {
                         Value::String(REDACTED.into())
                     } else {
                         redact_arguments(value)
@@ -38,15 +41,93 @@ pub fn redact_arguments(arguments: &Value) -> Value {
     }
 }
 
-/// Free text with master keys (`odmk_…`) and email addresses masked.
+fn is_secret_field(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    SECRET_FIELDS.iter().any(|f| lower.contains(f))
+}
+
+/// Secret values shorter than this are not searched for in free text (they would mask
+/// ordinary words); real keys are far longer.
+const MIN_SECRET_LEN: usize = 8;
+
+/// The values of the secret fields in `arguments` (at any depth), to be masked wherever
+/// a component repeats them.
+pub fn secret_values(arguments: &Value) -> Vec<SecretString> {
+    let mut found = Vec::new();
+    collect_secrets(arguments, false, &mut found);
+    found
+}
+
+fn collect_secrets(value: &Value, secret: bool, found: &mut Vec<SecretString>) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map {
+                collect_secrets(value, secret || is_secret_field(key), found);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_secrets(v, secret, found)),
+        Value::String(text) if secret && text.len() >= MIN_SECRET_LEN => {
+            found.push(SecretString::from(text.clone()));
+        }
+        _ => {}
+    }
+}
+
+/// Overwrite the secret fields' values in `arguments` in place (the host's copy, once
+/// the call is over), leaving `[REDACTED]` behind.
+pub fn wipe_secrets(arguments: &mut Value) {
+    wipe(arguments, false);
+}
+
+fn wipe(value: &mut Value, secret: bool) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                let secret = secret || is_secret_field(key);
+                wipe(value, secret);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| wipe(v, secret)),
+        Value::String(text) if secret => {
+            text.zeroize();
+            text.push_str(REDACTED);
+        }
+        _ => {}
+    }
+}
+
+/// Free text with `secrets` (exact values), master keys and email addresses masked.
+pub fn redact_with(text: &str, secrets: &[SecretString]) -> String {
+    let mut out = redact_text(text);
+    for secret in secrets {
+        let secret = secret.expose_secret();
+        if secret.len() >= MIN_SECRET_LEN && out.contains(secret) {
+            out = out.replace(secret, REDACTED);
+        }
+    }
+    out
+}
+
+/// Whether `word` starts with the master-key prefix, in any case.
+fn is_master_key(word: &str) -> bool {
+    let prefix = orderdesk_vault::MASTER_KEY_PREFIX;
+    word.len() >= prefix.len()
+        && word.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+}
+
+/// Free text with master keys (`odmk_…`, any case) and email addresses masked.
 pub fn redact_text(text: &str) -> String {
-    if !text.contains('@') && !text.contains(orderdesk_vault::MASTER_KEY_PREFIX) {
+    let may_hold_key = text
+        .as_bytes()
+        .windows(orderdesk_vault::MASTER_KEY_PREFIX.len())
+        .any(|w| w.eq_ignore_ascii_case(orderdesk_vault::MASTER_KEY_PREFIX.as_bytes()));
+    if !text.contains('@') && !may_hold_key {
         return text.to_string();
     }
     let mut out = String::with_capacity(text.len());
     let mut word = String::new();
     let flush = |word: &mut String, out: &mut String| {
-        if word.starts_with(orderdesk_vault::MASTER_KEY_PREFIX) {
+        if is_master_key(word) {
             out.push_str(REDACTED);
         } else if let Some(at) = word.find('@')
             && at > 0
@@ -92,6 +173,26 @@ mod tests {
         let out = redact_text(text);
         assert_eq!(out, "order for [email]@example.com (key [REDACTED]) ok");
         assert!(!out.contains("jane"));
+    }
+
+    #[test]
+    fn upper_case_master_keys_and_a_calls_own_secrets_are_masked() {
+        assert_eq!(redact_text("key ODMK_0123ABCD here"), "key [REDACTED] here");
+        let args = json!({"store_id": "1", "api_key": "sk_live_4f9a8b7c6d", "nested": {"password": "short"}});
+        let secrets = secret_values(&args);
+        assert_eq!(secrets.len(), 1, "short values are not searched for");
+        let line = redact_with("registering sk_live_4f9a8b7c6d for store 1", &secrets);
+        assert_eq!(line, "registering [REDACTED] for store 1");
+    }
+
+    #[test]
+    fn wiping_overwrites_secret_values_in_place() {
+        let mut args = json!({"store_id": "1", "api_key": "sk_live_4f9a8b7c6d", "list": [{"token": "t0k3n-value"}]});
+        wipe_secrets(&mut args);
+        assert_eq!(
+            args,
+            json!({"store_id": "1", "api_key": REDACTED, "list": [{"token": REDACTED}]})
+        );
     }
 
     #[test]

@@ -51,6 +51,7 @@ pub trait LogObserver: Send + Sync {
 }
 
 /// Shared host services, one set per process.
+#[derive(Clone)]
 pub struct Services {
     /// Tenants, stores (API keys encrypted) and the audit log.
     pub vault: Arc<Vault>,
@@ -60,6 +61,11 @@ pub struct Services {
     pub sandbox: bool,
     /// Also told of every component log line (the test harness).
     pub log_observer: Option<Arc<dyn LogObserver>>,
+    /// Whether host functions accept secrets that came in as tool arguments (a master
+    /// key to sign in, a store's API key to register). Off, they answer
+    /// `not-available` pointing at the environment and the CLI, which keep keys out of
+    /// the chat transcript.
+    pub secret_arguments: bool,
 }
 
 impl std::fmt::Debug for Services {
@@ -79,6 +85,7 @@ impl Services {
             orderdesk,
             sandbox: false,
             log_observer: None,
+            secret_arguments: true,
         }
     }
 

@@ -74,6 +74,12 @@ impl<'a> Launch<'a> {
         }
         cmd.env("ORDERDESK_MCP_BCRYPT_COST", "4");
         cmd.env("ORDERDESK_MCP_LOG", "info");
+        // The tests' OrderDesk is a simulator on loopback http://, and they register
+        // stores through `stores_register` with the master key in the environment; both
+        // are refused by default (tests/trust.rs checks that), so allowed here. A test
+        // can set either back with `.env(…)`.
+        cmd.env("ORDERDESK_MCP_INSECURE_API_BASE", "true");
+        cmd.env("ORDERDESK_MCP_SECRET_ARGUMENTS", "true");
         for (k, v) in &self.env {
             cmd.env(k, v);
         }

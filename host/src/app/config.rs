@@ -10,6 +10,7 @@
 //! bcrypt_cost = 12
 //! auto_provision = false
 //! audit_retention_days = 90
+//! secret_arguments = false  # tools may not take master/API keys as arguments
 //!
 //! [limits]
 //! memory_mib = 64        # linear memory per call
@@ -85,6 +86,9 @@ pub struct ServerSettings {
     pub bcrypt_cost: Option<u32>,
     pub auto_provision: Option<bool>,
     pub audit_retention_days: Option<u64>,
+    /// Whether tools may take secrets as arguments (default: yes unless
+    /// `ORDERDESK_MCP_MASTER_KEY` is set).
+    pub secret_arguments: Option<bool>,
 }
 
 /// Limits as the operator writes them (units in the names).

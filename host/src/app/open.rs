@@ -60,6 +60,19 @@ pub struct Setup {
     pub simulator: Option<SimHandle>,
 }
 
+impl Setup {
+    /// The same setup, its services accepting secrets as tool arguments or not.
+    pub fn with_secret_arguments(mut self, allowed: bool) -> Setup {
+        if self.services.secret_arguments != allowed {
+            self.services = Arc::new(Services {
+                secret_arguments: allowed,
+                ..(*self.services).clone()
+            });
+        }
+        self
+    }
+}
+
 /// Open the real thing: the operator's vault and OrderDesk at `api_base`, the session
 /// authenticated up front when `master_key` is given.
 pub async fn open_host(

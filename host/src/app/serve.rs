@@ -39,7 +39,15 @@ impl Server {
                 settings.master_key.clone(),
             )
             .await?
-        };
+        }
+        .with_secret_arguments(settings.secret_arguments);
+        if settings.insecure_api_base && !settings.sandbox {
+            tracing::warn!(
+                api_base = %settings.api_base,
+                "--insecure-api-base: store API keys go to this http:// API base unencrypted \
+                 (acceptable for a local test server only)"
+            );
+        }
         let runtime = Arc::new(Runtime::new(
             settings.limits.clone(),
             Some(settings.cache_dir()),

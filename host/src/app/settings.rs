@@ -27,6 +27,8 @@ pub struct Flags {
     pub components: Option<PathBuf>,
     pub config: Option<PathBuf>,
     pub api_base: Option<String>,
+    /// `--insecure-api-base`: accept a loopback `http://` API base (a local test server).
+    pub insecure_api_base: bool,
     pub sandbox: bool,
     pub watch: bool,
 }
@@ -48,6 +50,12 @@ pub struct Settings {
     /// Extra components (`NAME.wasm`, grants in `NAME.toml`).
     pub components_dir: Option<PathBuf>,
     pub api_base: String,
+    /// The API base is a loopback `http://` one, allowed by `--insecure-api-base`.
+    pub insecure_api_base: bool,
+    /// Tools may take secrets as arguments (`tenant_use_master_key`,
+    /// `stores_register`'s `api_key`): they then pass through the chat transcript.
+    /// Default: yes, unless the master key comes from the environment.
+    pub secret_arguments: bool,
     /// Serve the built-in OrderDesk simulator with a demo store.
     pub sandbox: bool,
     /// Reload changed components of the components directory.
@@ -76,6 +84,11 @@ pub enum SettingsError {
     NoDataDir,
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error(
+        "the OrderDesk API base `{base}` is refused: {why}. Store API keys are sent to it; \
+         OrderDesk's is {DEFAULT_API_BASE}"
+    )]
+    InsecureApiBase { base: String, why: &'static str },
 }
 
 impl Settings {
@@ -112,6 +125,18 @@ impl Settings {
             .or(server.api_base)
             .unwrap_or_else(|| DEFAULT_API_BASE.to_string());
         let sandbox = flags.sandbox || parse_bool(&env, "ORDERDESK_MCP_SANDBOX")?.unwrap_or(false);
+        let insecure_api_base = flags.insecure_api_base
+            || parse_bool(&env, "ORDERDESK_MCP_INSECURE_API_BASE")?.unwrap_or(false);
+        if !sandbox {
+            check_api_base(&api_base, insecure_api_base)?;
+        }
+        let master_key = env("ORDERDESK_MCP_MASTER_KEY").map(SecretString::from);
+        let secret_arguments =
+            match parse_bool(&env, "ORDERDESK_MCP_SECRET_ARGUMENTS")?.or(server.secret_arguments) {
+                Some(allowed) => allowed,
+                // An operator who set the key in the environment has no need for it in chat.
+                None => master_key.is_none(),
+            };
         let watch = flags.watch || parse_bool(&env, "ORDERDESK_MCP_WATCH")?.unwrap_or(false);
         let bcrypt_cost = match env("ORDERDESK_MCP_BCRYPT_COST") {
             Some(text) => text.trim().parse().map_err(|_| SettingsError::Invalid {
@@ -144,9 +169,11 @@ impl Settings {
             config_path,
             components_dir,
             api_base,
+            insecure_api_base,
+            secret_arguments,
             sandbox,
             watch,
-            master_key: env("ORDERDESK_MCP_MASTER_KEY").map(SecretString::from),
+            master_key,
             vault: VaultSettings {
                 bcrypt_cost,
                 auto_provision,
@@ -171,6 +198,49 @@ impl Settings {
     pub fn cache_dir(&self) -> PathBuf {
         self.data_dir.join("cache")
     }
+}
+
+/// Outside the sandbox, store API keys go only to an `https://` API base; a loopback
+/// `http://` one (a local test server) only when the operator says so.
+fn check_api_base(base: &str, insecure: bool) -> Result<(), SettingsError> {
+    let refuse = |why| {
+        Err(SettingsError::InsecureApiBase {
+            base: base.to_string(),
+            why,
+        })
+    };
+    let (scheme, rest) = base.split_once("://").unwrap_or(("", base));
+    match scheme.to_ascii_lowercase().as_str() {
+        "https" => Ok(()),
+        "http" if !insecure => refuse(
+            "it is not https:// (for a local test server on 127.0.0.1 or localhost, pass \
+             --insecure-api-base or set ORDERDESK_MCP_INSECURE_API_BASE=true)",
+        ),
+        "http" if is_loopback_authority(rest) => Ok(()),
+        "http" => refuse(
+            "--insecure-api-base allows an http:// base on this machine's loopback only \
+             (127.0.0.1, ::1 or localhost)",
+        ),
+        _ => refuse("it is not an https:// URL"),
+    }
+}
+
+/// Whether the authority at the start of `rest` (after `scheme://`) is a loopback host.
+fn is_loopback_authority(rest: &str) -> bool {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        return false; // credentials in the URL: not a plain local server
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority
+            .rsplit_once(':')
+            .map_or(authority, |(host, _)| host),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn parse_bool(
@@ -213,28 +283,91 @@ mod tests {
     #[test]
     fn a_flag_beats_the_environment_which_beats_the_file() {
         let file =
-            "[server]\napi_base = \"http://file\"\nbcrypt_cost = 6\ncomponents = \"/file\"\n";
+            "[server]\napi_base = \"https://file\"\nbcrypt_cost = 6\ncomponents = \"/file\"\n";
         let from_file = resolve(Flags::default(), &[], file).unwrap();
-        assert_eq!(from_file.api_base, "http://file");
+        assert_eq!(from_file.api_base, "https://file");
         assert_eq!(from_file.vault.bcrypt_cost, 6);
         assert_eq!(from_file.components_dir, Some(PathBuf::from("/file")));
 
         let env = [
-            ("ORDERDESK_API_BASE", "http://env"),
+            ("ORDERDESK_API_BASE", "https://env"),
             ("ORDERDESK_MCP_BCRYPT_COST", "8"),
         ];
         let from_env = resolve(Flags::default(), &env, file).unwrap();
-        assert_eq!(from_env.api_base, "http://env");
+        assert_eq!(from_env.api_base, "https://env");
         assert_eq!(from_env.vault.bcrypt_cost, 8);
 
         let flags = Flags {
-            api_base: Some("http://flag".into()),
+            api_base: Some("https://flag".into()),
             components: Some("/flag".into()),
             ..Flags::default()
         };
         let from_flag = resolve(flags, &env, file).unwrap();
-        assert_eq!(from_flag.api_base, "http://flag");
+        assert_eq!(from_flag.api_base, "https://flag");
         assert_eq!(from_flag.components_dir, Some(PathBuf::from("/flag")));
+    }
+
+    #[test]
+    fn keys_go_only_to_an_https_api_base_or_an_allowed_loopback_one() {
+        let base = |value: &str, insecure: bool| {
+            let flags = Flags {
+                api_base: Some(value.into()),
+                insecure_api_base: insecure,
+                ..Flags::default()
+            };
+            resolve(flags, &[], "").map(|s| s.api_base)
+        };
+        assert!(base("https://app.orderdesk.me/api/v2", false).is_ok());
+        let refused = base("http://127.0.0.1:8080/api/v2", false)
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("--insecure-api-base"), "{refused}");
+        assert!(base("http://127.0.0.1:8080/api/v2", true).is_ok());
+        assert!(base("http://localhost/api/v2", true).is_ok());
+        assert!(base("http://[::1]:9/api/v2", true).is_ok());
+        for remote in [
+            "http://orderdesk.example/api/v2",
+            "http://127.0.0.1.example.com/api/v2",
+            "http://user@127.0.0.1/api/v2",
+        ] {
+            let refused = base(remote, true).unwrap_err().to_string();
+            assert!(refused.contains("loopback only"), "{remote}: {refused}");
+        }
+        assert!(base("ftp://127.0.0.1/api/v2", true).is_err());
+        // The sandbox's simulator is the host's own, on loopback.
+        let sandbox = Flags {
+            api_base: Some("http://127.0.0.1:9/api/v2".into()),
+            sandbox: true,
+            ..Flags::default()
+        };
+        assert!(resolve(sandbox, &[], "").is_ok());
+    }
+
+    #[test]
+    fn secrets_as_tool_arguments_are_off_when_the_key_comes_from_the_environment() {
+        let open = resolve(Flags::default(), &[], "").unwrap();
+        assert!(open.secret_arguments);
+        let keyed = resolve(
+            Flags::default(),
+            &[("ORDERDESK_MCP_MASTER_KEY", "odmk_x")],
+            "",
+        )
+        .unwrap();
+        assert!(!keyed.secret_arguments);
+        let chosen = resolve(
+            Flags::default(),
+            &[("ORDERDESK_MCP_MASTER_KEY", "odmk_x")],
+            "[server]\nsecret_arguments = true\n",
+        )
+        .unwrap();
+        assert!(chosen.secret_arguments);
+        let env_wins = resolve(
+            Flags::default(),
+            &[("ORDERDESK_MCP_SECRET_ARGUMENTS", "false")],
+            "[server]\nsecret_arguments = true\n",
+        )
+        .unwrap();
+        assert!(!env_wins.secret_arguments);
     }
 
     #[test]

@@ -46,8 +46,13 @@ pub fn vault_error(error: VaultError) -> HostError {
         VaultError::InvalidInput(m) => HostError::InvalidInput(m),
         error @ VaultError::Decrypt => HostError::Internal(error.to_string()),
         VaultError::Storage(m) | VaultError::Config(m) => {
+            // The details (file paths, SQL) are for the operator, not the model.
             tracing::error!(error = %m, "vault failure");
-            HostError::Internal(format!("the host's storage failed: {m}"))
+            HostError::Internal(
+                "the host's storage failed (the details are in the server's log); try \
+                 again, and tell the operator if it persists"
+                    .into(),
+            )
         }
     }
 }
@@ -135,8 +140,8 @@ mod tests {
     #[test]
     fn storage_faults_are_internal_and_name_no_secret() {
         assert!(matches!(
-            vault_error(VaultError::Storage("disk full".into())),
-            HostError::Internal(m) if m.contains("disk full")
+            vault_error(VaultError::Storage("/srv/data/orderdesk-mcp.sqlite3: disk full".into())),
+            HostError::Internal(m) if m.contains("storage failed") && !m.contains("/srv") && !m.contains("disk full")
         ));
         assert!(matches!(
             vault_error(VaultError::TooManyAttempts { retry_after_ms: 10 }),

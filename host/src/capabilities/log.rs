@@ -6,7 +6,7 @@ use wasmtime::component::{HasData, Linker};
 use super::CallEnv;
 use crate::bindings::log;
 use crate::grants::Capability;
-use crate::redact::redact_text;
+use crate::redact::redact_with;
 
 /// What `log` keeps for one call: how much the component has written.
 pub struct LogState {
@@ -72,13 +72,15 @@ impl log::Host for LogView<'_> {
         if let Some(observer) = &context.services.log_observer {
             observer.component_log(level, &message, &fields);
         }
-        let message = redact_text(&message);
-        let fields = redact_text(
+        let secrets = &context.secrets;
+        let message = redact_with(&message, secrets);
+        let fields = redact_with(
             &fields
                 .iter()
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect::<Vec<_>>()
                 .join(" "),
+            secrets,
         );
         match level {
             log::Level::Trace => tracing::trace!(component, correlation_id, fields, "{message}"),

@@ -67,6 +67,9 @@ pub struct CallContext {
     /// A component's `list` at load time: no client asked for anything, so no host
     /// function does anything (each answers `not-available`).
     pub listing: bool,
+    /// The secret values of the call's arguments (a master key, an API key): masked
+    /// wherever the component repeats them (log lines, progress messages).
+    pub secrets: Arc<[secrecy::SecretString]>,
 }
 
 impl CallContext {
@@ -86,6 +89,7 @@ impl CallContext {
             record: Arc::new(CallRecord::default()),
             deadline: None,
             listing: true,
+            secrets: Arc::new([]),
         }
     }
 }
@@ -186,6 +190,8 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub struct CallEnv {
     pub context: CallContext,
     host_time: Duration,
+    /// Progress reports passed on so far (bounded per call).
+    progress_reports: u32,
 }
 
 impl CallEnv {
@@ -193,6 +199,7 @@ impl CallEnv {
         CallEnv {
             context,
             host_time: Duration::ZERO,
+            progress_reports: 0,
         }
     }
 

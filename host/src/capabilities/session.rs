@@ -5,6 +5,7 @@ use wasmtime::component::{HasData, Linker};
 use super::{CallEnv, store_ref};
 use crate::bindings::{HostError, StoreRef, session};
 use crate::grants::Capability;
+use crate::redact::redact_with;
 
 /// `session` for one call. It keeps no per-call state of its own: the session outlives
 /// the call.
@@ -24,6 +25,24 @@ pub fn add_to_linker<T: Send + 'static>(
     get: fn(&mut T) -> SessionView<'_>,
 ) -> wasmtime::Result<()> {
     session::add_to_linker::<T, Session>(linker, get)
+}
+
+/// Progress notifications a call may send; later ones are dropped.
+const MAX_PROGRESS_REPORTS: u32 = 1_000;
+
+/// Longest progress message passed on (cut at a character boundary, marked with `…`).
+const MAX_PROGRESS_MESSAGE: usize = 512;
+
+fn cut(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    text
 }
 
 impl session::Host for SessionView<'_> {
@@ -69,10 +88,21 @@ impl session::Host for SessionView<'_> {
         if self.env.require(Capability::Session).is_err() {
             return;
         }
-        if let Some(sink) = self.env.context.progress.clone() {
-            self.env
-                .host_work(sink.report(progress, total, message))
-                .await;
+        let Some(sink) = self.env.context.progress.clone() else {
+            return;
+        };
+        // What a component sends the client is bounded (a model reads it) and
+        // redacted like its log lines.
+        if self.env.progress_reports >= MAX_PROGRESS_REPORTS {
+            return;
         }
+        self.env.progress_reports += 1;
+        let message = message.map(|text| {
+            let text = redact_with(&text, &self.env.context.secrets);
+            cut(text, MAX_PROGRESS_MESSAGE)
+        });
+        self.env
+            .host_work(sink.report(progress, total, message))
+            .await;
     }
 }

@@ -52,6 +52,15 @@ impl VaultView<'_> {
     }
 }
 
+/// The answer of a host function that would take a secret from a tool argument when
+/// the operator turned that off.
+fn secrets_as_arguments_off(what: &str, instead: &str) -> HostError {
+    HostError::NotAvailable(format!(
+        "this server does not take {what} as a tool argument (it would pass through the \
+         chat transcript); instead, the operator can {instead}"
+    ))
+}
+
 impl vault::Host for VaultView<'_> {
     async fn authenticate(
         &mut self,
@@ -68,6 +77,12 @@ impl vault::Host for VaultView<'_> {
             ));
         }
         let master_key = SecretString::from(master_key);
+        if !services.secret_arguments {
+            return Err(secrets_as_arguments_off(
+                "a master key",
+                "start the server with ORDERDESK_MCP_MASTER_KEY set",
+            ));
+        }
         let (tenant, store_count) = self
             .env
             .host_work(services.with_vault(move |vault| {
@@ -97,8 +112,15 @@ impl vault::Host for VaultView<'_> {
         verify: bool,
     ) -> Result<vault::StoreSummary, HostError> {
         self.env.require(Capability::Vault)?;
-        let tenant = self.env.tenant()?;
         let api_key = SecretString::from(api_key);
+        let tenant = self.env.tenant()?;
+        if !self.env.context.services.secret_arguments {
+            return Err(secrets_as_arguments_off(
+                "a store's API key",
+                "add the store with `orderdesk-mcp stores add --store-id ID --name NAME` \
+                 (the key is read from a hidden prompt)",
+            ));
+        }
         self.env.context.record.note_store(&store_id);
         if verify {
             let services = self.env.context.services.clone();

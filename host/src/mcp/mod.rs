@@ -18,14 +18,16 @@ use rmcp::model::{
 };
 use rmcp::service::{NotificationContext, Peer, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
+use secrecy::SecretString;
 use serde_json::Value;
 use thiserror::Error;
 use tracing::Instrument;
+use zeroize::Zeroize;
 
 use crate::audit::AuditLog;
 use crate::capabilities::{CallContext, CallRecord, ProgressSink};
 use crate::catalog::{Catalog, CatalogEntry, validate_arguments};
-use crate::redact::redact_arguments;
+use crate::redact::{redact_arguments, secret_values, wipe_secrets};
 use crate::runtime::Runtime;
 use crate::services::Services;
 use crate::session::Session;
@@ -126,7 +128,7 @@ impl McpServer {
     async fn call(
         &self,
         entry: &CatalogEntry,
-        arguments: Value,
+        mut arguments: Value,
         progress: Option<Arc<dyn ProgressSink>>,
     ) -> CallToolResult {
         let correlation_id: Arc<str> = uuid::Uuid::new_v4().to_string().into();
@@ -145,6 +147,8 @@ impl McpServer {
                     correlation_id = %correlation_id,
                     tool = %entry.spec.name
                 );
+                let secrets: Arc<[SecretString]> = secret_values(&arguments).into();
+                let mut arguments_text = arguments.to_string();
                 let context = CallContext {
                     services: self.services.clone(),
                     session: self.session.clone(),
@@ -156,17 +160,15 @@ impl McpServer {
                     record: record.clone(),
                     deadline: None,
                     listing: false,
+                    secrets,
                 };
                 let outcome = self
                     .runtime
-                    .call(
-                        &entry.component,
-                        context,
-                        &entry.spec.name,
-                        &arguments.to_string(),
-                    )
+                    .call(&entry.component, context, &entry.spec.name, &arguments_text)
                     .instrument(span)
                     .await;
+                // The host's copy of a secret argument is not kept past its call.
+                arguments_text.zeroize();
                 call_result(&entry.component.name, outcome)
             }
         };
@@ -203,6 +205,7 @@ impl McpServer {
             duration_ms,
             correlation_id: correlation_id.to_string(),
         });
+        wipe_secrets(&mut arguments);
         result
     }
 }

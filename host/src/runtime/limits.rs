@@ -93,24 +93,45 @@ pub(super) fn pooling_config(limits: &Limits) -> PoolingAllocationConfig {
 /// Table elements an instance may have (function tables of real components are small).
 const MAX_TABLE_ELEMENTS: usize = 100_000;
 
-/// Caps linear memory and tables, and remembers whether the cap was hit so the host can
-/// say "memory limit" rather than "the component trapped".
+/// Entries a call's WASI resource table may hold (streams, pollables, descriptors):
+/// a loop creating resources without dropping them fails instead of growing host
+/// memory without bound.
+pub(super) const MAX_RESOURCES: usize = 10_000;
+
+/// Caps linear memory — all of an instance's memories together, since a component may
+/// have several — and tables, and remembers whether a cap was hit so the host can say
+/// "memory limit" rather than "the component trapped".
 pub(super) struct MemoryLimiter {
     pub(super) max_memory_bytes: usize,
+    /// Bytes of linear memory the instance's memories hold together.
+    pub(super) used_bytes: usize,
     pub(super) exhausted: bool,
+}
+
+impl MemoryLimiter {
+    pub(super) fn new(max_memory_bytes: usize) -> MemoryLimiter {
+        MemoryLimiter {
+            max_memory_bytes,
+            used_bytes: 0,
+            exhausted: false,
+        }
+    }
 }
 
 impl ResourceLimiter for MemoryLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.max_memory_bytes {
+        // Each memory reports its own size; the limit is on their sum.
+        let total = (self.used_bytes - current.min(self.used_bytes)).saturating_add(desired);
+        if total > self.max_memory_bytes {
             self.exhausted = true;
             return Ok(false);
         }
+        self.used_bytes = total;
         Ok(true)
     }
 
@@ -133,8 +154,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_memory_limit_is_on_all_memories_together() {
+        let mut limiter = MemoryLimiter::new(4 << 20);
+        // Two memories of 2 MiB each fill the limit...
+        assert!(limiter.memory_growing(0, 2 << 20, None).unwrap());
+        assert!(limiter.memory_growing(0, 2 << 20, None).unwrap());
+        // ...so a third memory, or either growing, is refused.
+        assert!(!limiter.memory_growing(0, 1 << 16, None).unwrap());
+        assert!(
+            !limiter
+                .memory_growing(2 << 20, (2 << 20) + (1 << 16), None)
+                .unwrap()
+        );
+        assert!(limiter.exhausted);
+    }
+
+    #[test]
     fn the_memory_limiter_refuses_growth_past_the_cap_and_remembers_it() {
         let mut limiter = MemoryLimiter {
+            used_bytes: 0,
             max_memory_bytes: 1 << 20,
             exhausted: false,
         };
@@ -147,6 +185,7 @@ mod tests {
         );
         assert!(limiter.exhausted);
         let mut tables = MemoryLimiter {
+            used_bytes: 0,
             max_memory_bytes: 0,
             exhausted: false,
         };

@@ -6,7 +6,7 @@ use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
-use super::limits::{Limits, MemoryLimiter};
+use super::limits::{Limits, MAX_RESOURCES, MemoryLimiter};
 use crate::capabilities::{CallContext, Capabilities, HasCapabilities};
 
 /// The data of one wasmtime `Store`: created for a call, dropped after it.
@@ -32,11 +32,12 @@ impl CallState {
         CallState {
             capabilities: Capabilities::new(context, limits.capabilities()),
             wasi,
-            table: ResourceTable::new(),
-            memory: MemoryLimiter {
-                max_memory_bytes: limits.max_memory_bytes,
-                exhausted: false,
+            table: {
+                let mut table = ResourceTable::new();
+                table.set_max_capacity(MAX_RESOURCES);
+                table
             },
+            memory: MemoryLimiter::new(limits.max_memory_bytes),
             started: Instant::now(),
             cpu_exhausted: false,
         }
