@@ -272,3 +272,34 @@ async fn keys_stay_out_of_the_chat_and_off_plain_http_unless_the_operator_allows
     assert!(!log.contains(orderdesk_sim::DEMO_API_KEY), "{log}");
     client.cancel().await.unwrap();
 }
+
+#[test]
+fn a_compile_cache_entry_that_does_not_verify_is_recompiled_not_run() {
+    let dir = fresh_dir("trust-compile-cache");
+    let data = dir.join("data");
+    let caches = |expect: &str| {
+        let (ok_, listed, stderr) = run(&data, &["components", "list", "--json"]);
+        assert!(ok_, "{stderr}");
+        let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+        for component in listed.as_array().unwrap() {
+            assert_eq!(component["compile_cache"], expect, "{component}");
+        }
+        stderr
+    };
+    caches("compiled");
+    caches("hit");
+    // Someone who can write the cache directory changes the code of every entry.
+    let mut entries = 0;
+    for entry in std::fs::read_dir(data.join("cache")).unwrap() {
+        let path = entry.unwrap().path();
+        let mut bytes = std::fs::read(&path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x5a;
+        std::fs::write(&path, bytes).unwrap();
+        entries += 1;
+    }
+    assert!(entries >= 4, "one entry per component");
+    let stderr = caches("compiled");
+    assert!(stderr.contains("tag does not verify"), "{stderr}");
+    caches("hit");
+}

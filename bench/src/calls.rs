@@ -172,10 +172,10 @@ pub async fn bare(paths: &Paths, report: &mut Report) -> anyhow::Result<()> {
     // fills it), so their code is a mapped file rather than freshly compiled memory.
     let cache = data.join("cache");
     for file in ["echo.wasm", "hostile.wasm"] {
-        let warm_up = Runtime::new(config.limits()?, Some(cache.clone()))?;
+        let warm_up = Runtime::new(config.limits()?, Some(host.compile_cache(cache.clone())))?;
         app::load_file(&warm_up, &host, &config, &components.join(file)).await?;
     }
-    let runtime = Runtime::new(config.limits()?, Some(cache))?;
+    let runtime = Runtime::new(config.limits()?, Some(host.compile_cache(cache)))?;
     report.note(&format!(
         "{BARE_CALLS} calls in a fresh instance each (after {BARE_WARMUP} warm-up)"
     ));

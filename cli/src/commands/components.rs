@@ -83,7 +83,10 @@ async fn trust(
 async fn list(json: bool, settings: &Settings) -> anyhow::Result<()> {
     // Listing needs no account: run the components against the sandbox.
     let setup = app::open_sandbox(&settings.data_dir).await?;
-    let runtime = Runtime::new(settings.limits.clone(), Some(settings.cache_dir()))?;
+    let runtime = Runtime::new(
+        settings.limits.clone(),
+        Some(setup.compile_cache(settings.cache_dir())),
+    )?;
     let components = app::load_components(
         &runtime,
         &setup,

@@ -60,7 +60,22 @@ pub struct Setup {
     pub simulator: Option<SimHandle>,
 }
 
+/// The vault vouches for the compile cache's entries (it alone holds the server key).
+impl crate::runtime::CodeAuthenticator for Vault {
+    fn tag(&self, code: &[u8]) -> [u8; 32] {
+        self.code_tag(code)
+    }
+}
+
 impl Setup {
+    /// The compile cache in `dir`, its entries authenticated by this setup's vault.
+    pub fn compile_cache(&self, dir: std::path::PathBuf) -> crate::runtime::CacheSetup {
+        crate::runtime::CacheSetup {
+            dir,
+            authenticator: self.services.vault.clone(),
+        }
+    }
+
     /// The same setup, its services accepting secrets as tool arguments or not.
     pub fn with_secret_arguments(mut self, allowed: bool) -> Setup {
         if self.services.secret_arguments != allowed {
@@ -119,10 +134,7 @@ pub async fn open_sandbox(data_dir: &Path) -> anyhow::Result<Setup> {
         .context("cannot start the built-in OrderDesk simulator")?;
     let sandbox_dir = data_dir.join("sandbox");
     let (vault, tenant, store) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-        if sandbox_dir.exists() {
-            std::fs::remove_dir_all(&sandbox_dir)
-                .with_context(|| format!("cannot reset {}", sandbox_dir.display()))?;
-        }
+        reset_sandbox_dir(&sandbox_dir)?;
         // The sandbox's tenant and key protect nothing real: the lowest bcrypt cost keeps
         // start-up fast.
         let vault = Vault::open(
@@ -158,6 +170,29 @@ pub async fn open_sandbox(data_dir: &Path) -> anyhow::Result<Setup> {
         session,
         simulator: Some(simulator),
     })
+}
+
+/// Empty the sandbox's directory but for its server key: the sandbox starts afresh,
+/// and the compile cache its key authenticates stays valid from one run to the next.
+fn reset_sandbox_dir(sandbox_dir: &Path) -> anyhow::Result<()> {
+    let entries = match std::fs::read_dir(sandbox_dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", sandbox_dir.display())),
+    };
+    for entry in entries {
+        let path = entry?.path();
+        if path.file_name() == Some(orderdesk_vault::SERVER_KEY_FILE_NAME.as_ref()) {
+            continue;
+        }
+        let removed = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        removed.with_context(|| format!("cannot reset the sandbox: {}", path.display()))?;
+    }
+    Ok(())
 }
 
 impl Setup {

@@ -50,7 +50,7 @@ impl Server {
         }
         let runtime = Arc::new(Runtime::new(
             settings.limits.clone(),
-            Some(settings.cache_dir()),
+            Some(setup.compile_cache(settings.cache_dir())),
         )?);
         let components = load_components(
             &runtime,

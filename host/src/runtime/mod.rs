@@ -27,6 +27,7 @@ use crate::bindings::{ToolError, ToolGroupPre};
 use crate::capabilities::{self, CallContext, Effect, EffectState};
 use crate::grants::Grants;
 use compile_cache::{CacheOutcome, CompileCache};
+pub use compile_cache::{CacheSetup, CodeAuthenticator};
 pub use component::{
     ComponentOrigin, ComponentSource, InvalidToolName, LoadError, LoadedComponent, ToolSpec,
     check_tool_name,
@@ -86,8 +87,9 @@ impl std::fmt::Debug for Runtime {
 }
 
 impl Runtime {
-    /// Create the engine. `cache_dir` holds compiled code (none: no cache).
-    pub fn new(limits: Limits, cache_dir: Option<std::path::PathBuf>) -> wasmtime::Result<Runtime> {
+    /// Create the engine. `cache` says where compiled code is kept and who
+    /// authenticates it (none: compile every time).
+    pub fn new(limits: Limits, cache: Option<CacheSetup>) -> wasmtime::Result<Runtime> {
         let mut config = Config::new();
         // Epoch interruption bounds CPU time; the ticker thread advances the epoch.
         config.epoch_interruption(true);
@@ -98,7 +100,7 @@ impl Runtime {
         let engine = Engine::new(&config)?;
         let mut base_linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut base_linker)?;
-        let cache = CompileCache::new(&engine, cache_dir);
+        let cache = CompileCache::new(&engine, cache);
         let ticker = EpochTicker::start(engine.clone());
         Ok(Runtime {
             engine,

@@ -41,6 +41,7 @@ mod audit;
 #[cfg(feature = "bench")]
 mod bench;
 mod clock;
+mod code_tag;
 mod crypto;
 mod db;
 mod error;
