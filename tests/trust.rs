@@ -303,3 +303,93 @@ fn a_compile_cache_entry_that_does_not_verify_is_recompiled_not_run() {
     assert!(stderr.contains("tag does not verify"), "{stderr}");
     caches("hit");
 }
+
+/// `kill -TERM pid`.
+fn terminate(pid: u32) {
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn sigterm_lets_calls_under_way_finish_then_records_what_it_cut_off() {
+    let dir = fresh_dir("trust-sigterm");
+    let sim = Simulator::spawn(SimConfig::sandbox()).await.unwrap();
+    let (_, master_key) = create_tenant(&dir);
+    let order = json!({"store": "demo", "order": {"shipping": {"first_name": "Jo"}, "order_items": [{"name": "Tote", "price": 1, "quantity": 1}]}});
+    let start = |grace_s: &str| {
+        Launch::new(&dir)
+            .env("ORDERDESK_API_BASE", sim.api_base())
+            .env("ORDERDESK_MCP_MASTER_KEY", master_key.clone())
+            .env("ORDERDESK_MCP_SHUTDOWN_GRACE_S", grace_s.to_string())
+    };
+
+    // Within the grace period: the call finishes and its client gets the answer.
+    let launch = start("10");
+    let (client, pid) = launch.start_with_pid(()).await;
+    register_demo_store(&client).await;
+    sim.simulator.inject_fault(
+        Fault::new("/orders", FaultKind::Delay(Duration::from_millis(1500)), 1).with_method("POST"),
+    );
+    let pending = tokio::spawn({
+        let peer = client.peer().clone();
+        let arguments = order.as_object().unwrap().clone();
+        async move {
+            peer.call_tool(
+                rmcp::model::CallToolRequestParams::new("orders_create").with_arguments(arguments),
+            )
+            .await
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    terminate(pid);
+    let answered = pending
+        .await
+        .unwrap()
+        .expect("the call under way is answered");
+    assert_ne!(answered.is_error, Some(true), "{answered:?}");
+    eventually("the finished call's audit row", async || {
+        audit_rows(&dir).iter().any(|(tool, args, outcome)| {
+            tool == "orders_create" && !args.contains("\"request\"") && outcome == "ok"
+        })
+    })
+    .await;
+    drop(client);
+
+    // Past the grace period: the call is cut off, and the audit says so.
+    let launch = start("1");
+    let (client, pid) = launch.start_with_pid(()).await;
+    sim.simulator.inject_fault(
+        Fault::new("/orders", FaultKind::Delay(Duration::from_secs(8)), 1).with_method("POST"),
+    );
+    let peer = client.peer().clone();
+    let arguments = order.as_object().unwrap().clone();
+    let _cut = tokio::spawn(async move {
+        peer.call_tool(
+            rmcp::model::CallToolRequestParams::new("orders_create").with_arguments(arguments),
+        )
+        .await
+    });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let signalled = std::time::Instant::now();
+    terminate(pid);
+    eventually("the cut-off call's audit rows", async || {
+        let rows = audit_rows(&dir);
+        let call_cut = rows.iter().any(|(tool, _, outcome)| {
+            tool == "orders_create" && outcome.starts_with("error:interrupted")
+        });
+        let intent_open = rows.iter().any(|(_, args, outcome)| {
+            args.contains("POST /orders") && outcome.starts_with("error:outcome_unknown")
+        });
+        call_cut && intent_open
+    })
+    .await;
+    assert!(
+        signalled.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        signalled.elapsed()
+    );
+    drop(client);
+}

@@ -9,12 +9,16 @@
 //!
 //! [`AuditLog::flush`] (called when the server shuts down) waits until every row handed
 //! over so far is in the database. A process killed outright can lose the rows of its
-//! last batch window.
+//! last batch window (an OrderDesk write has its own intent row, written before the
+//! request leaves, so it is never among them). A batch the database refuses is tried
+//! again, then kept for the next batch — never dropped silently: rows are given up only
+//! past [`MAX_UNWRITTEN`] or when the server stops with the database still refusing
+//! them, and the log says how many.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
-use orderdesk_vault::{AuditEntry, Vault};
+use orderdesk_vault::{AuditEntry, Vault, VaultError};
 use tokio::sync::oneshot;
 
 /// How long the writer collects rows before writing them in one transaction.
@@ -55,9 +59,25 @@ impl Shared {
     }
 }
 
+/// Where audit rows go: the vault (tests give a store that refuses on purpose).
+pub trait AuditStore: Send + Sync + 'static {
+    fn record_audits(&self, rows: &[AuditEntry]) -> Result<(), VaultError>;
+}
+
+impl AuditStore for Vault {
+    fn record_audits(&self, rows: &[AuditEntry]) -> Result<(), VaultError> {
+        Vault::record_audits(self, rows)
+    }
+}
+
 impl AuditLog {
     /// Start the writer thread for `vault`.
     pub fn start(vault: Arc<Vault>) -> AuditLog {
+        AuditLog::start_with(vault)
+    }
+
+    /// Start the writer thread for any [`AuditStore`].
+    pub fn start_with(vault: Arc<dyn AuditStore>) -> AuditLog {
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue::default()),
             work: Condvar::new(),
@@ -65,7 +85,7 @@ impl AuditLog {
         let writer = shared.clone();
         let spawned = std::thread::Builder::new()
             .name("audit-writer".into())
-            .spawn(move || write_batches(&writer, &vault));
+            .spawn(move || write_batches(&writer, vault.as_ref()));
         if let Err(error) = spawned {
             // Without a writer, rows would pile up unwritten: say so loudly.
             tracing::error!(error = %error, "cannot start the audit writer; calls will not be audited");
@@ -115,8 +135,54 @@ impl Drop for Handle {
     }
 }
 
+/// Attempts to write a batch before it is put back in the queue.
+const WRITE_ATTEMPTS: u32 = 3;
+
+/// Pause between a batch's attempts, and before the writer tries again after failing.
+const RETRY_PAUSE: Duration = Duration::from_millis(500);
+
+/// Rows kept in memory while the database refuses them.
+const MAX_UNWRITTEN: usize = 100_000;
+
+/// Batches tried after the last handle went before unwritable rows are given up.
+const CLOSE_ATTEMPTS: u32 = 3;
+
+/// Write `rows`, trying again a few times; the rows back when every attempt failed.
+fn write_with_retries(
+    vault: &dyn AuditStore,
+    rows: Vec<AuditEntry>,
+) -> Result<(), Vec<AuditEntry>> {
+    for attempt in 1..=WRITE_ATTEMPTS {
+        match vault.record_audits(&rows) {
+            Ok(()) => {
+                if attempt > 1 {
+                    tracing::info!(
+                        rows = rows.len(),
+                        attempt,
+                        "audit rows written after a retry"
+                    );
+                }
+                return Ok(());
+            }
+            Err(error) => {
+                tracing::error!(error = %error, rows = rows.len(), attempt, "could not write the audit log; will retry");
+                if attempt < WRITE_ATTEMPTS {
+                    std::thread::sleep(RETRY_PAUSE);
+                }
+            }
+        }
+    }
+    Err(rows)
+}
+
+fn gave_up_at_close(attempts: &mut u32) -> bool {
+    *attempts += 1;
+    *attempts > CLOSE_ATTEMPTS
+}
+
 /// The writer thread: wait for a first row, collect for a window, write, repeat.
-fn write_batches(shared: &Shared, vault: &Vault) {
+fn write_batches(shared: &Shared, vault: &dyn AuditStore) {
+    let mut close_attempts = 0;
     loop {
         let (rows, flushes, closed) = {
             let mut queue = shared.lock();
@@ -140,15 +206,43 @@ fn write_batches(shared: &Shared, vault: &Vault) {
             )
         };
         if !rows.is_empty()
-            && let Err(error) = vault.record_audits(&rows)
+            && let Err(unwritten) = write_with_retries(vault, rows)
         {
-            tracing::error!(error = %error, rows = rows.len(), "could not write the audit log");
+            // Kept for the next batch rather than dropped: put back in front of what
+            // arrived meanwhile (bounded, so a database that stays broken cannot eat
+            // the host's memory; what goes is counted in the log).
+            let mut queue = shared.lock();
+            let mut rows = unwritten;
+            rows.append(&mut queue.rows);
+            if rows.len() > MAX_UNWRITTEN {
+                let dropped = rows.len() - MAX_UNWRITTEN;
+                rows.drain(..dropped);
+                tracing::error!(
+                    rows = dropped,
+                    "the audit log is still unwritable: the oldest rows were dropped"
+                );
+            }
+            queue.rows = rows;
+            drop(queue);
+            if !closed {
+                std::thread::sleep(RETRY_PAUSE);
+            }
         }
         for done in flushes {
             let _ = done.send(());
         }
-        if closed && shared.lock().rows.is_empty() {
-            return;
+        if closed {
+            let left = shared.lock().rows.len();
+            if left == 0 {
+                return;
+            }
+            if gave_up_at_close(&mut close_attempts) {
+                tracing::error!(
+                    rows = left,
+                    "the server is stopping and the audit log is unwritable: rows lost"
+                );
+                return;
+            }
         }
     }
 }
@@ -210,6 +304,50 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         drop(log);
+    }
+
+    /// Refuses the first `failures` batches, then keeps what it is given.
+    struct FlakyStore {
+        failures: Mutex<u32>,
+        rows: Mutex<Vec<AuditEntry>>,
+    }
+
+    impl AuditStore for FlakyStore {
+        fn record_audits(&self, rows: &[AuditEntry]) -> Result<(), VaultError> {
+            let mut failures = self.failures.lock().unwrap();
+            if *failures > 0 {
+                *failures -= 1;
+                return Err(VaultError::Storage("database is locked".into()));
+            }
+            self.rows.lock().unwrap().extend_from_slice(rows);
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_batch_the_database_refuses_is_kept_and_written_once_it_can_be() {
+        // More failures than one batch's attempts: the rows must survive into a later
+        // batch, together with those that arrived meanwhile.
+        let store = Arc::new(FlakyStore {
+            failures: Mutex::new(WRITE_ATTEMPTS + 1),
+            rows: Mutex::default(),
+        });
+        let log = AuditLog::start_with(store.clone());
+        for i in 0..10 {
+            log.record(entry(&format!("while_refused_{i}")));
+        }
+        tokio::time::sleep(BATCH_WINDOW).await;
+        log.record(entry("later"));
+        log.flush().await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while store.rows.lock().unwrap().len() < 11 {
+            assert!(std::time::Instant::now() < deadline, "rows were lost");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let rows = store.rows.lock().unwrap();
+        assert_eq!(rows.len(), 11);
+        assert_eq!(rows[0].tool, "while_refused_0", "kept in order");
+        assert_eq!(rows[10].tool, "later");
     }
 
     #[tokio::test]

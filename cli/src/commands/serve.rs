@@ -1,4 +1,5 @@
-//! `orderdesk-mcp serve`: MCP over stdio until the client leaves (or Ctrl-C).
+//! `orderdesk-mcp serve`: MCP over stdio until the client leaves, or until SIGTERM or
+//! Ctrl-C (calls under way get the shutdown grace period to finish).
 
 use orderdesk_host::app::{self, Settings};
 
@@ -7,7 +8,25 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     // Pipes (as MCP clients start servers) are read and written on tokio's reactor;
     // anything else (a terminal, a file) through the blocking pool.
     let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            match signal(SignalKind::terminate()) {
+                Ok(mut terminate) => {
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = terminate.recv() => {}
+                    }
+                }
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     };
     app::serve(settings, rmcp::transport::stdio_pipes(), shutdown).await
 }

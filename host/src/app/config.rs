@@ -11,6 +11,7 @@
 //! auto_provision = false
 //! audit_retention_days = 90
 //! secret_arguments = false  # tools may not take master/API keys as arguments
+//! shutdown_grace_s = 10      # a shutdown waits this long for the calls under way
 //!
 //! [limits]
 //! memory_mib = 64        # linear memory per call
@@ -89,6 +90,8 @@ pub struct ServerSettings {
     /// Whether tools may take secrets as arguments (default: yes unless
     /// `ORDERDESK_MCP_MASTER_KEY` is set).
     pub secret_arguments: Option<bool>,
+    /// Seconds a shutdown waits for the calls under way (default 10).
+    pub shutdown_grace_s: Option<u64>,
 }
 
 /// Limits as the operator writes them (units in the names).

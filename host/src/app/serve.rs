@@ -22,6 +22,8 @@ pub struct Server {
     pub mcp: McpServer,
     pub runtime: Arc<Runtime>,
     pub setup: Setup,
+    /// How long a shutdown waits for the calls under way.
+    shutdown_grace: std::time::Duration,
     _watcher: Option<reload::WatchHandle>,
 }
 
@@ -95,12 +97,15 @@ impl Server {
             mcp,
             runtime,
             setup,
+            shutdown_grace: settings.shutdown_grace,
             _watcher: watcher,
         })
     }
 
     /// Serve MCP on `transport` until the client disconnects or `shutdown` completes;
-    /// every call's audit row is written before this returns.
+    /// every call's audit row is written before this returns. On `shutdown`, new calls
+    /// are refused and those under way get the grace period to finish; any still
+    /// running then is recorded in the audit log as interrupted, and cut off.
     pub async fn serve<T, E, A>(
         self,
         transport: T,
@@ -111,6 +116,7 @@ impl Server {
         E: std::error::Error + Send + Sync + 'static,
     {
         let audit = self.mcp.clone();
+        let grace = self.shutdown_grace;
         let running = self.mcp.serve(transport).await?;
         let cancel = running.cancellation_token();
         let finished = running.waiting();
@@ -118,7 +124,11 @@ impl Server {
         tokio::select! {
             result = &mut finished => { result?; }
             () = shutdown => {
-                tracing::info!("shutting down");
+                tracing::info!(grace_s = grace.as_secs(), "shutting down: waiting for the calls under way");
+                let cut_off = audit.drain(grace).await;
+                if cut_off > 0 {
+                    tracing::warn!(calls = cut_off, "shutting down: calls cut off (recorded in the audit log)");
+                }
                 cancel.cancel();
                 finished.await?;
             }

@@ -17,6 +17,9 @@ use super::config::{ConfigError, ConfigFile};
 use crate::runtime::Limits;
 use crate::services::DEFAULT_AUDIT_RETENTION;
 
+/// Seconds a shutdown waits for the calls under way, by default.
+pub const DEFAULT_SHUTDOWN_GRACE_S: u64 = 10;
+
 /// OrderDesk's production API.
 pub const DEFAULT_API_BASE: &str = "https://app.orderdesk.me/api/v2";
 
@@ -64,6 +67,9 @@ pub struct Settings {
     pub master_key: Option<SecretString>,
     pub vault: VaultSettings,
     pub limits: Limits,
+    /// How long a shutdown (SIGTERM, Ctrl-C) waits for calls under way before cutting
+    /// them off (and recording that it did).
+    pub shutdown_grace: Duration,
     /// Keep start-up memory rather than hand it back after the first `tools/list`
     /// (`ORDERDESK_MCP_KEEP_STARTUP_MEMORY`; see [`memory`](super::memory)).
     pub keep_startup_memory: bool,
@@ -163,6 +169,17 @@ impl Settings {
             ),
             None => server.audit_retention_days,
         };
+        let shutdown_grace_s = match env("ORDERDESK_MCP_SHUTDOWN_GRACE_S") {
+            Some(text) => text
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| SettingsError::Invalid {
+                    name: "ORDERDESK_MCP_SHUTDOWN_GRACE_S",
+                    value: text,
+                    expected: "a whole number of seconds",
+                })?,
+            None => server.shutdown_grace_s.unwrap_or(DEFAULT_SHUTDOWN_GRACE_S),
+        };
         let limits = file.limits()?;
         Ok(Settings {
             data_dir,
@@ -183,6 +200,7 @@ impl Settings {
                     .unwrap_or(DEFAULT_AUDIT_RETENTION),
             },
             limits,
+            shutdown_grace: Duration::from_secs(shutdown_grace_s),
             keep_startup_memory: parse_bool(&env, super::memory::KEEP_STARTUP_MEMORY_ENV)?
                 .unwrap_or(false),
             file,

@@ -6,6 +6,7 @@
 //! - `results`: outcomes → tool results and errors the model reads;
 //! - `progress`: `notifications/progress` for the calls that asked for them.
 
+mod drain;
 mod progress;
 mod results;
 
@@ -31,6 +32,7 @@ use crate::redact::{redact_arguments, secret_values, wipe_secrets};
 use crate::runtime::Runtime;
 use crate::services::Services;
 use crate::session::Session;
+use drain::{InFlight, RunningCall};
 use orderdesk_vault::AuditEntry;
 pub use progress::ProgressReporter;
 use results::{call_result, error_result, outcome_of};
@@ -56,6 +58,8 @@ pub struct McpServer {
     peer: Arc<Mutex<Option<Peer<RoleServer>>>>,
     audit: AuditLog,
     after_first_list: FirstListHook,
+    /// The calls under way, for a shutdown that drains them.
+    in_flight: Arc<InFlight>,
 }
 
 impl McpServer {
@@ -73,7 +77,15 @@ impl McpServer {
             session,
             peer: Arc::default(),
             after_first_list: Arc::default(),
+            in_flight: Arc::default(),
         }
+    }
+
+    /// Refuse new calls, let those under way finish for up to `grace`, and record in
+    /// the audit log each call still running then (the caller is about to cut it off).
+    /// Returns how many were cut off.
+    pub async fn drain(&self, grace: std::time::Duration) -> usize {
+        self.in_flight.drain(grace, &self.audit).await
     }
 
     /// Run `hook` once the first `tools/list` has been answered: the end of a client's
@@ -137,6 +149,21 @@ impl McpServer {
             record.note_tenant(&tenant_id);
         }
         let started = Instant::now();
+        let at = orderdesk_vault::utc_now();
+        let Some(_ticket) = self.in_flight.enter(RunningCall {
+            at: at.clone(),
+            started,
+            tool: entry.spec.name.clone(),
+            arguments: redact_arguments(&arguments).to_string(),
+            correlation_id: correlation_id.to_string(),
+            record: record.clone(),
+        }) else {
+            return error_result(
+                "unavailable",
+                "the server is shutting down and takes no new calls; try again once it is back"
+                    .into(),
+            );
+        };
         let result = match validate_arguments(entry, &arguments) {
             Err(invalid) => error_result("invalid_input", invalid.0),
             Ok(()) => {
@@ -196,7 +223,7 @@ impl McpServer {
         }
         // Handed to the background writer, off the path of the answer.
         self.audit.record(AuditEntry {
-            at: orderdesk_vault::utc_now(),
+            at,
             tenant_id: record.tenant_id(),
             store_id: record.store_id(),
             tool: entry.spec.name.clone(),
