@@ -8,6 +8,12 @@
 
 use crate::{HostError, ToolError, UpstreamError};
 
+/// The `upstream` status with which a test's scripted OrderDesk (the host's harness
+/// behind `orderdesk-mcp component test`, or the kit's `testing::MockHost`) refuses a
+/// request it was not scripted to expect. OrderDesk never sends it, so the hint for it
+/// talks about the script rather than about OrderDesk.
+pub const SCRIPT_MISMATCH_STATUS: u16 = 599;
+
 /// What a failed host call was about. Every field is optional: each one the caller
 /// fills in makes the message say more precisely what to do next.
 #[derive(Clone, Debug, Default)]
@@ -115,6 +121,11 @@ impl ErrorContext {
 
     fn upstream_hint(&self, status: u16) -> String {
         match status {
+            // Retrying or checking OrderDesk would be wrong advice: the test's script
+            // refused the request.
+            SCRIPT_MISMATCH_STATUS => "this is the test's script, not OrderDesk: make the \
+                                       request match the script (or the script the request)"
+                .to_string(),
             400 | 422 => "fix the fields it names and try again".to_string(),
             401 | 403 => format!(
                 "the API key registered for {} may be wrong or revoked: register it again with \
@@ -218,6 +229,27 @@ mod tests {
             panic!("upstream stays upstream");
         };
         assert!(m.ends_with("check with orders_get before retrying"), "{m}");
+    }
+
+    #[test]
+    fn a_script_mismatch_in_a_test_is_not_told_to_try_again() {
+        let ToolError::Upstream(m) = map_host_error(
+            HostError::Upstream(UpstreamError {
+                status: SCRIPT_MISMATCH_STATUS,
+                message: "test harness: request #1 differs from the script".into(),
+            }),
+            &ErrorContext {
+                request: Some("GET /inventory-items".to_string()),
+                ..ErrorContext::default()
+            },
+        ) else {
+            panic!("upstream stays upstream");
+        };
+        assert!(
+            m.ends_with("make the request match the script (or the script the request)"),
+            "{m}"
+        );
+        assert!(!m.contains("try again"), "{m}");
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //! - [`Update`]: the fetch → merge → PUT that every OrderDesk update needs.
 //! - [`schema`]: the `store` argument every store-bound tool takes, ids that are safe
 //!   in a request path ([`Id`]), annotation sets, pagination.
+//! - [`replies`]: a typed model of each endpoint's answer (`order_model::replies`),
+//!   read with [`Reply::parse`].
 //!
 //! The `orders` and `inventory` components use it; a third-party component that calls
 //! OrderDesk can too.
@@ -24,6 +26,7 @@ pub mod schema;
 mod target;
 mod update;
 
+pub use order_model::replies;
 pub use orderdesk_tool_kit::orderdesk::CacheMode;
 pub use schema::Id;
 pub use target::{Reply, Target};

@@ -2,7 +2,7 @@
 
 use orderdesk_tool_kit::errors::{ErrorContext, map_host_error};
 use orderdesk_tool_kit::orderdesk::{self, CacheMode, Method};
-use orderdesk_tool_kit::{HostError, ToolError, log};
+use orderdesk_tool_kit::{ToolError, log};
 use serde_json::{Map, Value};
 
 /// What a request is about, for error messages: the store, the thing addressed, how to
@@ -51,6 +51,14 @@ impl Target {
         self
     }
 
+    /// `GET path?query`: a read, answered from the host's cache when `cache` allows.
+    /// Reads write no log line, so a component that only reads imports no `log`.
+    ///
+    /// ```ignore
+    /// let target = Target::new(args.store, "the inventory search");
+    /// let query = vec![("limit".to_string(), "50".to_string())];
+    /// let reply = target.get("/inventory-items", query, CacheMode::UseCache)?;
+    /// ```
     pub fn get(
         &self,
         path: &str,
@@ -60,24 +68,53 @@ impl Target {
         self.send(Method::Get, path, query, None, cache)
     }
 
+    /// `POST path` with a JSON body (creates). Logged, as every write is.
     pub fn post(&self, path: &str, body: &Value) -> Result<Reply, ToolError> {
-        self.send(
-            Method::Post,
-            path,
-            Vec::new(),
-            Some(body),
-            CacheMode::Bypass,
-        )
+        self.write(Method::Post, path, Some(body))
     }
 
+    /// `PUT path` with a JSON body: OrderDesk replaces the whole record (see
+    /// [`Update`](crate::Update) for fetch-merge-PUT). Logged.
     pub fn put(&self, path: &str, body: &Value) -> Result<Reply, ToolError> {
-        self.send(Method::Put, path, Vec::new(), Some(body), CacheMode::Bypass)
+        self.write(Method::Put, path, Some(body))
     }
 
+    /// `DELETE path`. Logged.
     pub fn delete(&self, path: &str) -> Result<Reply, ToolError> {
-        self.send(Method::Delete, path, Vec::new(), None, CacheMode::Bypass)
+        self.write(Method::Delete, path, None)
     }
 
+    /// A write, with a log line for the operator: done, or of unknown outcome. Kept apart
+    /// from [`Target::send`] so that only a component that writes imports `log`.
+    fn write(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Reply, ToolError> {
+        let request = || ("request".to_string(), format!("{} {path}", method.as_str()));
+        match self.send(method, path, Vec::new(), body, CacheMode::Bypass) {
+            Ok(reply) => {
+                log::write(
+                    log::Level::Info,
+                    "orderdesk write done",
+                    &[
+                        ("method".to_string(), method.as_str().to_string()),
+                        ("path".to_string(), path.to_string()),
+                        ("store_id".to_string(), reply.store_id.clone()),
+                    ],
+                );
+                Ok(reply)
+            }
+            Err(error @ ToolError::OutcomeUnknown(_)) => {
+                log::write(
+                    log::Level::Warn,
+                    "orderdesk write outcome unknown",
+                    &[request()],
+                );
+                Err(error)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// One request: JSON in and out, OrderDesk's error envelope recognised, host errors
+    /// mapped with this request as context. Logs nothing (see [`Target::write`]).
     fn send(
         &self,
         method: Method,
@@ -95,16 +132,8 @@ impl Target {
             cache,
         };
         let context = self.context(method, path);
-        let response = orderdesk::send(&request).map_err(|error| {
-            if matches!(error, HostError::OutcomeUnknown(_)) {
-                log::write(
-                    log::Level::Warn,
-                    "orderdesk write outcome unknown",
-                    &[("request".to_string(), format!("{} {path}", method.as_str()))],
-                );
-            }
-            map_host_error(error, &context)
-        })?;
+        let response =
+            orderdesk::send(&request).map_err(|error| map_host_error(error, &context))?;
         let body: Value = serde_json::from_str(&response.body).map_err(|e| {
             ToolError::Upstream(format!(
                 "OrderDesk answered {} {path} with a body that is not JSON ({e}); {}",
@@ -119,17 +148,6 @@ impl Target {
                 response.status,
                 context.after_failure()
             )));
-        }
-        if method != Method::Get {
-            log::write(
-                log::Level::Info,
-                "orderdesk write done",
-                &[
-                    ("method".to_string(), method.as_str().to_string()),
-                    ("path".to_string(), path.to_string()),
-                    ("store_id".to_string(), response.store_id.clone()),
-                ],
-            );
         }
         Ok(Reply {
             body,
@@ -166,6 +184,23 @@ impl Reply {
             fields.insert("cached".to_string(), Value::Bool(true));
         }
         Value::Object(fields)
+    }
+
+    /// The answer as one of the typed models of [`replies`](crate::replies), e.g.
+    /// `reply.parse::<InventoryPage>()` for `GET /inventory-items`. An answer of another
+    /// shape is an `upstream` error.
+    ///
+    /// ```ignore
+    /// let page: InventoryPage = target
+    ///     .get("/inventory-items", query, CacheMode::UseCache)?
+    ///     .parse()?;
+    /// ```
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, ToolError> {
+        T::deserialize(&self.body).map_err(|e| {
+            ToolError::Upstream(format!(
+                "OrderDesk's answer does not have the expected shape ({e}); nothing was changed"
+            ))
+        })
     }
 
     /// The record under `key` (e.g. `order` of `{status, order}`).
@@ -254,6 +289,20 @@ mod tests {
         let logs = host.logs();
         assert_eq!(logs[0].message, "orderdesk write done");
         assert_eq!(logs[1].message, "orderdesk write outcome unknown");
+    }
+
+    #[test]
+    fn reads_log_nothing_so_a_reading_component_needs_no_log_grant() {
+        let host = MockHost::with_store();
+        host.reply(200, json!({"status": "success", "order": {"id": "7"}}))
+            .fail(HostError::OutcomeUnknown(
+                "a read never ends like this".into(),
+            ));
+        order(None)
+            .get("/orders/7", Vec::new(), CacheMode::UseCache)
+            .unwrap();
+        let _ = order(None).get("/orders/7", Vec::new(), CacheMode::UseCache);
+        assert!(host.logs().is_empty(), "{:?}", host.logs());
     }
 
     #[test]
