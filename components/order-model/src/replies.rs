@@ -18,7 +18,7 @@
 //!         {"id": "700101", "name": "Ceramic mug", "code": "MUG-WHT", "stock": "11"},
 //!         {"id": "700102", "name": "Pour-over kit", "code": "POUR-01", "stock": 48}]}"#;
 //! let page: InventoryPage = serde_json::from_str(body).unwrap();
-//! assert_eq!(page.inventory_items[0].stock(), Some(11.0));
+//! assert_eq!(page.inventory_items[0].stock(), Some(11));
 //! assert_eq!(page.inventory_items[1].code().as_deref(), Some("POUR-01"));
 //! assert_eq!(page.paging.next_offset(), Some(2));
 //! ```
@@ -53,9 +53,10 @@ impl InventoryItem {
         self.text("code")
     }
 
-    /// Units in stock (`48` and `"48"` both read as 48).
-    pub fn stock(&self) -> Option<f64> {
-        self.number("stock")
+    /// Units in stock, a whole count: `48` and `"48"` both read as 48. `None` when
+    /// absent or not a whole number (`number("stock")` reads a fractional one).
+    pub fn stock(&self) -> Option<i64> {
+        self.integer("stock")
     }
 
     /// Unit price.
@@ -341,7 +342,7 @@ mod tests {
         .unwrap();
         let item = &page.inventory_items[0];
         assert_eq!(item.id().as_deref(), Some("7"));
-        assert_eq!(item.stock(), Some(3.0));
+        assert_eq!(item.stock(), Some(3));
         assert!(item.variation_list().is_empty());
         let broken = serde_json::from_value::<InventoryPage>(json!({"inventory_items": []}));
         assert!(broken.unwrap_err().to_string().contains("total_records"));
