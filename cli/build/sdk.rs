@@ -4,7 +4,10 @@
 //! manifest of their own each (the ones here inherit from the components workspace).
 //!
 //! Writes `$OUT_DIR/sdk.rs`: `SDK_FILES`, each file's path in the project (under
-//! `sdk/`) and its text, included from the sources.
+//! `sdk/`) and its text, included from the sources; and `LOCK_FILE`, the components
+//! workspace's `Cargo.lock`, so that a new project builds with the dependency versions
+//! this repository builds and tests the SDK with (cargo drops the entries it does not
+//! need on the first build).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -45,6 +48,15 @@ pub fn embed(components: &Path, out_dir: &Path) {
         }
     }
     files.push_str("];\n");
+    let lock = components.join("Cargo.lock");
+    println!("cargo:rerun-if-changed={}", lock.display());
+    writeln!(
+        files,
+        "/// The components workspace's `Cargo.lock`.\n\
+         pub const LOCK_FILE: &str = include_str!({:?});",
+        lock.display().to_string()
+    )
+    .unwrap();
     std::fs::write(out_dir.join("sdk.rs"), files).unwrap();
 }
 

@@ -3,8 +3,9 @@
 //!
 //! The files come from `cli/templates/` with `{{name}}` and a few other placeholders
 //! filled in. A Rust project also gets the SDK in `sdk/` (the kit with its WIT,
-//! store-api, order-model: embedded by `build/sdk.rs`), so it needs neither this
-//! repository nor a published crate; a Python project gets the host's WIT.
+//! store-api, order-model: embedded by `build/sdk.rs`) and the `Cargo.lock` the SDK is
+//! tested with, so it needs neither this repository nor a published crate; a Python
+//! project gets the host's WIT.
 
 use std::path::Path;
 
@@ -178,11 +179,14 @@ pub fn project_files(name: &str, lang: Lang, access: Access) -> Vec<(String, Str
     files.push(("cases.json".to_string(), fill(CASES)));
     files.push((format!("{name}.toml"), manifest(name, access)));
     match lang {
-        Lang::Rust => files.extend(
-            SDK_FILES
-                .iter()
-                .map(|(path, text)| (path.to_string(), text.to_string())),
-        ),
+        Lang::Rust => {
+            files.push(("Cargo.lock".to_string(), LOCK_FILE.to_string()));
+            files.extend(
+                SDK_FILES
+                    .iter()
+                    .map(|(path, text)| (path.to_string(), text.to_string())),
+            );
+        }
         Lang::Python => {
             let wit = SDK_FILES
                 .iter()
