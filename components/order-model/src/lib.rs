@@ -14,6 +14,8 @@
 //! valid example. [`replies`] has a typed model of each endpoint's answer (pages with
 //! their paging, one record, a message).
 
+#![warn(missing_docs)]
+
 pub mod lenient;
 pub mod merge;
 mod records;

@@ -88,6 +88,7 @@ record!(
 pub struct Folder {
     /// The folder id (the `folder_id` of orders).
     pub id: i64,
+    /// The folder name, e.g. `Shipped`.
     pub name: String,
 }
 
@@ -161,8 +162,10 @@ impl Paging {
 /// `GET /inventory-items`: a page of inventory items.
 #[derive(Debug, Clone, Deserialize)]
 pub struct InventoryPage {
+    /// Where this page is among all matches.
     #[serde(flatten)]
     pub paging: Paging,
+    /// The items of this page.
     #[serde(deserialize_with = "records")]
     pub inventory_items: Vec<InventoryItem>,
 }
@@ -170,8 +173,10 @@ pub struct InventoryPage {
 /// `GET /orders`: a page of orders.
 #[derive(Debug, Clone, Deserialize)]
 pub struct OrderPage {
+    /// Where this page is among all matches.
     #[serde(flatten)]
     pub paging: Paging,
+    /// The orders of this page.
     #[serde(deserialize_with = "records")]
     pub orders: Vec<Order>,
 }
@@ -188,6 +193,7 @@ pub struct TestReply {
 /// `GET /store`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct StoreReply {
+    /// The store's settings.
     pub store: StoreSettings,
 }
 
@@ -195,7 +201,9 @@ pub struct StoreReply {
 /// Created"`), `POST /orders/{id}/order-history` (with `message: "History Added"`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct OrderReply {
+    /// The order.
     pub order: Order,
+    /// What was done, for a create or a note.
     #[serde(default)]
     pub message: Option<String>,
 }
@@ -203,6 +211,7 @@ pub struct OrderReply {
 /// `GET /orders/{id}/order-items`, and `POST` of a list of items.
 #[derive(Debug, Clone, Deserialize)]
 pub struct OrderItemsReply {
+    /// The items.
     #[serde(deserialize_with = "records")]
     pub order_items: Vec<OrderItem>,
 }
@@ -210,12 +219,14 @@ pub struct OrderItemsReply {
 /// One order item: `GET`, `PUT /orders/{id}/order-items/{item_id}`, `POST` of one item.
 #[derive(Debug, Clone, Deserialize)]
 pub struct OrderItemReply {
+    /// The item.
     pub order_item: OrderItem,
 }
 
 /// `GET /orders/{id}/shipments`, and `POST /batch-shipments`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ShipmentsReply {
+    /// The shipments.
     #[serde(deserialize_with = "records")]
     pub shipments: Vec<Shipment>,
 }
@@ -223,18 +234,21 @@ pub struct ShipmentsReply {
 /// One shipment: `GET`, `PUT /orders/{id}/shipments/{id}`, `POST /orders/{id}/shipments`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ShipmentReply {
+    /// The shipment.
     pub shipment: Shipment,
 }
 
 /// One inventory item: `GET`, `PUT /inventory-items/{id}`, `POST /inventory-items`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct InventoryItemReply {
+    /// The item.
     pub inventory_item: InventoryItem,
 }
 
 /// `PUT /batch-inventory-items`: the items as updated.
 #[derive(Debug, Clone, Deserialize)]
 pub struct InventoryItemsReply {
+    /// The items as stored now.
     #[serde(deserialize_with = "records")]
     pub inventory_items: Vec<InventoryItem>,
 }
@@ -244,8 +258,10 @@ pub struct InventoryItemsReply {
 pub struct MoveOrdersReply {
     /// e.g. `2 order(s) moved`.
     pub message: String,
+    /// The orders moved.
     #[serde(deserialize_with = "texts")]
     pub order_id_list: Vec<String>,
+    /// The folder they are in now.
     #[serde(deserialize_with = "whole")]
     pub destination_folder_id: i64,
 }
@@ -254,6 +270,7 @@ pub struct MoveOrdersReply {
 /// items).
 #[derive(Debug, Clone, Deserialize)]
 pub struct MessageReply {
+    /// e.g. `Order Deleted`.
     pub message: String,
 }
 

@@ -6,7 +6,22 @@ use orderdesk_tool_kit::{ToolError, log};
 use serde_json::{Map, Value};
 
 /// What a request is about, for error messages: the store, the thing addressed, how to
-/// find the right id, and how to check whether a write happened.
+/// find the right id, and how to check whether a write happened. Its requests take and
+/// give JSON; every failure is a `ToolError` that names the request and the next step.
+///
+/// ```
+/// use orderdesk_store_api::{CacheMode, Target};
+/// use orderdesk_tool_kit::{ToolError, testing::{MockHost, error_message}};
+///
+/// let host = MockHost::with_store();
+/// host.reply(404, serde_json::json!({"status": "error", "message": "Order Not Found"}));
+/// let target = Target::new(Some("main"), "order 7").lookup("check the id with orders_list");
+/// let missing = target.get("/orders/7", Vec::new(), CacheMode::UseCache);
+/// assert_eq!(
+///     error_message(missing, ToolError::NotFound),
+///     "order 7 was not found in store `main` (Order Not Found); check the id with orders_list"
+/// );
+/// ```
 pub struct Target {
     store: Option<String>,
     subject: String,
@@ -14,7 +29,8 @@ pub struct Target {
     verify: String,
 }
 
-/// A successful answer of OrderDesk.
+/// A successful answer of OrderDesk: read it with [`Reply::parse`] into one of the
+/// [`replies`](crate::replies) models, or take the JSON as it is.
 #[derive(Debug)]
 pub struct Reply {
     /// The JSON body.
@@ -28,7 +44,8 @@ pub struct Reply {
 impl Target {
     /// A target in `store` (a store name or id, e.g. a tool's `store` argument; `None`:
     /// the session's active store). `subject` names the thing addressed, e.g. `order
-    /// 3344551`. Set the hints with [`Target::lookup`] and [`Target::verify`].
+    /// 3344551`. Set the hints with [`Target::lookup`] and [`Target::verify`]. See
+    /// [`Target`] for an example.
     pub fn new(store: Option<impl Into<String>>, subject: impl Into<String>) -> Self {
         Self {
             store: store.map(Into::into),
@@ -38,14 +55,25 @@ impl Target {
         }
     }
 
-    /// How to find the right id when the subject was not found.
+    /// How to find the right id when the subject was not found (see [`Target`]).
     pub fn lookup(mut self, hint: impl Into<String>) -> Self {
         self.lookup = hint.into();
         self
     }
 
     /// What to do before retrying a write whose outcome is unknown (a whole phrase,
-    /// e.g. "check with orders_get before retrying").
+    /// e.g. "check with orders_get before retrying"), said after a failed write.
+    ///
+    /// ```
+    /// use orderdesk_store_api::Target;
+    /// use orderdesk_tool_kit::{HostError, ToolError, testing::{MockHost, error_message}};
+    ///
+    /// let host = MockHost::with_store();
+    /// host.fail(HostError::OutcomeUnknown("timed out".into()));
+    /// let target = Target::new(None::<String>, "order 7").verify("check with orders_get before retrying");
+    /// let message = error_message(target.delete("/orders/7"), ToolError::OutcomeUnknown);
+    /// assert!(message.ends_with("check with orders_get before retrying"), "{message}");
+    /// ```
     pub fn verify(mut self, hint: impl Into<String>) -> Self {
         self.verify = hint.into();
         self
@@ -54,10 +82,18 @@ impl Target {
     /// `GET path?query`: a read, answered from the host's cache when `cache` allows.
     /// Reads write no log line, so a component that only reads imports no `log`.
     ///
-    /// ```ignore
-    /// let target = Target::new(args.store, "the inventory search");
+    /// ```
+    /// use orderdesk_store_api::{CacheMode, Target};
+    /// use orderdesk_tool_kit::testing::MockHost;
+    ///
+    /// let host = MockHost::with_store();
+    /// host.reply(200, serde_json::json!({"status": "success", "total_records": 0, "records_returned": 0,
+    ///                                    "offset": 0, "limit": 50, "inventory_items": []}));
+    /// let target = Target::new(None::<String>, "the inventory search");
     /// let query = vec![("limit".to_string(), "50".to_string())];
-    /// let reply = target.get("/inventory-items", query, CacheMode::UseCache)?;
+    /// let reply = target.get("/inventory-items", query, CacheMode::UseCache).unwrap();
+    /// assert_eq!(reply.body["total_records"], 0);
+    /// assert!(host.logs().is_empty(), "reads are not logged");
     /// ```
     pub fn get(
         &self,
@@ -68,18 +104,33 @@ impl Target {
         self.send(Method::Get, path, query, None, cache)
     }
 
-    /// `POST path` with a JSON body (creates). Logged, as every write is.
+    /// `POST path` with a JSON body (creates). Logged, as every write is, so a component
+    /// that writes also needs the `log` grant.
+    ///
+    /// ```
+    /// use orderdesk_store_api::Target;
+    /// use orderdesk_tool_kit::testing::MockHost;
+    /// use serde_json::json;
+    ///
+    /// let host = MockHost::with_store();
+    /// host.reply(201, json!({"status": "success", "inventory_item": {"id": "9", "name": "Lid"}}));
+    /// let target = Target::new(None::<String>, "a new inventory item");
+    /// let reply = target.post("/inventory-items", &json!({"name": "Lid"})).unwrap();
+    /// assert_eq!(reply.record("inventory_item").unwrap()["id"], "9");
+    /// assert_eq!(host.logs()[0].message, "orderdesk write done");
+    /// ```
     pub fn post(&self, path: &str, body: &Value) -> Result<Reply, ToolError> {
         self.write(Method::Post, path, Some(body))
     }
 
     /// `PUT path` with a JSON body: OrderDesk replaces the whole record (see
-    /// [`Update`](crate::Update) for fetch-merge-PUT). Logged.
+    /// [`Update`](crate::Update) for fetch-merge-PUT). Logged, like [`Target::post`].
     pub fn put(&self, path: &str, body: &Value) -> Result<Reply, ToolError> {
         self.write(Method::Put, path, Some(body))
     }
 
-    /// `DELETE path`. Logged.
+    /// `DELETE path`. Logged, like [`Target::post`]; see [`Target::verify`] for a
+    /// delete whose outcome is unknown.
     pub fn delete(&self, path: &str) -> Result<Reply, ToolError> {
         self.write(Method::Delete, path, None)
     }
@@ -171,7 +222,18 @@ impl Target {
 
 impl Reply {
     /// The body without OrderDesk's bookkeeping (`status`, `execution_time`), with the
-    /// store id added (and `cached: true` when the host's cache answered).
+    /// store id added (and `cached: true` when the host's cache answered): a tool's
+    /// answer when it passes OrderDesk's on.
+    ///
+    /// ```
+    /// use orderdesk_store_api::{CacheMode, Target};
+    /// use orderdesk_tool_kit::testing::MockHost;
+    ///
+    /// let host = MockHost::with_store();
+    /// host.reply(200, serde_json::json!({"status": "success", "execution_time": "0.01 seconds", "order": {"id": "7"}}));
+    /// let reply = Target::new(None::<String>, "order 7").get("/orders/7", vec![], CacheMode::UseCache).unwrap();
+    /// assert_eq!(reply.payload(), serde_json::json!({"order": {"id": "7"}, "store_id": "100001"}));
+    /// ```
     pub fn payload(self) -> Value {
         let mut fields = match self.body {
             Value::Object(fields) => fields,
@@ -190,10 +252,19 @@ impl Reply {
     /// `reply.parse::<InventoryPage>()` for `GET /inventory-items`. An answer of another
     /// shape is an `upstream` error.
     ///
-    /// ```ignore
-    /// let page: InventoryPage = target
-    ///     .get("/inventory-items", query, CacheMode::UseCache)?
-    ///     .parse()?;
+    /// ```
+    /// use orderdesk_store_api::replies::InventoryPage;
+    /// use orderdesk_store_api::{CacheMode, Target};
+    /// use orderdesk_tool_kit::testing::MockHost;
+    ///
+    /// let host = MockHost::with_store();
+    /// host.reply(200, serde_json::json!({"status": "success", "total_records": 1, "records_returned": 1,
+    ///     "offset": 0, "limit": 500, "inventory_items": [{"id": "701101", "stock": "11"}]}));
+    /// let target = Target::new(None::<String>, "the inventory");
+    /// let page: InventoryPage = target.get("/inventory-items", vec![], CacheMode::UseCache)?.parse()?;
+    /// assert_eq!(page.inventory_items[0].stock(), Some(11));
+    /// assert_eq!(page.paging.next_offset(), None);
+    /// # Ok::<(), orderdesk_tool_kit::ToolError>(())
     /// ```
     pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, ToolError> {
         T::deserialize(&self.body).map_err(|e| {
@@ -203,7 +274,8 @@ impl Reply {
         })
     }
 
-    /// The record under `key` (e.g. `order` of `{status, order}`).
+    /// The record under `key` (e.g. `order` of `{status, order}`) as JSON; an answer
+    /// without it is an `upstream` error. See [`Target::post`].
     pub fn record(&self, key: &str) -> Result<Value, ToolError> {
         match self.body.get(key) {
             Some(record @ Value::Object(_)) => Ok(record.clone()),
