@@ -147,10 +147,10 @@ pub async fn run_case_file(
         let mut failures: Vec<String> = mismatch.iter().map(|m| m.0.clone()).collect();
         match outcome {
             Err(e) => failures.push(format!("{e:#}")),
-            // The component failed because the script refused its request: the verdict
-            // above says why, and the component's echo of it would only repeat it.
-            Ok(outcome)
-                if mismatch.is_some() && outcome.is_error && refused_by_script(&outcome) => {}
+            // The component answered with the script's refusal of its request (as an
+            // error, or in a result): the verdict above says why, and the component's
+            // echo of it would only repeat it.
+            Ok(outcome) if mismatch.is_some() && echoes_refusal(&outcome) => {}
             Ok(outcome) => failures.extend(unmet_expectation(&case.expect, &outcome)),
         }
         results.push(CaseResult {
@@ -161,9 +161,9 @@ pub async fn run_case_file(
     Ok(results)
 }
 
-/// Whether a failed call only passes on the script's refusal of a request (the
-/// `upstream` 599 that starts `test harness:`).
-fn refused_by_script(outcome: &CallOutcome) -> bool {
+/// Whether a call's answer passes on the script's refusal of a request (the
+/// `upstream` 599 whose message starts `test harness:`).
+fn echoes_refusal(outcome: &CallOutcome) -> bool {
     outcome.text.contains("test harness: ")
 }
 
