@@ -9,12 +9,15 @@
 //! repository, so that the component's dependencies are compiled once rather than on
 //! every run (the commands themselves are the page's).
 
+#[path = "support/outside.rs"]
+mod outside;
 #[path = "support/server.rs"]
 mod server;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
+use outside::{environment, fenced_blocks, repo_root, run_script, share_target_dir, work_dir};
 use rmcp::ServiceExt;
 use rmcp::transport::TokioChildProcess;
 use serde_json::{Value, json};
@@ -30,38 +33,15 @@ struct Block {
     text: String,
 }
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("cli/ sits in the repository root")
-        .to_path_buf()
-}
-
 /// The fenced blocks after the marker, in order.
 fn runnable_blocks(page: &str) -> Vec<Block> {
     let start = page
         .find(MARKER)
         .unwrap_or_else(|| panic!("{PAGE} lost its marker `{MARKER}`"));
-    let mut blocks = Vec::new();
-    let mut open: Option<Block> = None;
-    for line in page[start..].lines() {
-        match (&mut open, line.trim_start().strip_prefix("```")) {
-            (None, Some(lang)) => {
-                open = Some(Block {
-                    lang: lang.trim().to_string(),
-                    text: String::new(),
-                })
-            }
-            (Some(_), Some("")) => blocks.push(open.take().unwrap()),
-            (Some(block), _) => {
-                block.text.push_str(line);
-                block.text.push('\n');
-            }
-            (None, None) => {}
-        }
-    }
-    assert!(open.is_none(), "{PAGE} has an unclosed code block");
-    blocks
+    fenced_blocks(&page[start..])
+        .into_iter()
+        .map(|(lang, text)| Block { lang, text })
+        .collect()
 }
 
 /// Lines without trailing blanks, without leading and trailing empty lines.
@@ -72,54 +52,6 @@ fn normalized(text: &str) -> String {
         .join("\n")
         .trim_matches('\n')
         .to_string()
-}
-
-/// The environment of every step: the built binary first on PATH, nothing of the
-/// caller's orderdesk-mcp settings, the data directory in `work`.
-fn environment(command: &mut Command, work: &Path) {
-    let bin = server::binary();
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let mut dirs = vec![bin.parent().unwrap().to_path_buf()];
-    dirs.extend(std::env::split_paths(&path));
-    command.env("PATH", std::env::join_paths(dirs).unwrap());
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("ORDERDESK_") {
-            command.env_remove(&name);
-        }
-    }
-    command.env("ORDERDESK_MCP_DATA_DIR", work.join("data"));
-    // Cargo's settings for this test binary's build are not the newcomer's.
-    for var in [
-        "CARGO_TARGET_DIR",
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "RUSTC_WRAPPER",
-    ] {
-        command.env_remove(var);
-    }
-}
-
-/// Run one `sh` block in `cwd` with bash (`-e`: a failing command fails the step);
-/// returns stdout, stderr and the directory the block ended in.
-fn run_block(script: &str, cwd: &Path, work: &Path) -> (String, String, PathBuf) {
-    let cwd_file = work.join(".cwd");
-    let mut command = Command::new("bash");
-    command
-        .arg("-e")
-        .arg("-c")
-        .arg(format!("{script}\npwd > '{}'", cwd_file.display()))
-        .current_dir(cwd);
-    environment(&mut command, work);
-    let output = command.output().expect("bash runs");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(
-        output.status.success(),
-        "this step of {PAGE} failed ({}):\n{script}\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        output.status
-    );
-    let ended_in = std::fs::read_to_string(&cwd_file).unwrap();
-    (stdout, stderr, PathBuf::from(ended_in.trim()))
 }
 
 /// A step made only of `orderdesk-mcp` commands whose success is expected: its report
@@ -135,11 +67,7 @@ fn expects_quiet_stderr(script: &str) -> bool {
 async fn the_quickstart_runs_as_written() {
     let page = std::fs::read_to_string(repo_root().join(PAGE)).unwrap();
     let blocks = runnable_blocks(&page);
-    let work = std::env::temp_dir().join(format!("orderdesk-quickstart-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).unwrap();
-    let shared_target = repo_root().join("target/quickstart-wasm");
-    std::fs::create_dir_all(&shared_target).unwrap();
+    let work = work_dir("quickstart");
 
     let mut cwd = work.clone();
     let mut last_output: Option<(String, String)> = None;
@@ -148,17 +76,15 @@ async fn the_quickstart_runs_as_written() {
     for block in &blocks {
         match block.lang.as_str() {
             "sh" => {
-                let (stdout, stderr, ended_in) = run_block(&block.text, &cwd, &work);
+                let ran = run_script(&block.text, &cwd, &work);
                 if expects_quiet_stderr(&block.text) {
-                    assert_eq!(stderr, "", "stderr of `{}`", block.text.trim());
+                    assert_eq!(ran.stderr, "", "stderr of `{}`", block.text.trim());
                 }
-                cwd = ended_in;
-                // Once scaffolded, the project builds into the shared target directory.
-                let project_target = cwd.join("target");
-                if cwd.join("Cargo.toml").is_file() && !project_target.exists() {
-                    std::os::unix::fs::symlink(&shared_target, &project_target).unwrap();
+                cwd = ran.ended_in;
+                if cwd.join("Cargo.toml").is_file() {
+                    share_target_dir(&cwd);
                 }
-                last_output = Some((block.text.clone(), stdout));
+                last_output = Some((block.text.clone(), ran.stdout));
                 steps += 1;
             }
             "text" => {

@@ -20,7 +20,7 @@ pub fn tool() -> ToolSpec {
     .input(|| {
         schema::input(
             json!({
-                "item_id": schema::id("The inventory item's id, e.g. \"700101\"."),
+                "item_id": schema::id("The inventory item's id, e.g. \"701101\"."),
                 "stock": {"type": "integer", "minimum": 0, "description": "The new stock level."}
             }),
             &["item_id", "stock"],
