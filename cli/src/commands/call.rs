@@ -132,8 +132,7 @@ fn describe(tool: &Tool) -> String {
                     } else {
                         "?"
                     };
-                    let kind = schema.get("type").and_then(Value::as_str).unwrap_or("any");
-                    format!("{name}{optional}: {kind}")
+                    format!("{name}{optional}: {}", type_of(schema))
                 })
                 .collect()
         })
@@ -142,4 +141,52 @@ fn describe(tool: &Tool) -> String {
         text.push_str(&format!("    arguments: {}\n", arguments.join(", ")));
     }
     text
+}
+
+/// A property's JSON type as a schema states it: `integer`, `integer|string` for a
+/// list or an `anyOf`/`oneOf` of types, `any` when it does not say.
+fn type_of(schema: &Value) -> String {
+    let types: Vec<String> = match schema.get("type") {
+        Some(Value::String(name)) => vec![name.clone()],
+        Some(Value::Array(names)) => names
+            .iter()
+            .filter_map(Value::as_str)
+            .map(String::from)
+            .collect(),
+        _ => ["anyOf", "oneOf"]
+            .iter()
+            .filter_map(|key| schema.get(*key).and_then(Value::as_array))
+            .flatten()
+            .map(type_of)
+            .collect(),
+    };
+    if types.is_empty() {
+        "any".to_string()
+    } else {
+        types.join("|")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_property_type_reads_from_type_or_its_alternatives() {
+        assert_eq!(type_of(&json!({"type": "integer"})), "integer");
+        assert_eq!(type_of(&json!({"type": ["string", "null"]})), "string|null");
+        let either = json!({"oneOf": [{"type": "string"}, {"type": "integer"}]});
+        assert_eq!(type_of(&either), "string|integer");
+        assert_eq!(type_of(&json!({"description": "anything"})), "any");
+    }
+
+    #[test]
+    fn arguments_must_be_a_json_object() {
+        assert!(parse_arguments(None).unwrap().is_empty());
+        assert_eq!(parse_arguments(Some(r#"{"a": 1}"#)).unwrap()["a"], 1);
+        let list = parse_arguments(Some("[1]")).unwrap_err().to_string();
+        assert!(list.contains("must be a JSON object"), "{list}");
+    }
 }
