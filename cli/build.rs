@@ -1,10 +1,20 @@
-//! Link-time settings of the `orderdesk-mcp` binary.
+//! Build-time work for the `orderdesk-mcp` binary: the component SDK that `component
+//! new` writes into a new project (`sdk.rs`), and link-time settings.
+
+#[path = "build/sdk.rs"]
+mod sdk;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn main() {
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let components = manifest_dir
+        .parent()
+        .expect("cli/ sits in the workspace root")
+        .join("components");
+    sdk::embed(&components, &out_dir);
     pack_relative_relocations(&out_dir);
 }
 

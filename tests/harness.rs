@@ -134,7 +134,17 @@ fn the_cli_runs_a_case_file_and_reports_failures() {
     assert!(stdout.contains("FAILED wrong path"), "{stdout}");
     assert!(stdout.contains("expected: GET /store"), "{stdout}");
     assert!(stdout.contains("actual:   GET /test"), "{stdout}");
+    assert_eq!(
+        stdout.matches("expected: GET /store").count(),
+        1,
+        "the mismatch is reported once, not echoed by the component's error too: {stdout}"
+    );
     assert!(stdout.contains("2 passed, 1 failed"), "{stdout}");
+    // Only the verdict on stderr: no log lines.
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "error: 1 case(s) failed\n"
+    );
 
     // `orderdesk-mcp component check WASM --grants FILE`.
     let component_check = |grants: &str| {

@@ -393,3 +393,61 @@ async fn sigterm_lets_calls_under_way_finish_then_records_what_it_cut_off() {
     );
     drop(client);
 }
+
+#[test]
+fn a_packed_bundle_is_trusted_only_while_it_matches_its_checksum() {
+    test_components_dir();
+    let dir = fresh_dir("trust-pack");
+    let data = dir.join("data");
+    let source = dir.join("src");
+    copy_component(
+        "hostile",
+        &source,
+        "hostile",
+        Some("[grants]\norderdesk = \"read\"\nlog = true\n"),
+    );
+    let bundle = dir.join("bundle");
+    let (ok_, packed, stderr) = run(
+        &data,
+        &[
+            "component",
+            "pack",
+            source.join("hostile.wasm").to_str().unwrap(),
+            "--out",
+            bundle.to_str().unwrap(),
+        ],
+    );
+    assert!(ok_, "{stderr}");
+    assert!(
+        packed.contains("sha256:") && packed.contains("[components.hostile]"),
+        "{packed}"
+    );
+    for file in ["hostile.wasm", "hostile.toml", "hostile.sha256"] {
+        assert!(bundle.join(file).is_file(), "the bundle holds {file}");
+    }
+
+    // The operator trusts the bundle (its directory): the checksum holds.
+    let (ok_, _, stderr) = run(
+        &data,
+        &["components", "trust", bundle.to_str().unwrap(), "--write"],
+    );
+    assert!(ok_, "{stderr}");
+    let config = std::fs::read_to_string(data.join("config.toml")).unwrap();
+    assert!(
+        config.contains("[components.hostile]") && config.contains("orderdesk = \"read\""),
+        "{config}"
+    );
+
+    // A bundle whose .wasm changed after packing is refused.
+    copy_component("reload-v1", &bundle, "hostile", None);
+    let (ok_, _, stderr) = run(
+        &data,
+        &[
+            "components",
+            "trust",
+            bundle.join("hostile.wasm").to_str().unwrap(),
+        ],
+    );
+    assert!(!ok_);
+    assert!(stderr.contains("does not match its checksum"), "{stderr}");
+}

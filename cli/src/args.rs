@@ -37,6 +37,10 @@ pub struct Cli {
     /// Log format on stderr.
     #[arg(long, global = true, env = "ORDERDESK_MCP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// More on stderr: informational log lines too. `serve` logs them anyway; the
+    /// other commands print only warnings and errors there, their report goes to stdout.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -46,6 +50,7 @@ impl Cli {
     pub fn flags(&self) -> Flags {
         let (sandbox, watch) = match self.command {
             Command::Serve { sandbox, watch } => (sandbox, watch),
+            Command::Call { sandbox, .. } | Command::Tools { sandbox, .. } => (sandbox, false),
             _ => (false, false),
         };
         Flags {
@@ -77,12 +82,37 @@ pub enum Command {
         #[arg(long)]
         watch: bool,
     },
+    /// Call one tool of the server the same flags would start (in-process, through the
+    /// MCP layer) and print its structured result; a tool error goes to stderr and
+    /// exits with status 1.
+    Call {
+        /// The tool's name, e.g. `inventory_list` (`orderdesk-mcp tools` lists them).
+        tool: String,
+        /// The arguments: a JSON object (default `{}`), or `-` to read it from stdin.
+        arguments: Option<String>,
+        /// Run against the built-in OrderDesk simulator with a demo store (no account needed).
+        #[arg(long)]
+        sandbox: bool,
+        /// Print the whole MCP result as one line of JSON (`isError`,
+        /// `structuredContent`, `content`), errors included.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the tools of the server the same flags would start, with their schemas.
+    Tools {
+        /// Run against the built-in OrderDesk simulator with a demo store.
+        #[arg(long)]
+        sandbox: bool,
+        /// Print the tools as MCP's `tools/list` has them, as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Inspect the loaded components.
     Components {
         #[command(subcommand)]
         command: ComponentsCommand,
     },
-    /// Check or test a tool component with the mock host (no account, no MCP client).
+    /// Start, check or test a tool component (no account, no MCP client needed).
     Component {
         #[command(subcommand)]
         command: ComponentCommand,
@@ -110,7 +140,8 @@ pub enum ComponentsCommand {
     /// Review a third-party component and allow it to run: shows its sha256, imports,
     /// requested grants and tools, and prints its `[components.NAME]` config entry.
     Trust {
-        /// The component file (`NAME.wasm`; its manifest `NAME.toml` beside it, if any).
+        /// The component file (`NAME.wasm`; its manifest `NAME.toml` beside it, if any),
+        /// or a bundle directory from `component pack` (its checksum is verified).
         wasm: PathBuf,
         /// The name it is loaded under (default: the file name without `.wasm`).
         #[arg(long)]
@@ -123,6 +154,19 @@ pub enum ComponentsCommand {
 
 #[derive(Subcommand)]
 pub enum ComponentCommand {
+    /// Create a component project in the directory NAME: a buildable crate (or Python
+    /// app) with one tool, its grants manifest, a case file and a README with the next
+    /// commands. The SDK is written into it, so it builds without this repository.
+    New {
+        /// The component's name: lower-case letters, digits and `_`, starting with a
+        /// letter. It names the `.wasm`, the manifest and the tools' prefix.
+        name: String,
+        #[arg(long, value_enum, default_value_t = Lang::Rust)]
+        lang: Lang,
+        /// What the component may do with OrderDesk: `read` (GET only) or `write`.
+        #[arg(long, value_enum, default_value_t = Access::Read)]
+        grants: Access,
+    },
     /// Validate a component without running its tools: WIT version, imports against
     /// grants, tool names, JSON Schemas, sizes.
     Check {
@@ -130,15 +174,45 @@ pub enum ComponentCommand {
         /// Grants manifest (default: NAME.toml beside the .wasm, else `log` only).
         #[arg(long)]
         grants: Option<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Run the cases of a JSON file against the component with a scripted OrderDesk
     /// (format: docs/authoring-rust.md, "The case file format").
     Test {
         wasm: PathBuf,
         cases: PathBuf,
+        /// Grants manifest (default: NAME.toml beside the .wasm, else `log` only).
         #[arg(long)]
         grants: Option<PathBuf>,
+        /// Print the verdicts as JSON.
+        #[arg(long)]
+        json: bool,
     },
+    /// Validate a component and write a bundle for an operator: the .wasm, its
+    /// manifest and a sha256 checksum (`NAME.sha256`), which `components trust`
+    /// verifies; prints the imports, the requested grants and the trust entry.
+    Pack {
+        wasm: PathBuf,
+        /// Where the bundle goes (default: `dist/`).
+        #[arg(long, default_value = "dist")]
+        out: PathBuf,
+    },
+}
+
+/// The language of a new component.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Lang {
+    Rust,
+    Python,
+}
+
+/// A new component's OrderDesk grant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Access {
+    Read,
+    Write,
 }
 
 #[derive(Subcommand)]

@@ -1,6 +1,6 @@
-//! Logging to stderr: stdout belongs to JSON-RPC when serving stdio. Set up before the
-//! settings are read, so it takes its filter and format from the environment and flags
-//! only.
+//! Logging to stderr: stdout belongs to JSON-RPC when serving stdio, and to the report
+//! of every other command. Set up before the settings are read, so it takes its filter
+//! and format from the environment and flags only.
 
 use std::io::IsTerminal;
 
@@ -9,9 +9,11 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::args::LogFormat;
 
-pub fn init(format: LogFormat) {
+/// Install the stderr logger. `ORDERDESK_MCP_LOG` decides what is logged when it is
+/// set; otherwise `default_level`.
+pub fn init(format: LogFormat, default_level: tracing::Level) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ORDERDESK_MCP_LOG")
-        .unwrap_or_else(|_| "info".into());
+        .unwrap_or_else(|_| default_level.as_str().to_ascii_lowercase().into());
     let builder = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         // Colours for a terminal only: MCP clients write a server's stderr to log files.

@@ -14,7 +14,7 @@ use args::{Cli, Command};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    logging::init(cli.log_format);
+    logging::init(cli.log_format, log_level(&cli));
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -31,9 +31,29 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// What stderr shows unless ORDERDESK_MCP_LOG says otherwise. `serve` is a long-running
+/// server whose operator reads its start-up and failures there; every other command
+/// reports on stdout, so stderr keeps to warnings and errors (`--verbose` adds the
+/// rest), and a script can read stdout and stderr apart.
+fn log_level(cli: &Cli) -> tracing::Level {
+    match (&cli.command, cli.verbose) {
+        (Command::Serve { .. }, false) => tracing::Level::INFO,
+        (Command::Serve { .. }, true) => tracing::Level::DEBUG,
+        (_, false) => tracing::Level::WARN,
+        (_, true) => tracing::Level::INFO,
+    }
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Serve { .. } => commands::serve::run(&settings(&cli)?).await,
+        Command::Call {
+            tool,
+            arguments,
+            json,
+            ..
+        } => commands::call::call(tool, arguments.as_deref(), *json, settings(&cli)?).await,
+        Command::Tools { json, .. } => commands::call::tools(*json, settings(&cli)?).await,
         Command::Components { command } => {
             commands::components::run(command, &settings(&cli)?).await
         }

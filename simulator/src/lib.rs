@@ -167,6 +167,13 @@ impl Simulator {
             .unwrap_or(0)
     }
 
+    /// A store's folders, `(id, name)` in OrderDesk's order (empty for an unknown store).
+    pub fn folders(&self, store_id: &str) -> Vec<(u64, String)> {
+        self.state
+            .with_store(store_id, |data| data.folders.clone())
+            .unwrap_or_default()
+    }
+
     /// An inventory item exactly as stored.
     pub fn stored_inventory_item(&self, store_id: &str, item_id: &str) -> Option<Value> {
         self.state

@@ -93,6 +93,16 @@ fn build() -> PathBuf {
     wasm
 }
 
+/// The tests' `componentize-py` (`<repo>/target/py-venv`) at the pinned version,
+/// installed on first use.
+pub fn componentize_py() -> PathBuf {
+    let root = repo_root();
+    ensure_componentize_py(
+        &root.join("target").join("py-venv"),
+        &root.join("components/python/requirements.txt"),
+    )
+}
+
 /// The venv's `componentize-py`, creating the venv and installing the pinned version
 /// when it is missing (or another version is installed).
 fn ensure_componentize_py(venv: &Path, requirements: &Path) -> PathBuf {

@@ -176,6 +176,27 @@ fn test() -> Result<(), String> {
             "--workspace",
         ]),
     )?;
+    // The SDK's documentation, as an author reads it with `cargo doc` (a project from
+    // `orderdesk-mcp component new` carries these crates): broken links fail.
+    run(
+        "cargo doc (the component SDK)",
+        cargo()
+            .args([
+                "doc",
+                "--manifest-path",
+                components,
+                "--target-dir",
+                "target/components-native",
+                "--no-deps",
+                "-p",
+                "orderdesk-tool-kit",
+                "-p",
+                "orderdesk-store-api",
+                "-p",
+                "order-model",
+            ])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    )?;
     // Every component crate's unit tests, compiled natively: the kit answers their host
     // calls with its mock host, so no wasm runtime is involved. The test components build
     // natively too, so the whole workspace runs.

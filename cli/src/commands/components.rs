@@ -5,14 +5,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::Context;
-use orderdesk_harness as harness;
-use orderdesk_host::app::trust::{self, ComponentTrust};
+use orderdesk_host::app::trust;
 use orderdesk_host::app::{self, Settings};
-use orderdesk_host::grants::Grants;
-use orderdesk_host::runtime::compile_cache::content_hash;
 use orderdesk_host::runtime::{LoadedComponent, Runtime};
 
+use super::review::Review;
 use crate::args::ComponentsCommand;
 
 pub async fn run(command: &ComponentsCommand, settings: &Settings) -> anyhow::Result<()> {
@@ -31,38 +28,13 @@ async fn trust(
     write: bool,
     settings: &Settings,
 ) -> anyhow::Result<()> {
-    let bytes = std::fs::read(wasm).with_context(|| format!("cannot read {}", wasm.display()))?;
-    let sha256 = content_hash(&bytes);
-    let name = match name {
-        Some(name) => name.to_string(),
-        None => wasm
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .context("give the component file's path, e.g. lowstock.wasm")?,
-    };
-    let requested = Grants::for_file(wasm)?;
-    // The same checks a load makes (imports against the requested grants, tool names,
-    // schemas), against the mock host: a file that would not load is not trusted.
-    let report = harness::check_component(wasm, requested)
-        .await
-        .with_context(|| format!("{} is not a component this host can load", wasm.display()))?;
-    let manifest = wasm.with_extension("toml");
-    println!("file:    {} ({} bytes)", wasm.display(), bytes.len());
-    println!("sha256:  {sha256}");
-    println!(
-        "asks for: {} ({})",
-        requested.describe(),
-        if manifest.exists() {
-            format!("from {}", manifest.display())
-        } else {
-            "no manifest beside it: log only".to_string()
-        }
-    );
-    print!("{report}");
-    let entry = ComponentTrust::new(&sha256, requested);
+    let review = Review::of(wasm, name).await?;
+    review.print();
+    let name = &review.name;
+    let entry = review.entry();
     let config_path = &settings.config_path;
     if write {
-        trust::write_entry(config_path, &name, &entry)?;
+        trust::write_entry(config_path, name, &entry)?;
         println!(
             "\ntrusted: [components.{name}] written to {} (a running `serve --watch` uses it \
              at its next reload; otherwise at the next start). Narrow its grants there if \
@@ -74,7 +46,7 @@ async fn trust(
             "\nTo allow it, add this to {} (or run again with --write); narrow the grants \
              if it asks for more than it should have:\n\n{}",
             config_path.display(),
-            entry.to_toml(&name)
+            entry.to_toml(name)
         );
     }
     Ok(())

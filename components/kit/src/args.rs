@@ -18,12 +18,33 @@ use crate::{Args, ToolError};
 /// What every argument error ends with.
 const FIX: &str = "correct it as the tool's input schema describes and call the tool again";
 
-/// An `invalid-input` tool error.
+/// An `invalid-input` tool error: the model reads the message, so say what was wrong
+/// and what to send instead.
+///
+/// ```
+/// use orderdesk_tool_kit::{ToolError, args::invalid};
+///
+/// let error = invalid("`sku` must not contain spaces, e.g. \"MUG-WHT\"");
+/// assert!(matches!(error, ToolError::InvalidInput(m) if m.contains("MUG-WHT")));
+/// ```
 pub fn invalid(message: impl Into<String>) -> ToolError {
     ToolError::InvalidInput(message.into())
 }
 
-/// Deserialize a tool's arguments into `T`.
+/// Deserialize a tool's arguments into `T`, as [`ToolSpec::run`](crate::ToolSpec::run)
+/// does: a mismatch is an `invalid-input` naming the field.
+///
+/// ```
+/// use orderdesk_tool_kit::args::parse;
+/// use serde::Deserialize;
+///
+/// #[derive(Deserialize)]
+/// struct Args { limit: u32 }
+///
+/// assert_eq!(parse::<Args>(serde_json::json!({"limit": 5})).unwrap().limit, 5);
+/// let error = parse::<Args>(serde_json::json!({"limit": "five"})).err().unwrap();
+/// assert!(format!("{error:?}").contains("`limit`"));
+/// ```
 pub fn parse<T: DeserializeOwned>(arguments: Value) -> Result<T, ToolError> {
     serde_path_to_error::deserialize(arguments).map_err(|e| mismatch(None, &e))
 }
@@ -31,6 +52,16 @@ pub fn parse<T: DeserializeOwned>(arguments: Value) -> Result<T, ToolError> {
 /// One argument of `args` as a `T`, read as a struct field would be: an absent `name`
 /// is `None` for an `Option`, else an error saying it is required. For handlers whose
 /// argument names are only known at run time; prefer a struct otherwise.
+///
+/// ```
+/// use orderdesk_tool_kit::args::field;
+///
+/// let arguments = serde_json::json!({"code": "MUG-WHT"});
+/// let arguments = arguments.as_object().unwrap();
+/// assert_eq!(field::<String>(arguments, "code").unwrap(), "MUG-WHT");
+/// assert_eq!(field::<Option<u32>>(arguments, "limit").unwrap(), None);
+/// assert!(field::<u32>(arguments, "limit").is_err(), "required");
+/// ```
 pub fn field<T: DeserializeOwned>(args: &Args, name: &str) -> Result<T, ToolError> {
     match args.get(name) {
         None => T::deserialize(Absent).map_err(|_| invalid(format!("`{name}` is required; {FIX}"))),
@@ -78,7 +109,14 @@ fn mismatch(
 }
 
 /// A whole-number argument as JSON Schema's `integer` admits it: `5`, and also `5.0`
-/// (which the host's schema check lets through).
+/// (which the host's schema check lets through). Check its range with [`in_range`].
+///
+/// ```
+/// use orderdesk_tool_kit::args::{WholeNumber, parse};
+///
+/// assert_eq!(parse::<WholeNumber>(serde_json::json!(5.0)).unwrap(), WholeNumber(5));
+/// assert!(parse::<WholeNumber>(serde_json::json!(-1)).is_err());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct WholeNumber(pub u64);
 
@@ -119,6 +157,14 @@ impl<'de> Deserialize<'de> for WholeNumber {
 
 /// A whole-number argument, if given, checked against `range`: an `invalid-input` that
 /// names the argument and the range otherwise.
+///
+/// ```
+/// use orderdesk_tool_kit::args::{WholeNumber, in_range};
+///
+/// assert_eq!(in_range("limit", Some(WholeNumber(50)), 1..=500), Ok(Some(50)));
+/// assert_eq!(in_range("limit", None, 1..=500).unwrap().unwrap_or(50), 50);
+/// assert!(in_range("limit", Some(WholeNumber(501)), 1..=500).is_err());
+/// ```
 pub fn in_range(
     name: &str,
     value: Option<WholeNumber>,
@@ -157,10 +203,26 @@ impl<'de> Deserializer<'de> for Absent {
 }
 
 /// The arguments of a tool that takes none (`{}`).
+///
+/// ```
+/// use orderdesk_tool_kit::{ToolSpec, args::NoArguments};
+///
+/// let spec = ToolSpec::new("demo_now", "Now", "Answers the store's clock.")
+///     .run(|_: NoArguments| Ok(serde_json::json!({"ok": true})));
+/// # let _ = spec;
+/// ```
 #[derive(Clone, Copy, Debug, Default, Deserialize)]
 pub struct NoArguments {}
 
 /// A string argument with content: not empty, not only whitespace. Kept as given.
+///
+/// ```
+/// use orderdesk_tool_kit::args::{NonBlank, parse};
+///
+/// let name: NonBlank = parse(serde_json::json!("Ada")).unwrap();
+/// assert_eq!(&*name, "Ada");
+/// assert!(parse::<NonBlank>(serde_json::json!("  ")).is_err());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
 pub struct NonBlank(String);
@@ -178,6 +240,13 @@ impl TryFrom<String> for NonBlank {
 }
 
 impl NonBlank {
+    /// The text, as given.
+    ///
+    /// ```
+    /// # use orderdesk_tool_kit::args::{NonBlank, parse};
+    /// let name: NonBlank = parse(serde_json::json!(" Ada ")).unwrap();
+    /// assert_eq!(name.into_string(), " Ada ");
+    /// ```
     pub fn into_string(self) -> String {
         self.0
     }

@@ -8,8 +8,42 @@
 
 use crate::{HostError, ToolError, UpstreamError};
 
+/// The `upstream` status with which a test's scripted OrderDesk (the host's harness
+/// behind `orderdesk-mcp component test`, or the kit's `testing::MockHost`) refuses a
+/// request it was not scripted to expect. OrderDesk never sends it, so the hint for it
+/// talks about the script rather than about OrderDesk.
+///
+/// ```
+/// use orderdesk_tool_kit::errors::SCRIPT_MISMATCH_STATUS;
+/// use orderdesk_tool_kit::orderdesk::{self, ApiRequest, CacheMode, Method};
+/// use orderdesk_tool_kit::{HostError, testing::MockHost};
+///
+/// let _host = MockHost::with_store(); // no reply scripted
+/// let request = ApiRequest { method: Method::Get, path: "/test".into(), query: vec![],
+///                            body: None, store: None, cache: CacheMode::Bypass };
+/// let Err(HostError::Upstream(refused)) = orderdesk::send(&request) else { panic!() };
+/// assert_eq!(refused.status, SCRIPT_MISMATCH_STATUS);
+/// ```
+pub const SCRIPT_MISMATCH_STATUS: u16 = 599;
+
 /// What a failed host call was about. Every field is optional: each one the caller
 /// fills in makes the message say more precisely what to do next.
+///
+/// ```
+/// use orderdesk_tool_kit::errors::{ErrorContext, map_host_error};
+/// use orderdesk_tool_kit::{HostError, ToolError};
+///
+/// let context = ErrorContext {
+///     request: Some("GET /inventory-items/9".into()),
+///     subject: Some("inventory item 9".into()),
+///     lookup: Some("find the id with inventory_list".into()),
+///     ..ErrorContext::default()
+/// };
+/// let error = map_host_error(HostError::NotFound("Inventory Item Not Found".into()), &context);
+/// assert_eq!(error, ToolError::NotFound(
+///     "inventory item 9 was not found in the session's active store (Inventory Item Not Found); \
+///      find the id with inventory_list".into()));
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct ErrorContext {
     /// The OrderDesk request, e.g. `GET /orders/3344551`.
@@ -29,13 +63,27 @@ pub struct ErrorContext {
     pub verify: Option<String>,
 }
 
-/// Map a host error knowing nothing about the call.
+/// Map a host error knowing nothing about the call: the host's message comes
+/// through. For `map_err` after a host call.
+///
+/// ```
+/// use orderdesk_tool_kit::orderdesk::{self, ApiRequest, CacheMode, Method};
+/// use orderdesk_tool_kit::{ToolError, host_error, testing::MockHost};
+///
+/// let host = MockHost::with_store();
+/// host.reply(404, serde_json::json!({"status": "error", "message": "Order Not Found"}));
+/// let request = ApiRequest { method: Method::Get, path: "/orders/1".into(), query: vec![],
+///                            body: None, store: None, cache: CacheMode::UseCache };
+/// let error = orderdesk::send(&request).map_err(host_error).unwrap_err();
+/// assert_eq!(error, ToolError::NotFound("Order Not Found".into()));
+/// ```
 pub fn host_error(error: HostError) -> ToolError {
     map_host_error(error, &ErrorContext::default())
 }
 
 /// Map a host error to the tool error the model reads, with a next step drawn from
-/// `context`.
+/// `context` (see [`ErrorContext`] for an example; store-api's `Target` builds the
+/// context of each request).
 pub fn map_host_error(error: HostError, context: &ErrorContext) -> ToolError {
     let request = context.request.as_deref();
     match error {
@@ -104,7 +152,15 @@ impl ErrorContext {
             .unwrap_or("check with a read before retrying")
     }
 
-    /// What to do after a request failed without a more specific cause.
+    /// What to do after a request failed without a more specific cause: check before
+    /// retrying a write, try a read again.
+    ///
+    /// ```
+    /// # use orderdesk_tool_kit::errors::ErrorContext;
+    /// assert_eq!(ErrorContext::default().after_failure(), "try again shortly");
+    /// let write = ErrorContext { write: true, ..ErrorContext::default() };
+    /// assert_eq!(write.after_failure(), "check with a read before retrying");
+    /// ```
     pub fn after_failure(&self) -> &str {
         if self.write {
             self.verify()
@@ -115,6 +171,11 @@ impl ErrorContext {
 
     fn upstream_hint(&self, status: u16) -> String {
         match status {
+            // Retrying or checking OrderDesk would be wrong advice: the test's script
+            // refused the request.
+            SCRIPT_MISMATCH_STATUS => "this is the test's script, not OrderDesk: make the \
+                                       request match the script (or the script the request)"
+                .to_string(),
             400 | 422 => "fix the fields it names and try again".to_string(),
             401 | 403 => format!(
                 "the API key registered for {} may be wrong or revoked: register it again with \
@@ -137,6 +198,12 @@ fn names_a_store(message: &str) -> bool {
 }
 
 /// A tool error as one line, for results that report a partial failure.
+///
+/// ```
+/// use orderdesk_tool_kit::{ToolError, errors::describe};
+///
+/// assert_eq!(describe(&ToolError::RateLimited(1500)), "rate-limited: retry after 1500 ms");
+/// ```
 pub fn describe(error: &ToolError) -> String {
     match error {
         ToolError::InvalidInput(m) => format!("invalid input: {m}"),
@@ -218,6 +285,27 @@ mod tests {
             panic!("upstream stays upstream");
         };
         assert!(m.ends_with("check with orders_get before retrying"), "{m}");
+    }
+
+    #[test]
+    fn a_script_mismatch_in_a_test_is_not_told_to_try_again() {
+        let ToolError::Upstream(m) = map_host_error(
+            HostError::Upstream(UpstreamError {
+                status: SCRIPT_MISMATCH_STATUS,
+                message: "test harness: request #1 differs from the script".into(),
+            }),
+            &ErrorContext {
+                request: Some("GET /inventory-items".to_string()),
+                ..ErrorContext::default()
+            },
+        ) else {
+            panic!("upstream stays upstream");
+        };
+        assert!(
+            m.ends_with("make the request match the script (or the script the request)"),
+            "{m}"
+        );
+        assert!(!m.contains("try again"), "{m}");
     }
 
     #[test]

@@ -22,18 +22,44 @@ pub mod session {
     pub use crate::bindings::orderdesk::mcp::session::SessionInfo;
     use crate::{HostError, StoreRef};
 
-    /// Describe the calling session.
+    /// Describe the calling session: authenticated or not, the tenant, the active
+    /// store, whether it is the sandbox, the call's correlation id.
+    ///
+    /// ```
+    /// use orderdesk_tool_kit::{session, testing::MockHost};
+    ///
+    /// let _host = MockHost::with_store();
+    /// let info = session::info();
+    /// assert!(info.authenticated);
+    /// assert_eq!(info.active_store.unwrap().name, "main");
+    /// ```
     pub fn info() -> SessionInfo {
         route!(import::info(), host => host.session_info())
     }
 
     /// Make the store named by `identifier` (a store id, else a name) the session's
     /// active store.
+    ///
+    /// ```
+    /// use orderdesk_tool_kit::{session, testing::MockHost};
+    ///
+    /// let _host = MockHost::with_store().store("200002", "second");
+    /// assert_eq!(session::set_active_store("second").unwrap().store_id, "200002");
+    /// assert!(session::set_active_store("nope").is_err());
+    /// ```
     pub fn set_active_store(identifier: &str) -> Result<StoreRef, HostError> {
         route!(import::set_active_store(identifier), host => host.set_active_store(identifier))
     }
 
-    /// Report progress of a long call to the MCP client.
+    /// Report progress of a long call to the MCP client (when it asked for progress).
+    ///
+    /// ```
+    /// use orderdesk_tool_kit::{session, testing::MockHost};
+    ///
+    /// let host = MockHost::with_store();
+    /// session::report_progress(1.0, Some(4.0), Some("page 1 of 4"));
+    /// assert_eq!(host.progress()[0].total, Some(4.0));
+    /// ```
     pub fn report_progress(progress: f64, total: Option<f64>, message: Option<&str>) {
         route!(
             import::report_progress(progress, total, message),
@@ -51,13 +77,31 @@ pub mod vault {
         MatchKind, ResolvedStore, StoreSummary, TenantSummary,
     };
 
-    /// Authenticate the session with a tenant's master key.
+    /// Authenticate the session with a tenant's master key. Needs the `vault` grant
+    /// (the built-in `tenant` component has it; a third-party one normally does not).
+    ///
+    /// ```
+    /// use orderdesk_tool_kit::{testing::MockHost, vault};
+    ///
+    /// let _host = MockHost::new().master_key("odmk_example");
+    /// assert!(vault::authenticate("wrong").is_err());
+    /// assert_eq!(vault::authenticate("odmk_example").unwrap().tenant_id, "tenant-1");
+    /// ```
     pub fn authenticate(master_key: &str) -> Result<TenantSummary, HostError> {
         route!(import::authenticate(master_key), host => host.authenticate(master_key))
     }
 
     /// Register an OrderDesk store for the tenant (with `verify`, after OrderDesk's
     /// `GET /test` accepted the credentials).
+    ///
+    /// ```
+    /// use orderdesk_tool_kit::{testing::MockHost, vault};
+    ///
+    /// let host = MockHost::new().tenant("tenant-1");
+    /// host.reply(200, serde_json::json!({"status": "success"})); // GET /test
+    /// let saved = vault::register_store("300003", "key", Some("shop"), None, true).unwrap();
+    /// assert_eq!(saved.store.name, "shop");
+    /// ```
     pub fn register_store(
         store_id: &str,
         api_key: &str,
@@ -72,16 +116,38 @@ pub mod vault {
     }
 
     /// The tenant's stores, by name.
+    ///
+    /// ```
+    /// use orderdesk_tool_kit::{testing::MockHost, vault};
+    ///
+    /// let _host = MockHost::with_store();
+    /// assert_eq!(vault::list_stores().unwrap()[0].store.store_id, "100001");
+    /// ```
     pub fn list_stores() -> Result<Vec<StoreSummary>, HostError> {
         route!(import::list_stores(), host => host.list_stores())
     }
 
     /// Find a store by OrderDesk store id first, then by name.
+    ///
+    /// ```
+    /// use orderdesk_tool_kit::{testing::MockHost, vault};
+    ///
+    /// let _host = MockHost::with_store();
+    /// assert_eq!(vault::resolve_store("main").unwrap().matched_by, vault::MatchKind::Name);
+    /// ```
     pub fn resolve_store(identifier: &str) -> Result<ResolvedStore, HostError> {
         route!(import::resolve_store(identifier), host => host.resolve_store(identifier))
     }
 
     /// Delete a store and its encrypted key; answers the deleted store.
+    ///
+    /// ```
+    /// use orderdesk_tool_kit::{testing::MockHost, vault};
+    ///
+    /// let _host = MockHost::with_store();
+    /// vault::delete_store("main").unwrap();
+    /// assert!(vault::list_stores().unwrap().is_empty());
+    /// ```
     pub fn delete_store(identifier: &str) -> Result<StoreSummary, HostError> {
         route!(import::delete_store(identifier), host => host.delete_store(identifier))
     }
@@ -98,6 +164,10 @@ pub mod orderdesk {
 
     impl Method {
         /// The method's HTTP name, e.g. `GET`.
+        ///
+        /// ```
+        /// assert_eq!(orderdesk_tool_kit::orderdesk::Method::Put.as_str(), "PUT");
+        /// ```
         pub fn as_str(self) -> &'static str {
             match self {
                 Method::Get => "GET",
@@ -108,7 +178,32 @@ pub mod orderdesk {
         }
     }
 
-    /// Perform one OrderDesk request.
+    /// Perform one OrderDesk request for `request.store` (`None`: the session's active
+    /// store). The host adds the store's credentials, paces and retries the request
+    /// and may answer a GET from its cache (`CacheMode::UseCache`); an error status
+    /// comes back as a `HostError`. `docs/orderdesk-replies.md` shows what each
+    /// endpoint answers; store-api's `Target` wraps this with errors that name the
+    /// request.
+    ///
+    /// ```
+    /// use orderdesk_tool_kit::orderdesk::{self, ApiRequest, CacheMode, Method};
+    /// use orderdesk_tool_kit::testing::MockHost;
+    ///
+    /// let host = MockHost::with_store();
+    /// host.reply(200, serde_json::json!({"status": "success", "message": "Connection Successful"}));
+    /// let response = orderdesk::send(&ApiRequest {
+    ///     method: Method::Get,
+    ///     path: "/test".to_string(),
+    ///     query: Vec::new(),
+    ///     body: None, // GET and DELETE carry none; POST and PUT a JSON text
+    ///     store: None,
+    ///     cache: CacheMode::Bypass,
+    /// })
+    /// .unwrap();
+    /// assert_eq!(response.store_id, "100001");
+    /// assert!(response.body.contains("Connection Successful"));
+    /// assert_eq!(host.requests()[0].path, "/test");
+    /// ```
     pub fn send(request: &ApiRequest) -> Result<ApiResponse, HostError> {
         route!(import::send(request), host => host.send(request))
     }
@@ -120,7 +215,17 @@ pub mod log {
     use crate::bindings::orderdesk::mcp::log as import;
     pub use crate::bindings::orderdesk::mcp::log::Level;
 
-    /// Write one log line with key/value fields.
+    /// Write one log line with key/value fields into the host's log (tagged with the
+    /// component and the call). Needs the `log` grant: calling it makes the component
+    /// import `log`.
+    ///
+    /// ```
+    /// use orderdesk_tool_kit::{log, testing::MockHost};
+    ///
+    /// let host = MockHost::new();
+    /// log::write(log::Level::Info, "stock checked", &[("items".to_string(), "12".to_string())]);
+    /// assert_eq!(host.logs()[0].message, "stock checked");
+    /// ```
     pub fn write(level: Level, message: &str, fields: &[(String, String)]) {
         route!(
             import::write(level, message, fields),

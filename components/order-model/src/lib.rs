@@ -11,11 +11,15 @@
 //! lenient accessors over it ([`lenient`]); writing it back yields the same JSON value.
 //! [`deep_merge`] applies a change set to a fetched record, and [`validate`] checks what
 //! OrderDesk requires of new orders, items and shipments, with messages that show a
-//! valid example.
+//! valid example. [`replies`] has a typed model of each endpoint's answer (pages with
+//! their paging, one record, a message).
+
+#![warn(missing_docs)]
 
 pub mod lenient;
 pub mod merge;
 mod records;
+pub mod replies;
 pub mod validate;
 
 pub use merge::deep_merge;

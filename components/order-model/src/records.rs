@@ -3,7 +3,6 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::lenient;
@@ -41,66 +40,66 @@ impl std::error::Error for ModelError {}
 macro_rules! record {
     ($(#[$doc:meta])* $name:ident, $label:literal) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
         #[serde(transparent)]
-        pub struct $name(Map<String, Value>);
+        pub struct $name(::serde_json::Map<String, ::serde_json::Value>);
 
         impl $name {
             /// Take a JSON value, which must be an object.
-            pub fn from_value(value: Value) -> Result<Self, ModelError> {
+            pub fn from_value(value: ::serde_json::Value) -> Result<Self, $crate::ModelError> {
                 match value {
-                    Value::Object(fields) => Ok(Self(fields)),
-                    other => Err(ModelError::NotAnObject {
+                    ::serde_json::Value::Object(fields) => Ok(Self(fields)),
+                    other => Err($crate::ModelError::NotAnObject {
                         record: $label,
-                        found: lenient::kind(&other),
+                        found: $crate::lenient::kind(&other),
                     }),
                 }
             }
 
             /// Parse JSON text, which must hold an object.
-            pub fn from_json(text: &str) -> Result<Self, ModelError> {
-                let value = serde_json::from_str(text).map_err(|e| ModelError::Json(e.to_string()))?;
+            pub fn from_json(text: &str) -> Result<Self, $crate::ModelError> {
+                let value = ::serde_json::from_str(text).map_err(|e| $crate::ModelError::Json(e.to_string()))?;
                 Self::from_value(value)
             }
 
             /// All fields, as received (including the ones this crate does not know).
-            pub fn fields(&self) -> &Map<String, Value> {
+            pub fn fields(&self) -> &::serde_json::Map<String, ::serde_json::Value> {
                 &self.0
             }
 
             /// All fields, for changes in place.
-            pub fn fields_mut(&mut self) -> &mut Map<String, Value> {
+            pub fn fields_mut(&mut self) -> &mut ::serde_json::Map<String, ::serde_json::Value> {
                 &mut self.0
             }
 
             /// Back to a JSON value: the fields as received.
-            pub fn into_value(self) -> Value {
-                Value::Object(self.0)
+            pub fn into_value(self) -> ::serde_json::Value {
+                ::serde_json::Value::Object(self.0)
             }
 
             /// One raw field.
-            pub fn get(&self, key: &str) -> Option<&Value> {
+            pub fn get(&self, key: &str) -> Option<&::serde_json::Value> {
                 self.0.get(key)
             }
 
             /// A field as text (strings as is, numbers spelled out).
             pub fn text(&self, key: &str) -> Option<String> {
-                self.0.get(key).and_then(lenient::text)
+                self.0.get(key).and_then($crate::lenient::text)
             }
 
             /// A field as a number (numbers and numeric strings).
             pub fn number(&self, key: &str) -> Option<f64> {
-                self.0.get(key).and_then(lenient::number)
+                self.0.get(key).and_then($crate::lenient::number)
             }
 
             /// A field as a whole number (numbers and numeric strings).
             pub fn integer(&self, key: &str) -> Option<i64> {
-                self.0.get(key).and_then(lenient::integer)
+                self.0.get(key).and_then($crate::lenient::integer)
             }
 
             /// A field as a map (`[]` reads as an empty map).
-            pub fn map(&self, key: &str) -> Option<Cow<'_, Map<String, Value>>> {
-                self.0.get(key).and_then(lenient::map)
+            pub fn map(&self, key: &str) -> Option<::std::borrow::Cow<'_, ::serde_json::Map<String, ::serde_json::Value>>> {
+                self.0.get(key).and_then($crate::lenient::map)
             }
 
             /// The record's `id` as text, whether OrderDesk sent a string or a number.
@@ -109,20 +108,22 @@ macro_rules! record {
             }
         }
 
-        impl From<$name> for Value {
-            fn from(record: $name) -> Value {
+        impl From<$name> for ::serde_json::Value {
+            fn from(record: $name) -> ::serde_json::Value {
                 record.into_value()
             }
         }
 
-        impl TryFrom<Value> for $name {
-            type Error = ModelError;
-            fn try_from(value: Value) -> Result<Self, ModelError> {
+        impl TryFrom<::serde_json::Value> for $name {
+            type Error = $crate::ModelError;
+            fn try_from(value: ::serde_json::Value) -> Result<Self, $crate::ModelError> {
                 Self::from_value(value)
             }
         }
     };
 }
+
+pub(crate) use record;
 
 record!(
     /// An order (`GET /orders/{id}` → `order`).

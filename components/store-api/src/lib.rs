@@ -9,21 +9,33 @@
 //! - [`Update`]: the fetch → merge → PUT that every OrderDesk update needs.
 //! - [`schema`]: the `store` argument every store-bound tool takes, ids that are safe
 //!   in a request path ([`Id`]), annotation sets, pagination.
+//! - [`replies`]: a typed model of each endpoint's answer (`order_model::replies`),
+//!   read with [`Reply::parse`].
 //!
 //! The `orders` and `inventory` components use it; a third-party component that calls
 //! OrderDesk can too.
 //!
-//! ```ignore
-//! let target = Target::new(args.store, format!("order {}", args.order_id))
-//!     .lookup("check the id with orders_list");
-//! let reply = target.get(&format!("/orders/{}", args.order_id), Vec::new(), CacheMode::UseCache)?;
-//! let order = reply.record("order")?;
 //! ```
+//! use orderdesk_store_api::replies::OrderReply;
+//! use orderdesk_store_api::{CacheMode, Target};
+//! use orderdesk_tool_kit::testing::MockHost;
+//!
+//! let host = MockHost::with_store();
+//! host.reply(200, serde_json::json!({"status": "success", "order": {"id": "7", "order_total": "9.50"}}));
+//! let target = Target::new(None::<String>, "order 7").lookup("check the id with orders_list");
+//! let reply = target.get("/orders/7", Vec::new(), CacheMode::UseCache)?;
+//! let answer: OrderReply = reply.parse()?;
+//! assert_eq!(answer.order.order_total(), Some(9.5));
+//! # Ok::<(), orderdesk_tool_kit::ToolError>(())
+//! ```
+
+#![warn(missing_docs)]
 
 pub mod schema;
 mod target;
 mod update;
 
+pub use order_model::replies;
 pub use orderdesk_tool_kit::orderdesk::CacheMode;
 pub use schema::Id;
 pub use target::{Reply, Target};

@@ -6,6 +6,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 /// Reads: change nothing, safe to repeat, talk to OrderDesk.
+///
+/// ```
+/// # use orderdesk_tool_kit::{Args, ToolSpec};
+/// use orderdesk_store_api::schema;
+///
+/// let spec = ToolSpec::new("demo_list", "List", "Lists.").annotations(schema::READ).run(|a: Args| Ok(a));
+/// # let _ = spec;
+/// assert!(schema::READ.read_only && !schema::UPDATE.read_only && schema::DELETE.destructive);
+/// ```
 pub const READ: Annotations = annotations(true, false, true, true);
 /// Creates something new (an order, item, shipment, note): additive, but each call adds
 /// another one.
@@ -28,6 +37,13 @@ pub struct Id(String);
 
 impl Id {
     /// Whether `id` may be used as an OrderDesk id; the problem otherwise.
+    ///
+    /// ```
+    /// use orderdesk_store_api::Id;
+    ///
+    /// assert!(Id::check("3344551").is_ok());
+    /// assert!(Id::check("7/../../store").is_err());
+    /// ```
     pub fn check(id: &str) -> Result<(), String> {
         let ok = !id.is_empty()
             && id.len() <= 64
@@ -44,6 +60,15 @@ impl Id {
         }
     }
 
+    /// The id, e.g. to build a path.
+    ///
+    /// ```
+    /// use orderdesk_store_api::Id;
+    ///
+    /// let id = Id::try_from("3344551".to_string()).unwrap();
+    /// assert_eq!(format!("/orders/{}", id.as_str()), "/orders/3344551");
+    /// assert!(Id::try_from("../store".to_string()).is_err());
+    /// ```
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -64,18 +89,39 @@ impl std::fmt::Display for Id {
     }
 }
 
-/// An id property of an input schema.
+/// An id property of an input schema (a string matching [`ID_PATTERN`]).
+///
+/// ```
+/// use orderdesk_store_api::schema;
+///
+/// let property = schema::id("The order's id, e.g. \"3344551\".");
+/// assert_eq!(property["pattern"], schema::ID_PATTERN);
+/// ```
 pub fn id(description: &str) -> Value {
     json!({"type": "string", "pattern": ID_PATTERN, "description": description})
 }
 
 /// An object property: a JSON object of OrderDesk fields.
+///
+/// ```
+/// let property = orderdesk_store_api::schema::object("The fields to change.");
+/// assert_eq!(property["type"], "object");
+/// ```
 pub fn object(description: &str) -> Value {
     json!({"type": "object", "description": description})
 }
 
 /// The object schema of a store-bound tool's arguments: `properties` plus the optional
 /// `store`, `required`, and no other properties.
+///
+/// ```
+/// use orderdesk_store_api::schema;
+/// use serde_json::json;
+///
+/// let schema = schema::input(json!({"below": {"type": "integer", "minimum": 1}}), &[]);
+/// assert_eq!(schema["properties"]["store"]["type"], "string");
+/// assert_eq!(schema["additionalProperties"], false);
+/// ```
 pub fn input(properties: Value, required: &[&str]) -> Value {
     let mut properties = match properties {
         Value::Object(map) => map,
@@ -99,7 +145,14 @@ pub fn input(properties: Value, required: &[&str]) -> Value {
 }
 
 /// The `pagination` of a paged list: more pages exist while `offset + records_returned
-/// < total_records`; `next_offset` is the `offset` of the next page, or null.
+/// < total_records`; `next_offset` is the `offset` of the next page, or null. For a
+/// tool that answers one page at a time.
+///
+/// ```
+/// let page = orderdesk_store_api::schema::pagination(Some(120), 50, 0, 50);
+/// assert_eq!(page["has_more"], true);
+/// assert_eq!(page["next_offset"], 50);
+/// ```
 pub fn pagination(total: Option<u64>, returned: u64, offset: u64, limit: u64) -> Value {
     let next = offset + returned;
     let has_more = returned > 0 && total.is_some_and(|t| next < t);

@@ -2,11 +2,26 @@
 
 use orderdesk_tool_kit::errors::{ErrorContext, map_host_error};
 use orderdesk_tool_kit::orderdesk::{self, CacheMode, Method};
-use orderdesk_tool_kit::{HostError, ToolError, log};
+use orderdesk_tool_kit::{ToolError, log};
 use serde_json::{Map, Value};
 
 /// What a request is about, for error messages: the store, the thing addressed, how to
-/// find the right id, and how to check whether a write happened.
+/// find the right id, and how to check whether a write happened. Its requests take and
+/// give JSON; every failure is a `ToolError` that names the request and the next step.
+///
+/// ```
+/// use orderdesk_store_api::{CacheMode, Target};
+/// use orderdesk_tool_kit::{ToolError, testing::{MockHost, error_message}};
+///
+/// let host = MockHost::with_store();
+/// host.reply(404, serde_json::json!({"status": "error", "message": "Order Not Found"}));
+/// let target = Target::new(Some("main"), "order 7").lookup("check the id with orders_list");
+/// let missing = target.get("/orders/7", Vec::new(), CacheMode::UseCache);
+/// assert_eq!(
+///     error_message(missing, ToolError::NotFound),
+///     "order 7 was not found in store `main` (Order Not Found); check the id with orders_list"
+/// );
+/// ```
 pub struct Target {
     store: Option<String>,
     subject: String,
@@ -14,7 +29,8 @@ pub struct Target {
     verify: String,
 }
 
-/// A successful answer of OrderDesk.
+/// A successful answer of OrderDesk: read it with [`Reply::parse`] into one of the
+/// [`replies`](crate::replies) models, or take the JSON as it is.
 #[derive(Debug)]
 pub struct Reply {
     /// The JSON body.
@@ -28,7 +44,8 @@ pub struct Reply {
 impl Target {
     /// A target in `store` (a store name or id, e.g. a tool's `store` argument; `None`:
     /// the session's active store). `subject` names the thing addressed, e.g. `order
-    /// 3344551`. Set the hints with [`Target::lookup`] and [`Target::verify`].
+    /// 3344551`. Set the hints with [`Target::lookup`] and [`Target::verify`]. See
+    /// [`Target`] for an example.
     pub fn new(store: Option<impl Into<String>>, subject: impl Into<String>) -> Self {
         Self {
             store: store.map(Into::into),
@@ -38,19 +55,46 @@ impl Target {
         }
     }
 
-    /// How to find the right id when the subject was not found.
+    /// How to find the right id when the subject was not found (see [`Target`]).
     pub fn lookup(mut self, hint: impl Into<String>) -> Self {
         self.lookup = hint.into();
         self
     }
 
     /// What to do before retrying a write whose outcome is unknown (a whole phrase,
-    /// e.g. "check with orders_get before retrying").
+    /// e.g. "check with orders_get before retrying"), said after a failed write.
+    ///
+    /// ```
+    /// use orderdesk_store_api::Target;
+    /// use orderdesk_tool_kit::{HostError, ToolError, testing::{MockHost, error_message}};
+    ///
+    /// let host = MockHost::with_store();
+    /// host.fail(HostError::OutcomeUnknown("timed out".into()));
+    /// let target = Target::new(None::<String>, "order 7").verify("check with orders_get before retrying");
+    /// let message = error_message(target.delete("/orders/7"), ToolError::OutcomeUnknown);
+    /// assert!(message.ends_with("check with orders_get before retrying"), "{message}");
+    /// ```
     pub fn verify(mut self, hint: impl Into<String>) -> Self {
         self.verify = hint.into();
         self
     }
 
+    /// `GET path?query`: a read, answered from the host's cache when `cache` allows.
+    /// Reads write no log line, so a component that only reads imports no `log`.
+    ///
+    /// ```
+    /// use orderdesk_store_api::{CacheMode, Target};
+    /// use orderdesk_tool_kit::testing::MockHost;
+    ///
+    /// let host = MockHost::with_store();
+    /// host.reply(200, serde_json::json!({"status": "success", "total_records": 0, "records_returned": 0,
+    ///                                    "offset": 0, "limit": 50, "inventory_items": []}));
+    /// let target = Target::new(None::<String>, "the inventory search");
+    /// let query = vec![("limit".to_string(), "50".to_string())];
+    /// let reply = target.get("/inventory-items", query, CacheMode::UseCache).unwrap();
+    /// assert_eq!(reply.body["total_records"], 0);
+    /// assert!(host.logs().is_empty(), "reads are not logged");
+    /// ```
     pub fn get(
         &self,
         path: &str,
@@ -60,24 +104,68 @@ impl Target {
         self.send(Method::Get, path, query, None, cache)
     }
 
+    /// `POST path` with a JSON body (creates). Logged, as every write is, so a component
+    /// that writes also needs the `log` grant.
+    ///
+    /// ```
+    /// use orderdesk_store_api::Target;
+    /// use orderdesk_tool_kit::testing::MockHost;
+    /// use serde_json::json;
+    ///
+    /// let host = MockHost::with_store();
+    /// host.reply(201, json!({"status": "success", "inventory_item": {"id": "9", "name": "Lid"}}));
+    /// let target = Target::new(None::<String>, "a new inventory item");
+    /// let reply = target.post("/inventory-items", &json!({"name": "Lid"})).unwrap();
+    /// assert_eq!(reply.record("inventory_item").unwrap()["id"], "9");
+    /// assert_eq!(host.logs()[0].message, "orderdesk write done");
+    /// ```
     pub fn post(&self, path: &str, body: &Value) -> Result<Reply, ToolError> {
-        self.send(
-            Method::Post,
-            path,
-            Vec::new(),
-            Some(body),
-            CacheMode::Bypass,
-        )
+        self.write(Method::Post, path, Some(body))
     }
 
+    /// `PUT path` with a JSON body: OrderDesk replaces the whole record (see
+    /// [`Update`](crate::Update) for fetch-merge-PUT). Logged, like [`Target::post`].
     pub fn put(&self, path: &str, body: &Value) -> Result<Reply, ToolError> {
-        self.send(Method::Put, path, Vec::new(), Some(body), CacheMode::Bypass)
+        self.write(Method::Put, path, Some(body))
     }
 
+    /// `DELETE path`. Logged, like [`Target::post`]; see [`Target::verify`] for a
+    /// delete whose outcome is unknown.
     pub fn delete(&self, path: &str) -> Result<Reply, ToolError> {
-        self.send(Method::Delete, path, Vec::new(), None, CacheMode::Bypass)
+        self.write(Method::Delete, path, None)
     }
 
+    /// A write, with a log line for the operator: done, or of unknown outcome. Kept apart
+    /// from [`Target::send`] so that only a component that writes imports `log`.
+    fn write(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Reply, ToolError> {
+        let request = || ("request".to_string(), format!("{} {path}", method.as_str()));
+        match self.send(method, path, Vec::new(), body, CacheMode::Bypass) {
+            Ok(reply) => {
+                log::write(
+                    log::Level::Info,
+                    "orderdesk write done",
+                    &[
+                        ("method".to_string(), method.as_str().to_string()),
+                        ("path".to_string(), path.to_string()),
+                        ("store_id".to_string(), reply.store_id.clone()),
+                    ],
+                );
+                Ok(reply)
+            }
+            Err(error @ ToolError::OutcomeUnknown(_)) => {
+                log::write(
+                    log::Level::Warn,
+                    "orderdesk write outcome unknown",
+                    &[request()],
+                );
+                Err(error)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// One request: JSON in and out, OrderDesk's error envelope recognised, host errors
+    /// mapped with this request as context. Logs nothing (see [`Target::write`]).
     fn send(
         &self,
         method: Method,
@@ -95,16 +183,8 @@ impl Target {
             cache,
         };
         let context = self.context(method, path);
-        let response = orderdesk::send(&request).map_err(|error| {
-            if matches!(error, HostError::OutcomeUnknown(_)) {
-                log::write(
-                    log::Level::Warn,
-                    "orderdesk write outcome unknown",
-                    &[("request".to_string(), format!("{} {path}", method.as_str()))],
-                );
-            }
-            map_host_error(error, &context)
-        })?;
+        let response =
+            orderdesk::send(&request).map_err(|error| map_host_error(error, &context))?;
         let body: Value = serde_json::from_str(&response.body).map_err(|e| {
             ToolError::Upstream(format!(
                 "OrderDesk answered {} {path} with a body that is not JSON ({e}); {}",
@@ -119,17 +199,6 @@ impl Target {
                 response.status,
                 context.after_failure()
             )));
-        }
-        if method != Method::Get {
-            log::write(
-                log::Level::Info,
-                "orderdesk write done",
-                &[
-                    ("method".to_string(), method.as_str().to_string()),
-                    ("path".to_string(), path.to_string()),
-                    ("store_id".to_string(), response.store_id.clone()),
-                ],
-            );
         }
         Ok(Reply {
             body,
@@ -153,7 +222,18 @@ impl Target {
 
 impl Reply {
     /// The body without OrderDesk's bookkeeping (`status`, `execution_time`), with the
-    /// store id added (and `cached: true` when the host's cache answered).
+    /// store id added (and `cached: true` when the host's cache answered): a tool's
+    /// answer when it passes OrderDesk's on.
+    ///
+    /// ```
+    /// use orderdesk_store_api::{CacheMode, Target};
+    /// use orderdesk_tool_kit::testing::MockHost;
+    ///
+    /// let host = MockHost::with_store();
+    /// host.reply(200, serde_json::json!({"status": "success", "execution_time": "0.01 seconds", "order": {"id": "7"}}));
+    /// let reply = Target::new(None::<String>, "order 7").get("/orders/7", vec![], CacheMode::UseCache).unwrap();
+    /// assert_eq!(reply.payload(), serde_json::json!({"order": {"id": "7"}, "store_id": "100001"}));
+    /// ```
     pub fn payload(self) -> Value {
         let mut fields = match self.body {
             Value::Object(fields) => fields,
@@ -168,7 +248,34 @@ impl Reply {
         Value::Object(fields)
     }
 
-    /// The record under `key` (e.g. `order` of `{status, order}`).
+    /// The answer as one of the typed models of [`replies`](crate::replies), e.g.
+    /// `reply.parse::<InventoryPage>()` for `GET /inventory-items`. An answer of another
+    /// shape is an `upstream` error.
+    ///
+    /// ```
+    /// use orderdesk_store_api::replies::InventoryPage;
+    /// use orderdesk_store_api::{CacheMode, Target};
+    /// use orderdesk_tool_kit::testing::MockHost;
+    ///
+    /// let host = MockHost::with_store();
+    /// host.reply(200, serde_json::json!({"status": "success", "total_records": 1, "records_returned": 1,
+    ///     "offset": 0, "limit": 500, "inventory_items": [{"id": "701101", "stock": "11"}]}));
+    /// let target = Target::new(None::<String>, "the inventory");
+    /// let page: InventoryPage = target.get("/inventory-items", vec![], CacheMode::UseCache)?.parse()?;
+    /// assert_eq!(page.inventory_items[0].stock(), Some(11));
+    /// assert_eq!(page.paging.next_offset(), None);
+    /// # Ok::<(), orderdesk_tool_kit::ToolError>(())
+    /// ```
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, ToolError> {
+        T::deserialize(&self.body).map_err(|e| {
+            ToolError::Upstream(format!(
+                "OrderDesk's answer does not have the expected shape ({e}); nothing was changed"
+            ))
+        })
+    }
+
+    /// The record under `key` (e.g. `order` of `{status, order}`) as JSON; an answer
+    /// without it is an `upstream` error. See [`Target::post`].
     pub fn record(&self, key: &str) -> Result<Value, ToolError> {
         match self.body.get(key) {
             Some(record @ Value::Object(_)) => Ok(record.clone()),
@@ -254,6 +361,20 @@ mod tests {
         let logs = host.logs();
         assert_eq!(logs[0].message, "orderdesk write done");
         assert_eq!(logs[1].message, "orderdesk write outcome unknown");
+    }
+
+    #[test]
+    fn reads_log_nothing_so_a_reading_component_needs_no_log_grant() {
+        let host = MockHost::with_store();
+        host.reply(200, json!({"status": "success", "order": {"id": "7"}}))
+            .fail(HostError::OutcomeUnknown(
+                "a read never ends like this".into(),
+            ));
+        order(None)
+            .get("/orders/7", Vec::new(), CacheMode::UseCache)
+            .unwrap();
+        let _ = order(None).get("/orders/7", Vec::new(), CacheMode::UseCache);
+        assert!(host.logs().is_empty(), "{:?}", host.logs());
     }
 
     #[test]

@@ -12,6 +12,29 @@ use crate::{CacheMode, Target};
 /// An update of one record: fetch it fresh (bypassing the cache), merge the change set
 /// into the whole record, and PUT the whole record back, so every field the change does
 /// not name — known or not — is sent back unchanged.
+///
+/// ```
+/// use orderdesk_store_api::{Target, Update, any_record};
+/// use orderdesk_tool_kit::testing::MockHost;
+/// use serde_json::json;
+///
+/// let host = MockHost::with_store();
+/// let stored = json!({"id": "701101", "stock": "11", "vendor_note": "kept"});
+/// host.reply(200, json!({"status": "success", "inventory_item": stored}))
+///     .reply(200, json!({"status": "success", "inventory_item": {"id": "701101", "stock": 5, "vendor_note": "kept"}}));
+/// let update = Update {
+///     path: "/inventory-items/701101",
+///     key: "inventory_item",
+///     noun: "item",
+///     locked: &["id"],
+///     check_merged: any_record,
+/// };
+/// let result = update.apply(&Target::new(None::<String>, "inventory item 701101"), &json!({"stock": 5}))?;
+/// assert_eq!(result["changed"], true);
+/// // The whole item went back, with the field this crate does not know.
+/// assert_eq!(host.requests()[1].body, Some(json!({"id": "701101", "stock": 5, "vendor_note": "kept"})));
+/// # Ok::<(), orderdesk_tool_kit::ToolError>(())
+/// ```
 pub struct Update<'a> {
     /// The record's path, e.g. `/orders/3344551`.
     pub path: &'a str,
@@ -72,7 +95,7 @@ impl Update<'_> {
     }
 }
 
-/// For [`Update::check_merged`]: any merged record may be written.
+/// For [`Update::check_merged`]: any merged record may be written (see [`Update`]).
 pub fn any_record(_: &Value) -> Result<(), String> {
     Ok(())
 }

@@ -85,9 +85,11 @@ impl LogSink {
 }
 
 mod cases;
+mod check;
 mod script;
 
 pub use cases::*;
+pub use check::*;
 pub use script::*;
 
 /// How the mock host's session is set up.

@@ -7,6 +7,8 @@
 //! - `open`: the vault and OrderDesk, or the sandbox ([`Setup`]);
 //! - `components`: the built-in and directory components loaded with their grants;
 //! - `serve`: [`serve`] (settings, transport, shutdown), the entry of every transport;
+//! - `in_process`: [`InProcess`], one MCP session without a client process (`call`,
+//!   `tools`);
 //! - `reload`: `--watch`; `memory`: start-up memory handed back; `embedded`: the
 //!   first-party components carried in the binary.
 //!
@@ -16,6 +18,7 @@
 mod components;
 pub mod config;
 pub mod embedded;
+mod in_process;
 pub mod memory;
 mod open;
 mod reload;
@@ -25,6 +28,7 @@ pub mod trust;
 
 pub use components::{build_catalog, component_files, load_components, load_context, load_file};
 pub use config::{ConfigError, ConfigFile};
+pub use in_process::InProcess;
 pub use open::{Setup, open_host, open_sandbox, open_vault};
 pub use serve::{Server, serve};
 pub use settings::{DEFAULT_API_BASE, Flags, Settings, SettingsError, VaultSettings};

@@ -8,7 +8,24 @@
 //! and the tenant's stores, and collects log lines and progress reports. Each test
 //! installs its own (tests run on threads of their own).
 //!
-//! ```ignore
+//! ```
+//! # use orderdesk_tool_kit::orderdesk::{self, ApiRequest, CacheMode, Method};
+//! # use orderdesk_tool_kit::{ToolSpec, Tools, args::NoArguments, host_error, parse_body};
+//! use orderdesk_tool_kit::testing::{self, MockHost};
+//! use serde_json::json;
+//!
+//! # fn tools() -> Tools {
+//! #     Tools::new("template").tool(ToolSpec::new("template_store_test", "Test", "Tests.").run(
+//! #         |_: NoArguments| {
+//! #             let request = ApiRequest { method: Method::Get, path: "/test".into(), query: vec![],
+//! #                                        body: None, store: None, cache: CacheMode::Bypass };
+//! #             let response = orderdesk::send(&request).map_err(host_error)?;
+//! #             let mut body = parse_body(&response.body)?;
+//! #             body["store_id"] = json!(response.store_id);
+//! #             Ok(body)
+//! #         },
+//! #     ))
+//! # }
 //! let host = MockHost::with_store(); // tenant, active store 100001 `main`
 //! host.reply(200, json!({"status": "success", "message": "Connection Successful"}));
 //! let result = testing::call(&tools(), "template_store_test", json!({})).unwrap();
@@ -41,32 +58,42 @@ pub const STORE_ID: &str = "100001";
 /// Its name.
 pub const STORE_NAME: &str = "main";
 
-/// An OrderDesk request a component sent.
+/// An OrderDesk request a component sent ([`MockHost::requests`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Request {
     /// The store it went to, resolved as the host does (named, else the active one).
     pub store_id: String,
+    /// `GET`, `POST`, `PUT` or `DELETE`.
     pub method: Method,
+    /// The path, e.g. `/inventory-items`.
     pub path: String,
+    /// The query parameters, in the order sent.
     pub query: Vec<(String, String)>,
     /// The JSON body (a body that is not JSON is kept as a string).
     pub body: Option<Value>,
+    /// Whether the host's cache could have answered.
     pub cache: CacheMode,
 }
 
-/// A line the component logged.
+/// A line the component logged ([`MockHost::logs`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct LogLine {
+    /// Its level.
     pub level: Level,
+    /// Its message.
     pub message: String,
+    /// Its key/value fields.
     pub fields: Vec<(String, String)>,
 }
 
-/// A progress report.
+/// A progress report ([`MockHost::progress`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Progress {
+    /// How far the call is.
     pub progress: f64,
+    /// Out of how much, when known.
     pub total: Option<f64>,
+    /// What it is doing.
     pub message: Option<String>,
 }
 
@@ -93,7 +120,16 @@ pub(crate) fn with_host<T>(f: impl FnOnce(&mut MockState) -> T) -> T {
 }
 
 impl MockHost {
-    /// An unauthenticated session and a tenant without stores.
+    /// An unauthenticated session and a tenant without stores; build on it with
+    /// [`tenant`](MockHost::tenant), [`store`](MockHost::store),
+    /// [`active_store`](MockHost::active_store).
+    ///
+    /// ```
+    /// use orderdesk_tool_kit::{session, testing::MockHost};
+    ///
+    /// let _host = MockHost::new().tenant("t-7").store("200002", "eu").active_store("eu");
+    /// assert_eq!(session::info().tenant_id.as_deref(), Some("t-7"));
+    /// ```
     pub fn new() -> Self {
         let state = Rc::new(RefCell::new(MockState::default()));
         INSTALLED.with(|installed| {
@@ -109,6 +145,13 @@ impl MockHost {
 
     /// Tenant [`TENANT_ID`] authenticated, with store [`STORE_ID`] named [`STORE_NAME`]
     /// registered and active: what a test of a store-bound tool needs.
+    ///
+    /// ```
+    /// use orderdesk_tool_kit::testing::{MockHost, STORE_ID};
+    ///
+    /// let _host = MockHost::with_store();
+    /// assert_eq!(orderdesk_tool_kit::session::info().active_store.unwrap().store_id, STORE_ID);
+    /// ```
     pub fn with_store() -> Self {
         MockHost::new()
             .tenant(TENANT_ID)
@@ -116,20 +159,20 @@ impl MockHost {
             .active_store(STORE_ID)
     }
 
-    /// Authenticate the session as `tenant_id`.
+    /// Authenticate the session as `tenant_id` (see [`MockHost::new`]).
     pub fn tenant(self, tenant_id: &str) -> Self {
         self.state.borrow_mut().tenant_id = Some(tenant_id.to_string());
         self
     }
 
     /// The master key `vault::authenticate` accepts (it authenticates [`TENANT_ID`],
-    /// or the tenant set with [`MockHost::tenant`]).
+    /// or the tenant set with [`MockHost::tenant`]). See `vault::authenticate`.
     pub fn master_key(self, key: &str) -> Self {
         self.state.borrow_mut().master_key = Some(key.to_string());
         self
     }
 
-    /// Register a store of the tenant.
+    /// Register a store of the tenant (see [`MockHost::new`]).
     pub fn store(self, store_id: &str, name: &str) -> Self {
         self.state.borrow_mut().stores.push(StoreRef {
             store_id: store_id.to_string(),
@@ -139,7 +182,8 @@ impl MockHost {
         self
     }
 
-    /// Make a registered store (by id or name) the session's active store.
+    /// Make a registered store (by id or name) the session's active store (see
+    /// [`MockHost::new`]).
     pub fn active_store(self, identifier: &str) -> Self {
         let chosen = self.state.borrow_mut().set_active_store(identifier);
         if let Err(error) = chosen {
@@ -149,6 +193,12 @@ impl MockHost {
     }
 
     /// Serve the session as the sandbox does (`session::info().sandbox`).
+    ///
+    /// ```
+    /// # use orderdesk_tool_kit::testing::MockHost;
+    /// let _host = MockHost::with_store().sandbox();
+    /// assert!(orderdesk_tool_kit::session::info().sandbox);
+    /// ```
     pub fn sandbox(self) -> Self {
         self.state.borrow_mut().sandbox = true;
         self
@@ -159,6 +209,19 @@ impl MockHost {
     /// 401 and 403 `upstream` 401 with a hint to register the key again, 404
     /// `not-found`, 429 `rate-limited`, 5xx on a write `outcome-unknown`, others
     /// `upstream`.
+    ///
+    /// ```
+    /// use orderdesk_tool_kit::orderdesk::{self, ApiRequest, CacheMode, Method};
+    /// use orderdesk_tool_kit::{HostError, testing::MockHost};
+    ///
+    /// let host = MockHost::with_store();
+    /// host.reply(200, serde_json::json!({"status": "success", "order": {"id": "7"}}))
+    ///     .reply(404, serde_json::json!({"status": "error", "message": "Order Not Found"}));
+    /// let get = |path: &str| orderdesk::send(&ApiRequest { method: Method::Get, path: path.into(),
+    ///     query: vec![], body: None, store: None, cache: CacheMode::UseCache });
+    /// assert!(get("/orders/7").is_ok());
+    /// assert_eq!(get("/orders/8"), Err(HostError::NotFound("Order Not Found".into())));
+    /// ```
     pub fn reply(&self, status: u16, body: Value) -> &Self {
         self.state
             .borrow_mut()
@@ -167,7 +230,19 @@ impl MockHost {
         self
     }
 
-    /// Script a host error as the answer to the next request.
+    /// Script a host error as the answer to the next request, e.g. what the gateway
+    /// reports when OrderDesk keeps rate-limiting.
+    ///
+    /// ```
+    /// use orderdesk_tool_kit::orderdesk::{self, ApiRequest, CacheMode, Method};
+    /// use orderdesk_tool_kit::{HostError, testing::MockHost};
+    ///
+    /// let host = MockHost::with_store();
+    /// host.fail(HostError::RateLimited(2000));
+    /// let answer = orderdesk::send(&ApiRequest { method: Method::Get, path: "/orders".into(),
+    ///     query: vec![], body: None, store: None, cache: CacheMode::UseCache });
+    /// assert_eq!(answer, Err(HostError::RateLimited(2000)));
+    /// ```
     pub fn fail(&self, error: HostError) -> &Self {
         self.state
             .borrow_mut()
@@ -176,24 +251,31 @@ impl MockHost {
         self
     }
 
-    /// The OrderDesk requests made so far, in order.
+    /// The OrderDesk requests made so far, in order (see the [module](self) example).
     pub fn requests(&self) -> Vec<Request> {
         self.state.borrow().requests.clone()
     }
 
-    /// The lines logged so far.
+    /// The lines logged so far (see `log::write`).
     pub fn logs(&self) -> Vec<LogLine> {
         self.state.borrow().logs.clone()
     }
 
     /// The API key the vault holds for a store registered through `vault::register_store`.
+    ///
+    /// ```
+    /// # use orderdesk_tool_kit::{testing::MockHost, vault};
+    /// let host = MockHost::new().tenant("t");
+    /// vault::register_store("300003", "secret-key", None, None, false).unwrap();
+    /// assert_eq!(host.api_key("300003").as_deref(), Some("secret-key"));
+    /// ```
     pub fn api_key(&self, store_id: &str) -> Option<String> {
         let state = self.state.borrow();
         let (_, key) = state.api_keys.iter().find(|(id, _)| id == store_id)?;
         Some(key.clone())
     }
 
-    /// The progress reported so far.
+    /// The progress reported so far (see `session::report_progress`).
     pub fn progress(&self) -> Vec<Progress> {
         self.state.borrow().progress.clone()
     }
@@ -219,6 +301,18 @@ impl Drop for MockHost {
 /// result. A result that does not match the tool's output schema fails the test (a
 /// shallow check: the top-level type, required properties, their types, and
 /// `additionalProperties: false`).
+///
+/// ```
+/// use orderdesk_tool_kit::{Args, ToolSpec, Tools, testing};
+/// use serde_json::json;
+///
+/// let tools = Tools::new("demo").tool(
+///     ToolSpec::new("demo_echo", "Echo", "Echoes its arguments.")
+///         .input(|| json!({"type": "object"})) // open: any arguments
+///         .run(|args: Args| Ok(args)),
+/// );
+/// assert_eq!(testing::call(&tools, "demo_echo", json!({"a": 1})), Ok(json!({"a": 1})));
+/// ```
 pub fn call(tools: &Tools, name: &str, arguments: Value) -> Result<Value, ToolError> {
     let text = tools.call(name, &arguments.to_string())?;
     let result: Value = serde_json::from_str(&text)
@@ -233,6 +327,23 @@ pub fn call(tools: &Tools, name: &str, arguments: Value) -> Result<Value, ToolEr
 
 /// The message of the tool error `result` must be, of the kind `kind` names (e.g.
 /// `ToolError::InvalidInput`); any other outcome fails the test.
+///
+/// ```
+/// use orderdesk_tool_kit::testing::{self, error_message};
+/// use orderdesk_tool_kit::{ToolError, ToolSpec, Tools, args::NonBlank};
+/// use serde::Deserialize;
+///
+/// #[derive(Deserialize)]
+/// struct Args { name: NonBlank }
+///
+/// let tools = Tools::new("demo").tool(
+///     ToolSpec::new("demo_hi", "Hi", "Greets.")
+///         .input(|| serde_json::json!({"type": "object", "properties": {"name": {"type": "string"}}}))
+///         .run(|args: Args| Ok(args.name.into_string())),
+/// );
+/// let blank = testing::call(&tools, "demo_hi", serde_json::json!({"name": " "}));
+/// assert!(error_message(blank, ToolError::InvalidInput).starts_with("`name`: must not be empty"));
+/// ```
 pub fn error_message<T: std::fmt::Debug>(
     result: Result<T, ToolError>,
     kind: fn(String) -> ToolError,

@@ -226,7 +226,7 @@ impl MockState {
         let write = request.method != Method::Get;
         match self.replies.pop_front() {
             None => Err(HostError::Upstream(UpstreamError {
-                status: 599,
+                status: crate::errors::SCRIPT_MISMATCH_STATUS,
                 message: format!(
                     "test harness: no reply scripted for request #{} ({} {})",
                     self.requests.len(),
