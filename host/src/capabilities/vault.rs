@@ -138,6 +138,11 @@ impl vault::Host for VaultView<'_> {
                 .await
                 .map_err(credential_error)?;
         }
+        let effect = self
+            .env
+            .context
+            .record
+            .begin_effect(format!("saving store {store_id} in the vault"));
         let record = self
             .env
             .with_tenant_vault(move |vault, tenant| {
@@ -149,7 +154,9 @@ impl vault::Host for VaultView<'_> {
                     label.as_deref(),
                 )
             })
-            .await?;
+            .await;
+        effect.settle(record.is_ok());
+        let record = record?;
         tracing::info!(store_id = %record.store_id, name = %record.name, "store registered");
         // The first store of a session becomes its active store: that is what the user
         // means to work with next.
@@ -192,12 +199,21 @@ impl vault::Host for VaultView<'_> {
 
     async fn delete_store(&mut self, identifier: String) -> Result<vault::StoreSummary, HostError> {
         self.env.require(Capability::Vault)?;
+        // Vault work runs to its end on a blocking thread even if the call is stopped
+        // meanwhile: noted, so such a call says the deletion may have happened.
+        let effect = self
+            .env
+            .context
+            .record
+            .begin_effect(format!("deleting store `{identifier}` from the vault"));
         let record = self
             .env
             .with_tenant_vault(move |vault, tenant| {
                 vault.delete_store(tenant.tenant_id(), &identifier)
             })
-            .await?;
+            .await;
+        effect.settle(record.is_ok());
+        let record = record?;
         self.env.context.record.note_store(&record.store_id);
         let summary = self.summary(&record);
         self.env.context.session.forget_store(&record.store_id);
