@@ -3,5 +3,6 @@
 pub mod component;
 pub mod components;
 pub mod serve;
+pub mod server_key;
 pub mod stores;
 pub mod tenant;

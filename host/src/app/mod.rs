@@ -3,6 +3,8 @@
 //! the benchmarks and the harness.
 //!
 //! - `settings`: flags, environment and config file merged into one [`Settings`];
+//! - `admin`: what the command line does to the vault: the data directory checked,
+//!   every operation audited with source `cli`;
 //! - `config`: the config file's format;
 //! - `open`: the vault and OrderDesk, or the sandbox ([`Setup`]);
 //! - `components`: the built-in and directory components loaded with their grants;
@@ -13,6 +15,7 @@
 //! Errors here are `anyhow`: they end the process with a message for the operator and
 //! are never matched on.
 
+mod admin;
 mod components;
 pub mod config;
 pub mod embedded;
@@ -22,6 +25,7 @@ mod reload;
 mod serve;
 mod settings;
 
+pub use admin::{CliOp, prepare_data_dir};
 pub use components::{build_catalog, component_files, load_components, load_context, load_file};
 pub use config::{ConfigError, ConfigFile};
 pub use open::{Setup, open_host, open_sandbox, open_vault};

@@ -67,11 +67,13 @@ impl orderdesk_api::Host for OrderDeskView<'_> {
                     .into(),
             ));
         };
+        // The key is handed out only for the origin it was saved for.
+        let origin = context.services.orderdesk.api_origin();
         let (tenant_id, credentials) = self
             .env
             .with_tenant_vault(move |vault, tenant| {
                 let (record, _) = vault.resolve_store(tenant.tenant_id(), &identifier)?;
-                let api_key = vault.store_api_key(&tenant, &record)?;
+                let api_key = vault.store_api_key(&tenant, &record, &origin)?;
                 Ok((
                     tenant.tenant_id().to_string(),
                     StoreCredentials {
