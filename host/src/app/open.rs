@@ -72,7 +72,8 @@ pub async fn open_host(
         if let Some(until) = tenant.key_expires_at() {
             tracing::warn!(
                 tenant_id = %tenant.tenant_id(),
-                "ORDERDESK_MCP_MASTER_KEY holds a master key replaced by `tenant rotate-key`:                  it stops working at {until} UTC; switch to the new key"
+                "ORDERDESK_MCP_MASTER_KEY holds a master key replaced by `tenant rotate-key`: \
+                 it stops working at {until} UTC; switch to the new key"
             );
         }
         session.authenticate(tenant);

@@ -70,7 +70,8 @@ pub fn secure_data_dir(dir: &Path) -> Result<DataDirCheck, VaultError> {
     })?;
     if !meta.is_dir() {
         return Err(VaultError::Config(format!(
-            "the data directory {} is not a directory; pass another with --data-dir or              ORDERDESK_MCP_DATA_DIR",
+            "the data directory {} is not a directory; pass another with --data-dir or \
+             ORDERDESK_MCP_DATA_DIR",
             dir.display()
         )));
     }
@@ -88,7 +89,9 @@ fn check_private_dir(
     let me = rustix::process::geteuid().as_raw();
     if meta.uid() != me {
         return Err(VaultError::Config(format!(
-            "the data directory {d} belongs to user id {}, not to this user (id {me}); it              holds secrets, so it must be this user's own: use another directory              (--data-dir or ORDERDESK_MCP_DATA_DIR), or run: chown {me} {d} && chmod 700 {d}",
+            "the data directory {d} belongs to user id {}, not to this user (id {me}); it \
+             holds secrets, so it must be this user's own: use another directory \
+             (--data-dir or ORDERDESK_MCP_DATA_DIR), or run: chown {me} {d} && chmod 700 {d}",
             meta.uid()
         )));
     }
@@ -102,7 +105,8 @@ fn check_private_dir(
     }
     if mode & 0o022 != 0 || mode & 0o1000 != 0 {
         return Err(VaultError::Config(format!(
-            "the data directory {d} is writable by group or others (mode {mode:04o}), so its              files may have been replaced; check them, then run: chmod 700 {d}"
+            "the data directory {d} is writable by group or others (mode {mode:04o}), so its \
+             files may have been replaced; check them, then run: chmod 700 {d}"
         )));
     }
     let entries = std::fs::read_dir(dir)
@@ -118,12 +122,15 @@ fn check_private_dir(
     }
     if !only_ours {
         return Err(VaultError::Config(format!(
-            "the data directory {d} is readable by group or others (mode {mode:04o}) and holds              more than orderdesk-mcp's files; it holds secrets: use a directory of its own              (--data-dir or ORDERDESK_MCP_DATA_DIR), or run: chmod 700 {d}"
+            "the data directory {d} is readable by group or others (mode {mode:04o}) and holds \
+             more than orderdesk-mcp's files; it holds secrets: use a directory of its own \
+             (--data-dir or ORDERDESK_MCP_DATA_DIR), or run: chmod 700 {d}"
         )));
     }
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(|e| {
         VaultError::Config(format!(
-            "the data directory {d} is readable by group or others (mode {mode:04o}) and              could not be made private ({e}); run: chmod 700 {d}"
+            "the data directory {d} is readable by group or others (mode {mode:04o}) and \
+             could not be made private ({e}); run: chmod 700 {d}"
         ))
     })?;
     Ok(DataDirCheck::Repaired { was_mode: mode })
