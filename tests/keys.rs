@@ -76,17 +76,18 @@ fn failed(o: Output) -> String {
     stderr(&o)
 }
 
-/// (tool, source, tenant, store, arguments, outcome) of every audit row, oldest first.
-fn audit_rows(
-    dir: &Path,
-) -> Vec<(
+/// (tool, source, tenant, store, arguments, outcome) of an audit row.
+type AuditRow = (
     String,
     String,
     Option<String>,
     Option<String>,
     String,
     String,
-)> {
+);
+
+/// Every audit row, oldest first.
+fn audit_rows(dir: &Path) -> Vec<AuditRow> {
     let db = rusqlite::Connection::open(dir.join("orderdesk-mcp.sqlite3")).unwrap();
     db.prepare(
         "SELECT tool, source, tenant_id, store_id, arguments, outcome FROM audit_log ORDER BY id",
