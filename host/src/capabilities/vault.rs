@@ -78,9 +78,17 @@ impl vault::Host for VaultView<'_> {
             .await
             .map_err(vault_error)?;
         let tenant_id = tenant.tenant_id().to_string();
+        let tenant_expiry = tenant.key_expires_at();
         self.env.context.session.authenticate(tenant);
         self.env.context.record.note_tenant(&tenant_id);
         tracing::info!(tenant_id = %tenant_id, "session authenticated");
+        if let Some(until) = tenant_expiry {
+            tracing::warn!(
+                tenant_id = %tenant_id,
+                "the session signed in with a master key replaced by `tenant rotate-key`: it \
+                 stops working at {until} UTC"
+            );
+        }
         Ok(vault::TenantSummary {
             tenant_id,
             store_count: store_count as u32,
