@@ -174,11 +174,16 @@ fn clock_ticks_per_sec() -> f64 {
     })
 }
 
-/// Remove `dir` if present and create it empty.
+/// Remove `dir` if present and create it empty, private to this user (the server refuses
+/// a data directory others can read that holds more than its own files, e.g. a log).
 pub fn fresh_dir(dir: &Path) -> anyhow::Result<()> {
     if dir.exists() {
         std::fs::remove_dir_all(dir)?;
     }
-    std::fs::create_dir_all(dir)?;
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)?;
     Ok(())
 }

@@ -14,7 +14,7 @@ use orderdesk_host::app::Flags;
     about = "MCP server for OrderDesk stores",
     after_help = "Environment: ORDERDESK_MCP_DATA_DIR, ORDERDESK_MCP_COMPONENTS, ORDERDESK_MCP_CONFIG, \
                   ORDERDESK_API_BASE, ORDERDESK_MCP_SANDBOX, ORDERDESK_MCP_WATCH, ORDERDESK_MCP_MASTER_KEY, \
-                  ORDERDESK_MCP_SERVER_KEY, ORDERDESK_MCP_AUTO_PROVISION, ORDERDESK_MCP_BCRYPT_COST, \
+                  ORDERDESK_MCP_SERVER_KEY, ORDERDESK_MCP_NEW_SERVER_KEY, ORDERDESK_MCP_AUTO_PROVISION, ORDERDESK_MCP_BCRYPT_COST, \
                   ORDERDESK_MCP_AUDIT_RETENTION_DAYS, ORDERDESK_MCP_LOG, ORDERDESK_MCP_LOG_FORMAT (see the README)."
 )]
 pub struct Cli {
@@ -127,6 +127,11 @@ pub enum Command {
         #[command(subcommand)]
         command: StoresCommand,
     },
+    /// Manage the server key (encrypts every store key's outer layer).
+    ServerKey {
+        #[command(subcommand)]
+        command: ServerKeyCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -222,6 +227,36 @@ pub enum TenantCommand {
         #[arg(long)]
         json: bool,
     },
+    /// List the tenants (ids, stores, revocation, a retired key's end of grace).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace the master key in ORDERDESK_MCP_MASTER_KEY with a new one, printed once.
+    /// The tenant's store keys are re-encrypted under it; the old key keeps working for
+    /// the grace period, then stops.
+    RotateKey {
+        /// Hours the old key keeps working (0: it stops at once).
+        #[arg(long, default_value_t = 24)]
+        grace_hours: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a tenant: its master keys stop working and its stores' API keys are
+    /// erased; the tenant and the audit log stay. Cannot be undone.
+    Revoke {
+        tenant_id: String,
+        /// Confirm.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Delete a tenant with its stores and keys; the audit log stays. Cannot be undone.
+    Delete {
+        tenant_id: String,
+        /// Confirm.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -246,4 +281,17 @@ pub enum StoresCommand {
     },
     /// Remove a store (by name or store id) and its encrypted API key.
     Remove { identifier: String },
+    /// Replace a store's API key (by name or store id). The new key is read like `add`'s
+    /// and checked with OrderDesk before it replaces the old one; it is saved for the
+    /// current API base, so this also moves a store to another API origin.
+    UpdateKey { identifier: String },
+}
+
+#[derive(Subcommand)]
+pub enum ServerKeyCommand {
+    /// Re-encrypt every store key under a new server key in one transaction. With
+    /// `<data dir>/server.key`, a new key is generated and replaces the file once the
+    /// database uses it; with ORDERDESK_MCP_SERVER_KEY, give the new key in
+    /// ORDERDESK_MCP_NEW_SERVER_KEY. Restart running servers afterwards.
+    Rotate,
 }

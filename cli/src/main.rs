@@ -61,17 +61,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Component { command } => commands::component::run(command).await,
         Command::Tenant { command } => commands::tenant::run(command, &settings(&cli)?).await,
         Command::Stores { command } => commands::stores::run(command, &settings(&cli)?).await,
+        Command::ServerKey { command } => {
+            commands::server_key::run(command, &settings(&cli)?).await
+        }
     }
 }
 
-/// The flags merged with the environment and the config file; the data directory made.
+/// The flags merged with the environment and the config file; the data directory made
+/// private to this user (0700) or checked to be.
 fn settings(cli: &Cli) -> anyhow::Result<Settings> {
     let settings = Settings::from_process(cli.flags())?;
-    std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
-        anyhow::anyhow!(
-            "cannot create the data directory {}: {e}",
-            settings.data_dir.display()
-        )
-    })?;
+    orderdesk_host::app::prepare_data_dir(&settings.data_dir)?;
     Ok(settings)
 }

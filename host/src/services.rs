@@ -31,6 +31,11 @@ pub trait OrderDeskBackend: Send + Sync {
         credentials: &'a StoreCredentials,
         request: ApiRequest,
     ) -> BoxFuture<'a, Result<ApiResponse, GatewayError>>;
+
+    /// The origin every request goes to (`https://app.orderdesk.me`): the vault saves
+    /// store keys for it and hands a key out only for requests to the origin it was
+    /// saved for.
+    fn api_origin(&self) -> String;
 }
 
 impl OrderDeskBackend for Gateway {
@@ -41,6 +46,10 @@ impl OrderDeskBackend for Gateway {
         request: ApiRequest,
     ) -> BoxFuture<'a, Result<ApiResponse, GatewayError>> {
         Box::pin(Gateway::send(self, tenant_id, credentials, request))
+    }
+
+    fn api_origin(&self) -> String {
+        Gateway::api_origin(self)
     }
 }
 

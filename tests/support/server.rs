@@ -19,11 +19,16 @@ pub fn binary() -> PathBuf {
 }
 
 /// A fresh data directory under the target dir (kept after the test for post-mortems;
-/// removed at the start of the next run).
+/// removed at the start of the next run), private to this user as the server requires
+/// of a data directory that holds more than its own files.
 pub fn fresh_dir(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(&dir).unwrap();
     dir
 }
 

@@ -6,5 +6,6 @@ pub mod components;
 pub mod new;
 pub mod review;
 pub mod serve;
+pub mod server_key;
 pub mod stores;
 pub mod tenant;

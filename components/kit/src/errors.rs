@@ -178,8 +178,9 @@ impl ErrorContext {
                 .to_string(),
             400 | 422 => "fix the fields it names and try again".to_string(),
             401 | 403 => format!(
-                "the API key registered for {} may be wrong or revoked: register it again with \
-                 stores_register",
+                "the API key registered for {} may be wrong or revoked: replace it with the \
+                 current key using stores_update_key (or, keeping the key out of the chat, \
+                 `orderdesk-mcp stores update-key STORE` on the command line)",
                 self.store_phrase()
             ),
             _ => self.after_failure().to_string(),
@@ -306,6 +307,26 @@ mod tests {
             "{m}"
         );
         assert!(!m.contains("try again"), "{m}");
+    }
+
+    #[test]
+    fn a_refused_key_points_at_replacing_it_not_registering_again() {
+        let ToolError::Upstream(m) = map_host_error(
+            HostError::Upstream(UpstreamError {
+                status: 401,
+                message: "Invalid API key".into(),
+            }),
+            &order_request(),
+        ) else {
+            panic!("upstream stays upstream");
+        };
+        assert!(m.contains("store `main`"), "{m}");
+        assert!(m.contains("stores_update_key"), "{m}");
+        assert!(m.contains("orderdesk-mcp stores update-key"), "{m}");
+        assert!(
+            !m.contains("stores_register"),
+            "stores_register refuses a known store: {m}"
+        );
     }
 
     #[test]

@@ -115,6 +115,15 @@ pub mod vault {
         )
     }
 
+    /// Replace the API key of a store (by id, else name) after OrderDesk's `GET /test`
+    /// accepted the new one; the old key stays when it is refused.
+    pub fn update_store_key(identifier: &str, api_key: &str) -> Result<StoreSummary, HostError> {
+        route!(
+            import::update_store_key(identifier, api_key),
+            host => host.update_store_key(identifier, api_key)
+        )
+    }
+
     /// The tenant's stores, by name.
     ///
     /// ```

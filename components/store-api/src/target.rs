@@ -401,7 +401,7 @@ mod tests {
             ToolError::Upstream,
         );
         assert!(
-            m.contains("the session's active store") && m.contains("stores_register"),
+            m.contains("the session's active store") && m.contains("stores_update_key"),
             "{m}"
         );
     }

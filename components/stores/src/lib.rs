@@ -1,8 +1,8 @@
 //! The `stores` tool group: a tenant's OrderDesk stores.
 //!
 //! Grants: `session`, `vault`, `orderdesk` (read), `log`. API keys go into the host's
-//! vault through `stores_register` and never come back out: no result of this component
-//! carries key material.
+//! vault through `stores_register` and `stores_update_key` and never come back out: no
+//! result of this component carries key material.
 
 use orderdesk_tool_kit::args::{NoArguments, NonBlank};
 use orderdesk_tool_kit::{
@@ -59,6 +59,33 @@ fn tools() -> Tools {
             })
             .annotations(annotations(false, false, false, true))
             .run(register),
+        )
+        .tool(
+            ToolSpec::new(
+                "stores_update_key",
+                "Replace a store's API key",
+                "Replace the OrderDesk API key of a registered store (by store id or name), e.g. \
+                 after it was regenerated in OrderDesk or when OrderDesk answers 401. The new key \
+                 is first checked with OrderDesk's GET /test; if OrderDesk refuses it, the old key \
+                 is kept. The key is encrypted by the host and never shown again. Prefer \
+                 `orderdesk-mcp stores update-key STORE` on the command line so the API key \
+                 never passes through the chat.",
+            )
+            .input(|| {
+                json!({
+                    "type": "object",
+                    "properties": {
+                        "identifier": {"type": "string", "minLength": 1,
+                                       "description": "Store id or store name."},
+                        "api_key": {"type": "string", "minLength": 1,
+                                    "description": "The store's new OrderDesk API key."}
+                    },
+                    "required": ["identifier", "api_key"],
+                    "additionalProperties": false
+                })
+            })
+            .annotations(annotations(false, true, true, true))
+            .run(update_key),
         )
         .tool(
             ToolSpec::new(
@@ -172,6 +199,21 @@ fn register(args: Register) -> Result<Value, ToolError> {
         } else {
             "Call stores_use_store to make it the active store, or name it in store-bound tools."
         },
+    }))
+}
+
+#[derive(Deserialize)]
+struct UpdateKey {
+    identifier: NonBlank,
+    api_key: NonBlank,
+}
+
+fn update_key(args: UpdateKey) -> Result<Value, ToolError> {
+    let updated = vault::update_store_key(&args.identifier, &args.api_key).map_err(host_error)?;
+    Ok(json!({
+        "updated": summary_json(&updated),
+        "verified": true,
+        "next": "The new key is in use for this store from now on; stores_test checks it again.",
     }))
 }
 
@@ -337,6 +379,52 @@ mod tests {
         assert_eq!(host.api_key("123"), None);
         let listed = testing::call(&tools(), "stores_list", json!({})).unwrap();
         assert_eq!(listed["count"], 0);
+    }
+
+    #[test]
+    fn update_key_checks_the_new_key_before_it_replaces_the_old_one() {
+        let host = MockHost::with_store();
+        let store = testing::STORE_ID.to_string();
+        let before = host.api_key(&store);
+        // OrderDesk refuses the new key: the old one stays.
+        host.reply(
+            401,
+            json!({"status": "error", "message": "Invalid API key"}),
+        );
+        let refused = testing::call(
+            &tools(),
+            "stores_update_key",
+            json!({"identifier": store, "api_key": "wrong-key"}),
+        );
+        let message = error_message(refused, ToolError::InvalidInput);
+        assert!(message.contains("old key was kept"), "{message}");
+        assert_eq!(host.api_key(&store), before);
+        // OrderDesk accepts it: it replaces the old one, and no result shows it.
+        host.reply(
+            200,
+            json!({"status": "success", "message": "Connection Successful"}),
+        );
+        let result = testing::call(
+            &tools(),
+            "stores_update_key",
+            json!({"identifier": store, "api_key": "new-secret-key"}),
+        )
+        .unwrap();
+        assert_eq!(result["updated"]["store_id"], store.as_str());
+        assert!(!result.to_string().contains("new-secret-key"));
+        assert_eq!(host.api_key(&store).as_deref(), Some("new-secret-key"));
+        let requests = host.requests();
+        assert_eq!(requests.len(), 2);
+        assert!(requests.iter().all(|r| r.path == "/test"));
+        // An unknown store is not found, and nothing is sent.
+        let missing = testing::call(
+            &tools(),
+            "stores_update_key",
+            json!({"identifier": "nope", "api_key": "k"}),
+        );
+        let message = error_message(missing, ToolError::NotFound);
+        assert!(message.contains("stores_list"), "{message}");
+        assert_eq!(host.requests().len(), 2);
     }
 
     #[test]

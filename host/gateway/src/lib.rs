@@ -130,6 +130,12 @@ impl Gateway {
         self.inner.counters.snapshot()
     }
 
+    /// The origin of the API base (`https://app.orderdesk.me`): where every request and
+    /// so every store key goes. The vault binds store keys to it.
+    pub fn api_origin(&self) -> String {
+        self.inner.base.origin().ascii_serialization()
+    }
+
     /// Performs one OrderDesk request for `tenant_id` with the store's credentials.
     ///
     /// Reads may be answered from the cache; otherwise the request waits its turn in

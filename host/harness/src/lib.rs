@@ -201,6 +201,7 @@ impl Harness {
                             &SecretString::from("harness-key-not-a-secret"),
                             Some(store_name),
                             None,
+                            script::HARNESS_ORIGIN,
                         )?),
                         None => None,
                     };

@@ -349,7 +349,14 @@ impl OrderDeskBackend for ScriptedOrderDesk {
         let answer = self.answer(&credentials.store_id, &request);
         Box::pin(std::future::ready(answer))
     }
+
+    fn api_origin(&self) -> String {
+        HARNESS_ORIGIN.to_string()
+    }
 }
+
+/// The origin of the harness's scripted OrderDesk (stores of its vault are saved for it).
+pub(crate) const HARNESS_ORIGIN: &str = "harness://scripted-orderdesk";
 
 fn harness_refusal(problem: String) -> GatewayError {
     GatewayError::Upstream {

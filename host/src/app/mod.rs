@@ -3,6 +3,8 @@
 //! the benchmarks and the harness.
 //!
 //! - `settings`: flags, environment and config file merged into one [`Settings`];
+//! - `admin`: what the command line does to the vault: the data directory checked,
+//!   every operation audited with source `cli`;
 //! - `config`: the config file's format;
 //! - `open`: the vault and OrderDesk, or the sandbox ([`Setup`]);
 //! - `components`: the built-in and directory components loaded with their grants;
@@ -15,6 +17,7 @@
 //! Errors here are `anyhow`: they end the process with a message for the operator and
 //! are never matched on.
 
+mod admin;
 mod components;
 pub mod config;
 pub mod embedded;
@@ -26,6 +29,7 @@ mod serve;
 mod settings;
 pub mod trust;
 
+pub use admin::{CliOp, prepare_data_dir};
 pub use components::{build_catalog, component_files, load_components, load_context, load_file};
 pub use config::{ConfigError, ConfigFile};
 pub use in_process::InProcess;

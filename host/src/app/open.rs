@@ -113,6 +113,13 @@ pub async fn open_host(
                  authenticate with the tenant_use_master_key tool",
             )?;
         tracing::info!(tenant_id = %tenant.tenant_id(), "session authenticated from ORDERDESK_MCP_MASTER_KEY");
+        if let Some(until) = tenant.key_expires_at() {
+            tracing::warn!(
+                tenant_id = %tenant.tenant_id(),
+                "ORDERDESK_MCP_MASTER_KEY holds a master key replaced by `tenant rotate-key`: \
+                 it stops working at {until} UTC; switch to the new key"
+            );
+        }
         session.authenticate(tenant);
     }
     let services = Arc::new(Services::new(vault, Arc::new(gateway)));
@@ -133,6 +140,8 @@ pub async fn open_sandbox(data_dir: &Path) -> anyhow::Result<Setup> {
         .await
         .context("cannot start the built-in OrderDesk simulator")?;
     let sandbox_dir = data_dir.join("sandbox");
+    let gateway = Gateway::new(GatewayConfig::new(simulator.api_base()))?;
+    let origin = gateway.api_origin();
     let (vault, tenant, store) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         reset_sandbox_dir(&sandbox_dir)?;
         // The sandbox's tenant and key protect nothing real: the lowest bcrypt cost keeps
@@ -153,11 +162,11 @@ pub async fn open_sandbox(data_dir: &Path) -> anyhow::Result<Setup> {
             &SecretString::from(DEMO_API_KEY),
             Some(DEMO_STORE_NAME),
             Some("sandbox"),
+            &origin,
         )?;
         Ok((Arc::new(vault), tenant, store))
     })
     .await??;
-    let gateway = Gateway::new(GatewayConfig::new(simulator.api_base()))?;
     let session = Arc::new(Session::default());
     session.authenticate(tenant);
     session.set_active_store(Some(store));

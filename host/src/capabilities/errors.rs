@@ -10,6 +10,7 @@
 //! | `VaultError::NotFound` | `not-found` | |
 //! | `VaultError::Conflict` | `conflict` | |
 //! | `VaultError::InvalidInput` | `invalid-input` | |
+//! | `VaultError::OriginMismatch` | `not-available` | the store's key was saved for another API origin than this server's: only the operator can change that |
 //! | `VaultError::Decrypt`, `Storage`, `Config` | `internal` | host faults; the details go to the log |
 //! | `GatewayError::InvalidInput` | `invalid-input` | |
 //! | `GatewayError::NotFound` | `not-found` | |
@@ -22,6 +23,7 @@
 //! | `GatewayError::OutcomeUnknown` | `outcome-unknown` | |
 //! | `GatewayError::Internal` | `internal` | |
 //! | `CredentialCheckError::Refused` | `invalid-input` | the caller passed a wrong store id or key |
+//! | `CredentialCheckError::Refused` of `update-store-key` | `invalid-input` | the new key is wrong; the old one is kept |
 //!
 //! Several gateway errors share `upstream` on purpose: the WIT is a published contract,
 //! and a component handles "OrderDesk (or the way to it) failed" the same way whatever
@@ -44,6 +46,10 @@ pub fn vault_error(error: VaultError) -> HostError {
         VaultError::NotFound(m) => HostError::NotFound(m),
         VaultError::Conflict(m) => HostError::Conflict(m),
         VaultError::InvalidInput(m) => HostError::InvalidInput(m),
+        error @ VaultError::OriginMismatch { .. } => {
+            tracing::warn!(error = %error, "store key refused for another API origin");
+            HostError::NotAvailable(error.to_string())
+        }
         error @ VaultError::Decrypt => HostError::Internal(error.to_string()),
         VaultError::Storage(m) | VaultError::Config(m) => {
             // The details (file paths, SQL) are for the operator, not the model.
@@ -65,7 +71,9 @@ pub fn gateway_error(error: GatewayError) -> HostError {
             status: 401,
             message: format!(
                 "{m}; the store id or API key registered for this store is wrong or was \
-                 revoked: register the store again with the current key"
+                 revoked: replace the key with the current one (`orderdesk-mcp stores \
+                 update-key STORE`, which keeps it out of the chat, or the stores_update_key \
+                 tool)"
             ),
         }),
         GatewayError::NotFound(m) => HostError::NotFound(m),
@@ -97,6 +105,28 @@ pub fn credential_error(error: CredentialCheckError) -> HostError {
             "{refused}, or pass verify: false to save without checking"
         )),
         CredentialCheckError::Gateway(error) => gateway_error(error),
+    }
+}
+
+/// A failed check of a replacement key (`update-store-key`, which always checks) onto
+/// the WIT variants.
+pub fn replacement_key_error(error: CredentialCheckError) -> HostError {
+    match error {
+        CredentialCheckError::Refused { store_id } => HostError::InvalidInput(format!(
+            "OrderDesk refused store id {store_id} with the new API key, so the old key was \
+             kept; check the key in OrderDesk (Settings → API) and try again"
+        )),
+        CredentialCheckError::Gateway(error) => match gateway_error(error) {
+            HostError::Upstream(UpstreamError { status, message }) => {
+                HostError::Upstream(UpstreamError {
+                    status,
+                    message: format!(
+                        "{message}; the new key was not checked, so the old one was kept"
+                    ),
+                })
+            }
+            other => other,
+        },
     }
 }
 
@@ -135,6 +165,50 @@ mod tests {
         };
         assert!(message.contains("store id 123"), "{message}");
         assert!(message.contains("verify: false"), "{message}");
+    }
+
+    #[test]
+    fn a_store_key_orderdesk_refuses_points_at_update_key() {
+        let HostError::Upstream(UpstreamError { status, message }) =
+            gateway_error(GatewayError::Unauthorized("Invalid API key".into()))
+        else {
+            panic!("upstream expected")
+        };
+        assert_eq!(status, 401);
+        assert!(message.contains("stores_update_key"), "{message}");
+        assert!(
+            message.contains("orderdesk-mcp stores update-key"),
+            "{message}"
+        );
+        assert!(!message.contains("register the store again"), "{message}");
+    }
+
+    #[test]
+    fn a_key_for_another_origin_names_both_and_is_not_available() {
+        let error = vault_error(VaultError::OriginMismatch {
+            store_id: "123".into(),
+            registered: "https://app.orderdesk.me".into(),
+            requested: "https://evil.example".into(),
+        });
+        let HostError::NotAvailable(message) = error else {
+            panic!("not-available expected, got {error:?}")
+        };
+        assert!(message.contains("https://app.orderdesk.me"), "{message}");
+        assert!(message.contains("https://evil.example"), "{message}");
+        assert!(message.contains("stores update-key 123"), "{message}");
+    }
+
+    #[test]
+    fn a_refused_replacement_key_keeps_the_old_one() {
+        let HostError::InvalidInput(message) =
+            replacement_key_error(CredentialCheckError::Refused {
+                store_id: "123".into(),
+            })
+        else {
+            panic!("invalid-input expected")
+        };
+        assert!(message.contains("old key was kept"), "{message}");
+        assert!(!message.contains("verify: false"), "{message}");
     }
 
     #[test]

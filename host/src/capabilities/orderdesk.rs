@@ -77,11 +77,13 @@ impl orderdesk_api::Host for OrderDeskView<'_> {
                     .into(),
             ));
         };
+        // The key is handed out only for the origin it was saved for.
+        let origin = context.services.orderdesk.api_origin();
         let (tenant_id, credentials) = self
             .env
             .with_vault_as(tenant, move |vault, tenant| {
                 let (record, _) = vault.resolve_store(tenant.tenant_id(), &identifier)?;
-                let api_key = vault.store_api_key(&tenant, &record)?;
+                let api_key = vault.store_api_key(&tenant, &record, &origin)?;
                 Ok((
                     tenant.tenant_id().to_string(),
                     StoreCredentials {
@@ -205,19 +207,23 @@ impl WriteIntent {
 
     /// Off the async threads, and not awaited: the call's answer does not wait for it.
     fn write(&self, outcome: String) {
+        let work = self.settling(outcome);
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => drop(handle.spawn_blocking(work)),
+            Err(_) => work(),
+        }
+    }
+
+    fn settling(&self, outcome: String) -> impl FnOnce() + Send + 'static {
         let (services, id) = (self.services.clone(), self.id);
         let duration_ms = self.started.elapsed().as_millis() as u64;
-        let work = move || {
+        move || {
             if let Err(error) = services
                 .vault
                 .settle_audit_intent(id, &outcome, duration_ms)
             {
                 tracing::error!(error = %error, "could not record a write's outcome in the audit log");
             }
-        };
-        match tokio::runtime::Handle::try_current() {
-            Ok(handle) => drop(handle.spawn_blocking(work)),
-            Err(_) => work(),
         }
     }
 }
@@ -225,9 +231,12 @@ impl WriteIntent {
 impl Drop for WriteIntent {
     fn drop(&mut self) {
         if !self.settled {
-            self.write(
+            // The call was abandoned mid-request (its time limit, or a shutdown that is
+            // tearing the runtime down, when a spawned task might never run): written
+            // here and now, a rare path worth one short blocking write.
+            self.settling(
                 "error:outcome_unknown (the call was stopped before OrderDesk answered)".into(),
-            );
+            )();
         }
     }
 }

@@ -6,7 +6,7 @@ use orderdesk_vault::StoreRecord;
 use secrecy::SecretString;
 use wasmtime::component::{HasData, Linker};
 
-use super::errors::{credential_error, vault_error};
+use super::errors::{credential_error, replacement_key_error, vault_error};
 use super::{CallEnv, store_ref};
 use crate::bindings::{HostError, vault};
 use crate::grants::Capability;
@@ -93,9 +93,17 @@ impl vault::Host for VaultView<'_> {
             .await
             .map_err(vault_error)?;
         let tenant_id = tenant.tenant_id().to_string();
+        let tenant_expiry = tenant.key_expires_at();
         self.env.context.session.authenticate(tenant);
         self.env.context.record.note_tenant(&tenant_id);
         tracing::info!(tenant_id = %tenant_id, "session authenticated");
+        if let Some(until) = tenant_expiry {
+            tracing::warn!(
+                tenant_id = %tenant_id,
+                "the session signed in with a master key replaced by `tenant rotate-key`: it \
+                 stops working at {until} UTC"
+            );
+        }
         Ok(vault::TenantSummary {
             tenant_id,
             store_count: store_count as u32,
@@ -138,6 +146,7 @@ impl vault::Host for VaultView<'_> {
                 .await
                 .map_err(credential_error)?;
         }
+        let origin = self.env.context.services.orderdesk.api_origin();
         let effect = self
             .env
             .context
@@ -152,6 +161,7 @@ impl vault::Host for VaultView<'_> {
                     &api_key,
                     name.as_deref(),
                     label.as_deref(),
+                    &origin,
                 )
             })
             .await;
@@ -162,6 +172,69 @@ impl vault::Host for VaultView<'_> {
         // means to work with next.
         let session = &self.env.context.session;
         if session.snapshot().active_store.is_none() {
+            session.set_active_store(Some(record.clone()));
+        }
+        Ok(self.summary(&record))
+    }
+
+    async fn update_store_key(
+        &mut self,
+        identifier: String,
+        api_key: String,
+    ) -> Result<vault::StoreSummary, HostError> {
+        self.env.require(Capability::Vault)?;
+        let api_key = SecretString::from(api_key);
+        if !self.env.context.services.secret_arguments {
+            return Err(secrets_as_arguments_off(
+                "a store's API key",
+                "replace it with `orderdesk-mcp stores update-key STORE` (the key is read \
+                 from a hidden prompt)",
+            ));
+        }
+        let (record, _) = self
+            .env
+            .with_tenant_vault(move |vault, tenant| {
+                vault.resolve_store(tenant.tenant_id(), &identifier)
+            })
+            .await?;
+        self.env.context.record.note_store(&record.store_id);
+        // The new key must work before it replaces the old one: OrderDesk's GET /test, at
+        // the origin the key will be saved for.
+        let services = self.env.context.services.clone();
+        let credentials = StoreCredentials {
+            store_id: record.store_id.clone(),
+            api_key: api_key.clone(),
+        };
+        let tenant_id = record.tenant_id.to_string();
+        self.env
+            .host_work(verify_store_credentials(
+                services.orderdesk.as_ref(),
+                &tenant_id,
+                &credentials,
+            ))
+            .await
+            .map_err(replacement_key_error)?;
+        let origin = services.orderdesk.api_origin();
+        let store_id = record.store_id.clone();
+        let effect = self.env.context.record.begin_effect(format!(
+            "replacing the API key of store {store_id} in the vault"
+        ));
+        let record = self
+            .env
+            .with_tenant_vault(move |vault, tenant| {
+                vault.update_store_key(&tenant, &store_id, &api_key, &origin)
+            })
+            .await;
+        effect.settle(record.is_ok());
+        let record = record?;
+        tracing::info!(store_id = %record.store_id, name = %record.name, "store key replaced");
+        // The active store keeps its record up to date (the origin may have changed).
+        let session = &self.env.context.session;
+        if session
+            .snapshot()
+            .active_store
+            .is_some_and(|s| s.store_id == record.store_id)
+        {
             session.set_active_store(Some(record.clone()));
         }
         Ok(self.summary(&record))

@@ -5,8 +5,14 @@
 //! Rows are kept in the same database as tenants and stores, but with no foreign key to
 //! them: failed authentications have no tenant, and what happened must stay on record
 //! whatever exists now.
+//!
+//! Each row says who made the change ([`AuditSource`]): `record_audit(s)` write tool
+//! calls (`mcp`); the command line writes its own with [`Vault::record_audit_from`];
+//! the key-lifecycle operations (rotation, revocation, deletion, server-key rotation)
+//! write theirs inside their own transaction, so the change and its record commit
+//! together.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The outcome of an intent row whose change has not been answered yet.
 pub const AUDIT_PENDING: &str = "pending";
@@ -15,13 +21,24 @@ pub const AUDIT_PENDING: &str = "pending";
 /// may or may not have been applied.
 pub const AUDIT_INTERRUPTED: &str = "error:outcome_unknown (the server stopped before the answer)";
 
-use crate::{AuditEntry, TenantId, Vault, VaultError, db, utc_now};
+use rusqlite::Connection;
+
+use crate::{AuditEntry, AuditSource, TenantId, Vault, VaultError, db, utc_now};
 
 impl Vault {
-    /// Append an audit entry (its `arguments` must already be redacted). An empty `at`
-    /// is filled with the current UTC time.
+    /// Append an audit entry of a tool call (its `arguments` must already be redacted).
+    /// An empty `at` is filled with the current UTC time.
     pub fn record_audit(&self, entry: &AuditEntry) -> Result<(), VaultError> {
-        db::insert_audit(&self.conn(), entry, &at_or_now(entry))
+        self.record_audit_from(AuditSource::Mcp, entry)
+    }
+
+    /// Append an audit entry made by `source` (its `arguments` must hold no secret).
+    pub fn record_audit_from(
+        &self,
+        source: AuditSource,
+        entry: &AuditEntry,
+    ) -> Result<(), VaultError> {
+        db::insert_audit(&self.conn(), entry, &at_or_now(entry), source)
     }
 
     /// Append several audit entries in one transaction (the host's audit writer batches
@@ -30,7 +47,7 @@ impl Vault {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         for entry in entries {
-            db::insert_audit(&tx, entry, &at_or_now(entry))?;
+            db::insert_audit(&tx, entry, &at_or_now(entry), AuditSource::Mcp)?;
         }
         tx.commit()?;
         Ok(())
@@ -46,7 +63,7 @@ impl Vault {
             ..entry.clone()
         };
         let conn = self.conn();
-        db::insert_audit(&conn, &pending, &at_or_now(entry))?;
+        db::insert_audit(&conn, &pending, &at_or_now(entry), AuditSource::Mcp)?;
         Ok(conn.last_insert_rowid())
     }
 
@@ -89,8 +106,92 @@ impl Vault {
         tenant: Option<&TenantId>,
         limit: usize,
     ) -> Result<Vec<AuditEntry>, VaultError> {
+        Ok(db::audit_entries(&self.conn(), tenant, limit)?
+            .into_iter()
+            .map(|(_, entry)| entry)
+            .collect())
+    }
+
+    /// Like [`Vault::audit_entries`], with who made each change.
+    pub fn audit_log(
+        &self,
+        tenant: Option<&TenantId>,
+        limit: usize,
+    ) -> Result<Vec<(AuditSource, AuditEntry)>, VaultError> {
         db::audit_entries(&self.conn(), tenant, limit)
     }
+}
+
+/// Record a key-lifecycle change inside its transaction. `arguments` is JSON made by
+/// [`json_object`] from ids and counts only.
+pub(crate) fn record_change(
+    conn: &Connection,
+    source: AuditSource,
+    tenant_id: Option<&str>,
+    tool: &str,
+    arguments: &str,
+    started: Instant,
+) -> Result<(), VaultError> {
+    let entry = AuditEntry {
+        at: utc_now(),
+        tenant_id: tenant_id.map(str::to_string),
+        store_id: None,
+        tool: tool.to_string(),
+        arguments: arguments.to_string(),
+        outcome: "ok".to_string(),
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        correlation_id: uuid::Uuid::new_v4().to_string(),
+    };
+    db::insert_audit(conn, &entry, &entry.at, source)
+}
+
+/// A value of an audit row's `arguments` (the vault has no JSON library).
+pub(crate) enum Json<'a> {
+    Str(&'a str),
+    Int(i64),
+    Bool(bool),
+    List(&'a [String]),
+}
+
+/// A JSON object of `fields`, strings escaped.
+pub(crate) fn json_object(fields: &[(&str, Json<'_>)]) -> String {
+    fn string(out: &mut String, s: &str) {
+        out.push('"');
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                c if c.is_control() => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+    }
+    let mut out = String::from("{");
+    for (i, (name, value)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        string(&mut out, name);
+        out.push(':');
+        match value {
+            Json::Str(s) => string(&mut out, s),
+            Json::Int(n) => out.push_str(&n.to_string()),
+            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Json::List(items) => {
+                out.push('[');
+                for (j, item) in items.iter().enumerate() {
+                    if j > 0 {
+                        out.push(',');
+                    }
+                    string(&mut out, item);
+                }
+                out.push(']');
+            }
+        }
+    }
+    out.push('}');
+    out
 }
 
 /// The entry's `at`, or now when it is empty.
@@ -99,5 +200,24 @@ fn at_or_now(entry: &AuditEntry) -> String {
         utc_now()
     } else {
         entry.at.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_objects_escape_their_strings() {
+        let list = vec!["a\"b".to_string(), "c".to_string()];
+        assert_eq!(
+            json_object(&[
+                ("s", Json::Str("x\\y\n")),
+                ("n", Json::Int(-3)),
+                ("b", Json::Bool(true)),
+                ("l", Json::List(&list)),
+            ]),
+            r#"{"s":"x\\y\u000a","n":-3,"b":true,"l":["a\"b","c"]}"#
+        );
     }
 }

@@ -38,7 +38,7 @@ impl Vault {
             } else {
                 None
             };
-            let lookup = crypto::lookup_value(self.server_key.bytes(), &material);
+            let lookup = self.keys().lookup_value(&material);
             rows.push((material, lookup, hash, crypto::random_salt()?));
         }
         let mut conn = self.conn();

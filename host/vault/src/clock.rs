@@ -8,6 +8,20 @@ pub fn utc_now() -> String {
     format_utc(SystemTime::now())
 }
 
+/// Seconds since the Unix epoch, now (what SQLite's `unixepoch()` answers).
+pub(crate) fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Format seconds since the Unix epoch in UTC as `YYYY-MM-DD HH:MM:SS`.
+pub(crate) fn format_unix(secs: i64) -> String {
+    let secs = u64::try_from(secs).unwrap_or(0);
+    format_utc(UNIX_EPOCH + std::time::Duration::from_secs(secs))
+}
+
 /// Format a time in UTC as `YYYY-MM-DD HH:MM:SS`; times before 1970 show as the epoch.
 pub fn format_utc(t: SystemTime) -> String {
     let secs = t

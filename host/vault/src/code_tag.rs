@@ -3,7 +3,8 @@
 //! The compile cache holds native code that the host maps executable: a file planted in
 //! it would run as the host. Each entry carries a tag, HMAC-SHA256 under a key derived
 //! from the server key, and an entry whose tag does not verify is recompiled. Only the
-//! vault holds the server key, so the host asks it for tags.
+//! vault holds the server key, so the host asks it for tags. After `server-key rotate`
+//! the tags change and every entry is recompiled once.
 
 use crate::{Vault, crypto};
 
@@ -14,8 +15,13 @@ impl Vault {
     /// The tag of a compiled-code cache entry's bytes.
     pub fn code_tag(&self, code: &[u8]) -> [u8; 32] {
         let mut key = zeroize::Zeroizing::new([0u8; 32]);
-        crypto::hkdf_sha256(&[self.server_key.bytes()], b"", CODE_TAG_INFO, key.as_mut())
-            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        crypto::hkdf_sha256(
+            &[self.keys().server.bytes()],
+            b"",
+            CODE_TAG_INFO,
+            key.as_mut(),
+        )
+        .expect("32 bytes is a valid HKDF-SHA256 output length");
         crypto::hmac_sha256(key.as_ref(), code)
     }
 }

@@ -1,13 +1,24 @@
 //! Every cryptographic operation of the vault, in one place, over byte slices.
 //!
 //! - Master keys: 32 bytes from the OS RNG, shown as `odmk_` + 64 lowercase hex digits.
-//!   Verified with bcrypt; found with HMAC-SHA256(server key, canonical key text).
-//! - Tenant keys: HKDF-SHA256(ikm = master key bytes ‖ server key, salt = the tenant's
-//!   random salt, info = [`TENANT_KEY_INFO`]). Neither half alone yields the key: a stolen
-//!   database plus a guessed server key still needs the master key, and vice versa.
-//! - Store API keys: AES-256-GCM under the tenant key, fresh random 96-bit nonce each
-//!   time, stored as nonce ‖ ciphertext ‖ tag, with associated data naming the tenant and
-//!   the store so that a ciphertext moved to another row no longer authenticates.
+//!   Verified with bcrypt; found with HMAC-SHA256(lookup key, canonical key text).
+//! - The server key (outside the database) is the root of two keys derived from it with
+//!   HKDF-SHA256: the *layer key*, under which every store key carries an outer
+//!   encryption, and the *wrap key*, which encrypts the vault's random *lookup key*
+//!   (kept in the database). Replacing the server key re-encrypts those outer layers and
+//!   the lookup key, and needs no master key.
+//! - Tenant keys (scheme 2): HKDF-SHA256(ikm = master key bytes, salt = the tenant's
+//!   random salt, info = [`TENANT_KEY_INFO_V2`]).
+//! - Store API keys (scheme 2): AES-256-GCM under the tenant key, then AES-256-GCM of that
+//!   under the layer key, each with a fresh random 96-bit nonce and stored as nonce ‖
+//!   ciphertext ‖ tag, both with associated data naming the tenant, the store and the
+//!   API origin the key was saved for: a ciphertext moved to another row or pointed at
+//!   another origin no longer authenticates. Neither half alone opens one: a stolen
+//!   database with the server key still needs the master key, and vice versa.
+//! - Scheme 1 (before key rotation existed): lookup = HMAC(server key, key text), tenant
+//!   key = HKDF(master key ‖ server key, salt, [`TENANT_KEY_INFO`]), one AES-GCM layer.
+//!   A tenant still on it moves to scheme 2 the next time it signs in (that needs its
+//!   master key).
 //!
 //! Buffers that hold key material are `Zeroizing`/`SecretBox` so they are wiped on drop.
 
@@ -33,11 +44,20 @@ pub(crate) const MASTER_KEY_LEN: usize = 32;
 pub(crate) const SALT_LEN: usize = 32;
 /// Length of a derived tenant key (AES-256).
 pub(crate) const TENANT_KEY_LEN: usize = 32;
-/// HKDF `info` for tenant keys. The version lets a later scheme derive different keys
-/// from the same inputs (rows record it in `key_version`).
+/// HKDF `info` for tenant keys of scheme 1 (rows record their scheme in `key_version`).
 pub(crate) const TENANT_KEY_INFO: &[u8] = b"orderdesk-mcp tenant key v1";
-/// The scheme version written to `key_version` columns.
-pub(crate) const KEY_VERSION: i64 = 1;
+/// HKDF `info` for tenant keys of scheme 2.
+pub(crate) const TENANT_KEY_INFO_V2: &[u8] = b"orderdesk-mcp tenant key v2";
+/// HKDF `info` of the layer key (from the server key).
+const SERVER_LAYER_INFO: &[u8] = b"orderdesk-mcp server layer v2";
+/// HKDF `info` of the wrap key (from the server key).
+const SERVER_WRAP_INFO: &[u8] = b"orderdesk-mcp server wrap v2";
+/// Associated data of the lookup key's encryption under the wrap key.
+pub(crate) const LOOKUP_KEY_AAD: &[u8] = b"orderdesk-mcp lookup key v2";
+/// The scheme version written to `key_version` columns of new rows.
+pub(crate) const KEY_VERSION: i64 = 2;
+/// The scheme of rows written before key rotation existed.
+pub(crate) const LEGACY_KEY_VERSION: i64 = 1;
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
 /// Message HMACed under the server key to recognise it again on the next start.
@@ -169,11 +189,17 @@ pub(crate) fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-/// The indexed lookup value of a master key: HMAC-SHA256(server key, canonical text).
-/// Keyed, so a stolen database alone does not let anyone test guesses offline faster
-/// than against bcrypt.
-pub(crate) fn lookup_value(server_key: &[u8], key: &MasterKeyMaterial) -> [u8; 32] {
-    hmac_sha256(server_key, key.text().as_bytes())
+/// The indexed lookup value of a master key: HMAC-SHA256(lookup key, canonical text)
+/// (scheme 1: the server key itself). Keyed, so a stolen database alone does not let
+/// anyone test guesses offline faster than against bcrypt.
+pub(crate) fn lookup_value(lookup_key: &[u8], key: &MasterKeyMaterial) -> [u8; 32] {
+    hmac_sha256(lookup_key, key.text().as_bytes())
+}
+
+/// A short, non-secret name of a master key for the audit log and the operator: the
+/// first 6 bytes of its lookup value (which the database holds anyway) in hex.
+pub(crate) fn key_id(lookup: &[u8]) -> String {
+    hex::encode(&lookup[..lookup.len().min(6)])
 }
 
 /// A value that identifies the server key without revealing it (stored in the database
@@ -219,9 +245,97 @@ pub(crate) fn derive_tenant_key(
     Ok(TenantKey::from(okm))
 }
 
-/// The associated data that binds a store API key ciphertext to its row.
+/// Derive a tenant's data key of scheme 2 from its master key and its salt.
+pub(crate) fn derive_tenant_key_v2(
+    master: &MasterKeyMaterial,
+    salt: &[u8],
+) -> Result<TenantKey, VaultError> {
+    let mut okm = vec![0u8; TENANT_KEY_LEN];
+    hkdf_sha256(&[master.bytes()], salt, TENANT_KEY_INFO_V2, &mut okm)?;
+    Ok(TenantKey::from(okm))
+}
+
+/// The layer key and the wrap key of a server key.
+pub(crate) fn server_subkeys(server_key: &[u8]) -> Result<(TenantKey, TenantKey), VaultError> {
+    let derive = |info: &[u8]| -> Result<TenantKey, VaultError> {
+        let mut okm = vec![0u8; TENANT_KEY_LEN];
+        hkdf_sha256(&[server_key], &[], info, &mut okm)?;
+        Ok(TenantKey::from(okm))
+    };
+    Ok((derive(SERVER_LAYER_INFO)?, derive(SERVER_WRAP_INFO)?))
+}
+
+/// The associated data that binds a scheme-1 store API key ciphertext to its row.
 pub(crate) fn store_aad(tenant_id: &str, store_id: &str) -> Vec<u8> {
     format!("orderdesk-mcp api key v1|tenant:{tenant_id}|store:{store_id}").into_bytes()
+}
+
+/// The associated data of both layers of a scheme-2 store API key: its tenant, its store
+/// and the API origin it was saved for (`None`: saved before origins were recorded).
+pub(crate) fn store_aad_v2(tenant_id: &str, store_id: &str, origin: Option<&str>) -> Vec<u8> {
+    format!(
+        "orderdesk-mcp api key v2|tenant:{tenant_id}|store:{store_id}|origin:{}",
+        origin.unwrap_or("unbound")
+    )
+    .into_bytes()
+}
+
+/// The associated data of a retired master key's copy of the tenant's data key.
+pub(crate) fn retired_key_aad(tenant_id: &str, lookup: &[u8], generation: i64) -> Vec<u8> {
+    format!(
+        "orderdesk-mcp retired key v2|tenant:{tenant_id}|lookup:{}|generation:{generation}",
+        hex::encode(lookup)
+    )
+    .into_bytes()
+}
+
+/// Encrypt a store API key (scheme 2): under the tenant key, then under the layer key.
+pub(crate) fn seal_store_key(
+    tenant_key: &[u8],
+    layer_key: &[u8],
+    aad: &[u8],
+    api_key: &[u8],
+) -> Result<Vec<u8>, VaultError> {
+    let inner = encrypt(tenant_key, aad, api_key)?;
+    encrypt(layer_key, aad, &inner)
+}
+
+/// Decrypt a scheme-2 store API key.
+pub(crate) fn open_store_key(
+    tenant_key: &[u8],
+    layer_key: &[u8],
+    aad: &[u8],
+    blob: &[u8],
+) -> Result<SecretString, VaultError> {
+    let inner = decrypt(layer_key, aad, blob)?;
+    decrypt_string(tenant_key, aad, &inner)
+}
+
+/// Re-encrypt the outer layer of a scheme-2 store key under another layer key (a new
+/// server key); the inner layer, and so the API key, is never in the clear.
+pub(crate) fn reseal_layer(
+    old_layer: &[u8],
+    new_layer: &[u8],
+    aad: &[u8],
+    blob: &[u8],
+) -> Result<Vec<u8>, VaultError> {
+    let inner = decrypt(old_layer, aad, blob)?;
+    encrypt(new_layer, aad, &inner)
+}
+
+/// Re-encrypt a scheme-2 store key under another tenant key (a new master key) and/or
+/// other associated data (an origin bound on first use).
+pub(crate) fn reseal_tenant(
+    keys: (&[u8], &[u8]),
+    new_tenant_key: &[u8],
+    aads: (&[u8], &[u8]),
+    blob: &[u8],
+) -> Result<Vec<u8>, VaultError> {
+    let (tenant_key, layer_key) = keys;
+    let (old_aad, new_aad) = aads;
+    let inner = decrypt(layer_key, old_aad, blob)?;
+    let plain = decrypt(tenant_key, old_aad, &inner)?;
+    seal_store_key(new_tenant_key, layer_key, new_aad, &plain)
 }
 
 fn cipher(key: &[u8]) -> Result<Aes256Gcm, VaultError> {

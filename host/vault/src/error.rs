@@ -31,6 +31,21 @@ pub enum VaultError {
     /// or moved ciphertext. Deliberately carries no detail.
     #[error("a stored secret could not be decrypted (wrong key, or the data was altered)")]
     Decrypt,
+    /// The store's API key was saved for another OrderDesk API origin than the one this
+    /// request would go to. The key is never sent anywhere but where it was saved for.
+    #[error(
+        "store {store_id}'s API key was saved for {registered}, but this server sends \
+         OrderDesk requests to {requested}; a key is never sent to another origin. Serve \
+         with the API base the store was saved for, or save its key for {requested} with \
+         `orderdesk-mcp stores update-key {store_id}` (or the stores_update_key tool)"
+    )]
+    OriginMismatch {
+        store_id: String,
+        /// The origin the key was saved for.
+        registered: String,
+        /// The origin of the request.
+        requested: String,
+    },
     /// The database failed (I/O, corruption, migration).
     #[error("storage error: {0}")]
     Storage(String),

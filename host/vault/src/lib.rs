@@ -3,11 +3,17 @@
 //!
 //! - **Tenants** are identified by a master key (`odmk_…`, 256 random bits) that the
 //!   vault never stores: it keeps a bcrypt hash to verify it and an HMAC-SHA256 under
-//!   the server key to find the tenant in one indexed read.
-//! - **Store API keys** are stored AES-256-GCM-encrypted under a per-tenant key derived
-//!   (HKDF-SHA256) from the master key and the server key, so they can be read only
-//!   during a session authenticated with the tenant's master key.
-//! - **Audit** entries (already redacted by the host) are kept in the same database.
+//!   a lookup key (protected by the server key) to find the tenant in one indexed read.
+//! - **Store API keys** are stored AES-256-GCM-encrypted twice: under a per-tenant key
+//!   derived (HKDF-SHA256) from the master key, and under a key derived from the server
+//!   key; so they can be read only during a session authenticated with the tenant's
+//!   master key, on a server holding the server key. Each is bound to the OrderDesk API
+//!   origin it was saved for and never handed out for another.
+//! - **Key lifecycle**: a tenant's master key can be rotated (the old one keeps working
+//!   for a grace period), a tenant revoked or deleted, and the server key rotated; each
+//!   re-encrypts what depends on the key in one transaction and is audited.
+//! - **Audit** entries (already redacted by the host) are kept in the same database,
+//!   with who made the change (`mcp`, `cli`, `console`).
 //!
 //! Everything is synchronous: bcrypt and SQLite block, so the host calls the vault from
 //! `spawn_blocking`. [`Vault`] is `Send + Sync`; the SQLite connection is behind a mutex
@@ -19,17 +25,22 @@
 //! `impl Vault` blocks in the module of their subject.
 //!
 //! - `types`: the public value types ([`TenantId`], [`TenantSession`], [`StoreRecord`],
-//!   [`MatchKind`], [`AuditEntry`]).
+//!   [`MatchKind`], [`AuditEntry`], [`AuditSource`], [`TenantRecord`], and what the key
+//!   lifecycle operations report).
 //! - `tenants`: creating tenants and authenticating master keys (limiter, lookup,
-//!   bcrypt, auto-provisioning).
-//! - `stores`: registering, listing, resolving and deleting stores; input limits;
-//!   encrypting and decrypting store API keys.
+//!   bcrypt, auto-provisioning, moving scheme-1 tenants to scheme 2, retired keys), a
+//!   session's data key across rotations; rotating master keys, revoking and deleting
+//!   tenants.
+//! - `stores`: registering, listing, resolving and deleting stores, replacing a store's
+//!   key; input limits; encrypting and decrypting store API keys for their origin.
 //! - `audit`: appending, reading and pruning audit entries.
 //! - `crypto`: every cryptographic primitive (AES-GCM, HKDF, HMAC, bcrypt, randomness).
 //!   No other module of the host, nor any other module here, calls those crates.
-//! - `server_key`: loading, generating and checking the server key.
+//! - `keys`: the keys derived from the server key and the database's lookup key.
+//! - `server_key`: loading, generating and checking the server key; rotating it.
 //! - `db`: the SQLite schema, migrations and every query; the only module with SQL.
-//! - `files`: creating the data directory and files private to their owner.
+//! - `files`: the data directory private to its owner (created, checked, repaired);
+//!   files private from the start.
 //! - `limiter`: the in-memory limiter of failed authentications.
 //! - `clock`: UTC timestamps in the vault's text form.
 //! - `error`: [`VaultError`], whose messages never carry a secret.
@@ -46,6 +57,7 @@ mod crypto;
 mod db;
 mod error;
 mod files;
+mod keys;
 mod limiter;
 mod server_key;
 mod stores;
@@ -54,7 +66,7 @@ mod types;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 
 use rusqlite::Connection;
 use secrecy::SecretString;
@@ -66,12 +78,16 @@ pub use clock::{format_utc, utc_now};
 pub use crypto::{MASTER_KEY_PREFIX, MasterKey};
 pub use db::DB_FILE_NAME;
 pub use error::VaultError;
-pub use server_key::SERVER_KEY_FILE_NAME;
-pub use tenants::MAX_FAILED_AUTH_PER_MINUTE;
-pub use types::{AuditEntry, MatchKind, StoreRecord, TenantId, TenantSession};
+pub use files::{DataDirCheck, secure_data_dir};
+pub use server_key::{NEW_SERVER_KEY_FILE_NAME, SERVER_KEY_FILE_NAME};
+pub use tenants::{DEFAULT_GRACE, MAX_FAILED_AUTH_PER_MINUTE};
+pub use types::{
+    AuditEntry, AuditSource, MasterKeyRotation, MatchKind, ServerKeyRotation, StoreRecord,
+    TenantId, TenantRecord, TenantRemoval, TenantSession,
+};
 
+use keys::ServerKeys;
 use limiter::FailureLimiter;
-use server_key::ServerKey;
 
 /// bcrypt's cost range (the crate keeps its own constants private).
 const MIN_BCRYPT_COST: u32 = 4;
@@ -103,7 +119,12 @@ impl Default for VaultOptions {
 pub struct Vault {
     conn: Mutex<Connection>,
     db_path: PathBuf,
-    server_key: ServerKey,
+    data_dir: PathBuf,
+    /// Replaced whole by a server-key rotation.
+    keys: RwLock<Arc<ServerKeys>>,
+    /// Whether the server key came from the operator (the environment) rather than
+    /// `<data_dir>/server.key`.
+    server_key_provided: bool,
     bcrypt_cost: u32,
     auto_provision: bool,
     /// Hash that unknown keys are verified against, made on first need so that opening
@@ -123,9 +144,11 @@ impl fmt::Debug for Vault {
 }
 
 impl Vault {
-    /// Open the vault in `data_dir` (created with mode 0700 if missing): load or create
-    /// the server key, open `orderdesk-mcp.sqlite3` (created with mode 0600) in WAL mode
-    /// with foreign keys on, and apply pending migrations.
+    /// Open the vault in `data_dir` (created with mode 0700 if missing, checked as
+    /// [`secure_data_dir`] says): load or create the server key (finishing or dropping an
+    /// interrupted server-key rotation), open `orderdesk-mcp.sqlite3` (created with mode
+    /// 0600) in WAL mode with foreign keys on, apply pending migrations, and forget
+    /// retired master keys whose grace period is over.
     pub fn open(data_dir: &Path, options: VaultOptions) -> Result<Vault, VaultError> {
         if !(MIN_BCRYPT_COST..=MAX_BCRYPT_COST).contains(&options.bcrypt_cost) {
             return Err(VaultError::Config(format!(
@@ -133,21 +156,30 @@ impl Vault {
                 options.bcrypt_cost
             )));
         }
-        files::create_private_dir(data_dir)?;
+        secure_data_dir(data_dir)?;
         let server_key = server_key::load_or_create(data_dir, options.server_key.as_ref())?;
         let db_path = data_dir.join(DB_FILE_NAME);
         files::ensure_private_file(&db_path)?;
-        let conn = db::open(&db_path)?;
+        let mut conn = db::open(&db_path)?;
+        let server_key = match options.server_key {
+            Some(_) => server_key,
+            None => server_key::settle_pending(data_dir, server_key, &conn)?,
+        };
         db::ensure_server_key_check(&conn, &crypto::server_key_check(server_key.bytes()))?;
-        Ok(Vault {
+        let keys = ServerKeys::load(&mut conn, server_key)?;
+        let vault = Vault {
             conn: Mutex::new(conn),
             db_path,
-            server_key,
+            data_dir: data_dir.to_path_buf(),
+            keys: RwLock::new(Arc::new(keys)),
+            server_key_provided: options.server_key.is_some(),
             bcrypt_cost: options.bcrypt_cost,
             auto_provision: options.auto_provision,
             dummy_hash: OnceLock::new(),
             limiter: FailureLimiter::new(limiter::MAX_FAILURES, limiter::WINDOW),
-        })
+        };
+        vault.forget_expired_keys()?;
+        Ok(vault)
     }
 
     /// The database file.
@@ -155,11 +187,33 @@ impl Vault {
         &self.db_path
     }
 
+    /// The keys of the server key in use.
+    fn keys(&self) -> Arc<ServerKeys> {
+        self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Refuse to write under `keys` when the database changed over to another server key
+    /// (a rotation by another process since this one opened the vault).
+    fn check_server_key(&self, conn: &Connection, keys: &ServerKeys) -> Result<(), VaultError> {
+        match db::server_key_check(conn)? {
+            Some(check) if check == keys.check => Ok(()),
+            _ => Err(server_key_rotated()),
+        }
+    }
+
     fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves SQLite consistent (an open transaction
         // is rolled back when its guard drops), so a poisoned lock is still usable.
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+fn server_key_rotated() -> VaultError {
+    VaultError::Config(
+        "the server key was rotated (`orderdesk-mcp server-key rotate`) since this process \
+         opened the vault; restart it"
+            .into(),
+    )
 }
 
 #[cfg(test)]

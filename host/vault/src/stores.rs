@@ -1,12 +1,24 @@
-//! A tenant's stores: registering one (its API key encrypted under the tenant key),
-//! listing, resolving by id or name, deleting, and decrypting the key for a request.
+//! A tenant's stores: registering one (its API key encrypted under the tenant key and
+//! the server's layer key, for one OrderDesk API origin), listing, resolving by id or
+//! name, deleting, replacing a store's key, and decrypting the key for a request to its
+//! origin.
 //!
 //! Also the limits on what a caller may register: store ids, names and labels end up
 //! in HTTP headers, tool results and logs, and API keys in a header. Validation
 //! messages name the field and the rule, never a key's value. Encryption goes through
-//! `crypto` with associated data binding each ciphertext to its tenant and store id;
-//! this module never handles a key in the clear except to hand it to the caller of
-//! [`Vault::store_api_key`].
+//! `crypto` with associated data binding each ciphertext to its tenant, store id and
+//! API origin; this module never handles a key in the clear except to hand it to the
+//! caller of [`Vault::store_api_key`].
+//!
+//! # Origins
+//!
+//! A key is saved for the API origin the host sends OrderDesk requests to
+//! (`https://app.orderdesk.me` unless the operator set another API base), and
+//! [`Vault::store_api_key`] refuses to hand it out for a request to any other origin
+//! ([`VaultError::OriginMismatch`], naming both). A key saved before origins were
+//! recorded has none: it is accepted once from the origin of its first use, then bound
+//! to it (re-encrypted with that origin in its associated data). Saving the key again
+//! with [`Vault::update_store_key`] is how a store moves to another origin.
 
 use rusqlite::{Connection, TransactionBehavior};
 use secrecy::{ExposeSecret, SecretString};
@@ -18,13 +30,15 @@ const MAX_STORE_ID_LEN: usize = 64;
 const MAX_NAME_LEN: usize = 100;
 const MAX_LABEL_LEN: usize = 200;
 const MAX_API_KEY_LEN: usize = 256;
+const MAX_ORIGIN_LEN: usize = 255;
 
 impl Vault {
-    /// Register a store for the session's tenant, its API key encrypted under the
-    /// tenant key. `name` defaults to the store id. A store id or name already used by
-    /// this tenant (names compare case-insensitively; a name may not be another store's
-    /// id, nor a store id another store's name, so that resolving stays unambiguous)
-    /// gives `Conflict` naming which.
+    /// Register a store for the session's tenant, its API key encrypted for
+    /// `api_origin` (the origin of the OrderDesk API base requests go to, e.g.
+    /// `https://app.orderdesk.me`). `name` defaults to the store id. A store id or name
+    /// already used by this tenant (names compare case-insensitively; a name may not be
+    /// another store's id, nor a store id another store's name, so that resolving stays
+    /// unambiguous) gives `Conflict` naming which.
     pub fn add_store(
         &self,
         t: &TenantSession,
@@ -32,6 +46,7 @@ impl Vault {
         api_key: &SecretString,
         name: Option<&str>,
         label: Option<&str>,
+        api_origin: &str,
     ) -> Result<StoreRecord, VaultError> {
         let store_id = validate_store_id(store_id)?;
         let name = match name.map(str::trim) {
@@ -43,10 +58,18 @@ impl Vault {
             _ => None,
         };
         let api_key = validate_api_key(api_key.expose_secret())?;
+        let origin = validate_origin(api_origin)?;
         let tenant = &t.tenant_id;
-        let blob = crypto::encrypt(
-            t.key.expose_secret(),
-            &crypto::store_aad(&tenant.0, store_id),
+        let keys = self.keys();
+        // The connection is not held while the session key is checked (that may sign in
+        // again, which reads the database).
+        let row = db::tenant_by_id(&self.conn(), &tenant.0)?;
+        let key = self.session_key(t, row.as_ref())?;
+        let generation = Vault::session_generation(t);
+        let blob = crypto::seal_store_key(
+            key.expose_secret(),
+            keys.layer(),
+            &crypto::store_aad_v2(&tenant.0, store_id, Some(origin)),
             api_key.as_bytes(),
         )?;
 
@@ -54,6 +77,8 @@ impl Vault {
         // IMMEDIATE: take the write lock up front, so the checks below still hold when
         // the row is inserted, even against another process.
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.check_server_key(&tx, &keys)?;
+        self.check_generation(&tx, t, generation)?;
         if db::store_by_id(&tx, tenant, store_id)?.is_some() {
             return Err(VaultError::Conflict(format!(
                 "store id '{store_id}' is already registered for this tenant"
@@ -85,10 +110,63 @@ impl Vault {
                 label,
                 api_key_blob: &blob,
                 key_version: KEY_VERSION,
+                api_origin: origin,
             },
         )?;
         tx.commit()?;
         Ok(record)
+    }
+
+    /// Replace the API key of one of the tenant's stores (found as by `resolve_store`)
+    /// with `api_key`, saved for `api_origin` (which may differ from the old key's: this
+    /// is how a store moves to another API origin). The caller checks the new key with
+    /// OrderDesk first (the host's `stores update-key` and `stores_update_key` do); the
+    /// old key is kept until the new one is saved. Returns the store.
+    pub fn update_store_key(
+        &self,
+        t: &TenantSession,
+        identifier: &str,
+        api_key: &SecretString,
+        api_origin: &str,
+    ) -> Result<StoreRecord, VaultError> {
+        let api_key = validate_api_key(api_key.expose_secret())?;
+        let origin = validate_origin(api_origin)?;
+        let tenant = &t.tenant_id;
+        let keys = self.keys();
+        // The connection is not held while the session key is checked (that may sign in
+        // again, which reads the database).
+        let row = db::tenant_by_id(&self.conn(), &tenant.0)?;
+        let key = self.session_key(t, row.as_ref())?;
+        let generation = Vault::session_generation(t);
+        let (record, _) = resolve(&self.conn(), tenant, identifier)?;
+        let blob = crypto::seal_store_key(
+            key.expose_secret(),
+            keys.layer(),
+            &crypto::store_aad_v2(&tenant.0, &record.store_id, Some(origin)),
+            api_key.as_bytes(),
+        )?;
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.check_server_key(&tx, &keys)?;
+        self.check_generation(&tx, t, generation)?;
+        let updated = db::set_store_key(
+            &tx,
+            &tenant.0,
+            &record.store_id,
+            &blob,
+            Some(origin),
+            KEY_VERSION,
+        )?;
+        if updated == 0 {
+            return Err(store_not_found(&record.store_id));
+        }
+        tx.commit()?;
+        // The old ciphertext goes from the write-ahead log too.
+        db::checkpoint(&conn);
+        Ok(StoreRecord {
+            api_origin: Some(origin.to_string()),
+            ..record
+        })
     }
 
     /// The tenant's stores, ordered by name (case-insensitively).
@@ -118,24 +196,92 @@ impl Vault {
         let (record, _) = resolve(&tx, tenant, identifier)?;
         db::delete_store(&tx, tenant, &record.store_id)?;
         tx.commit()?;
+        db::checkpoint(&conn);
         Ok(record)
     }
 
-    /// Decrypt a store's API key with the session's tenant key. The ciphertext is bound
-    /// to `store`'s tenant and store id: a session of another tenant, a ciphertext moved
-    /// from another row or any altered byte gives `VaultError::Decrypt`.
+    /// Decrypt a store's API key with the session's tenant key, for one request to
+    /// `api_origin` (the origin of the API base the request goes to). The ciphertext is
+    /// bound to `store`'s tenant, store id and the origin it was saved for: a request to
+    /// another origin gives [`VaultError::OriginMismatch`] naming both, before anything
+    /// is decrypted; a session of another tenant, a ciphertext moved from another row or
+    /// any altered byte gives `VaultError::Decrypt`. A key saved before origins were
+    /// recorded is bound to `api_origin` now.
     pub fn store_api_key(
         &self,
         t: &TenantSession,
         store: &StoreRecord,
+        api_origin: &str,
     ) -> Result<SecretString, VaultError> {
-        let blob = db::store_api_key_blob(&self.conn(), &store.tenant_id, &store.store_id)?
-            .ok_or_else(|| store_not_found(&store.store_id))?;
-        crypto::decrypt_string(
-            t.key.expose_secret(),
-            &crypto::store_aad(&store.tenant_id.0, &store.store_id),
-            &blob,
-        )
+        let origin = validate_origin(api_origin)?;
+        // Twice at most: again when another process bound or replaced an unbound key
+        // between our read and our write.
+        for _ in 0..2 {
+            let keys = self.keys();
+            let (row, tenant) = {
+                let conn = self.conn();
+                (
+                    db::store_key(&conn, &store.tenant_id, &store.store_id)?,
+                    db::tenant_by_id(&conn, &t.tenant_id.0)?,
+                )
+            };
+            let row = row.ok_or_else(|| store_not_found(&store.store_id))?;
+            if let Some(registered) = &row.api_origin
+                && registered != origin
+            {
+                return Err(VaultError::OriginMismatch {
+                    store_id: row.store_id,
+                    registered: registered.clone(),
+                    requested: origin.to_string(),
+                });
+            }
+            let key = self.session_key(t, tenant.as_ref())?;
+            if row.key_version != KEY_VERSION || row.api_key.is_empty() {
+                return Err(VaultError::Decrypt);
+            }
+            let aad =
+                crypto::store_aad_v2(&row.tenant_id, &row.store_id, row.api_origin.as_deref());
+            let api_key =
+                match crypto::open_store_key(key.expose_secret(), keys.layer(), &aad, &row.api_key)
+                {
+                    Ok(api_key) => api_key,
+                    Err(VaultError::Decrypt) => {
+                        // Say so when the cause is a server key changed under us.
+                        self.check_server_key(&self.conn(), &keys)?;
+                        return Err(VaultError::Decrypt);
+                    }
+                    Err(e) => return Err(e),
+                };
+            if row.api_origin.is_some() {
+                return Ok(api_key);
+            }
+            // Saved before origins were recorded: bound to this origin from now on.
+            let blob = crypto::reseal_tenant(
+                (key.expose_secret(), keys.layer()),
+                key.expose_secret(),
+                (
+                    &aad,
+                    &crypto::store_aad_v2(&row.tenant_id, &row.store_id, Some(origin)),
+                ),
+                &row.api_key,
+            )?;
+            let conn = self.conn();
+            self.check_server_key(&conn, &keys)?;
+            if db::bind_store_origin(
+                &conn,
+                &row.tenant_id,
+                &row.store_id,
+                &row.api_key,
+                &blob,
+                origin,
+            )? {
+                return Ok(api_key);
+            }
+        }
+        Err(VaultError::Conflict(format!(
+            "store {}'s key changed while it was being read; try again",
+            store.store_id
+        )))
     }
 }
 
@@ -201,6 +347,24 @@ fn validate_text<'a>(what: &str, s: &'a str, max: usize) -> Result<&'a str, Vaul
         )));
     }
     Ok(s)
+}
+
+/// An API origin as the host computes it from its API base: `scheme://host[:port]`,
+/// printable ASCII.
+fn validate_origin(origin: &str) -> Result<&str, VaultError> {
+    let o = origin.trim();
+    let ok = !o.is_empty()
+        && o.len() <= MAX_ORIGIN_LEN
+        && o.contains("://")
+        && o.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        Ok(o)
+    } else {
+        Err(VaultError::InvalidInput(format!(
+            "the API origin must be scheme://host[:port] in at most {MAX_ORIGIN_LEN} \
+             printable characters (e.g. https://app.orderdesk.me)"
+        )))
+    }
 }
 
 /// API keys travel in an HTTP header: printable ASCII without spaces. The message never

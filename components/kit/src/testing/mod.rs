@@ -206,7 +206,7 @@ impl MockHost {
 
     /// Script OrderDesk's answer to the next request: 2xx is a response; other
     /// statuses become the errors the host's gateway reports, with the body's `message`:
-    /// 401 and 403 `upstream` 401 with a hint to register the key again, 404
+    /// 401 and 403 `upstream` 401 with a hint to replace the key, 404
     /// `not-found`, 429 `rate-limited`, 5xx on a write `outcome-unknown`, others
     /// `upstream`.
     ///
@@ -261,7 +261,8 @@ impl MockHost {
         self.state.borrow().logs.clone()
     }
 
-    /// The API key the vault holds for a store registered through `vault::register_store`.
+    /// The API key the vault holds for a store registered through `vault::register_store`
+    /// (or replaced through `vault::update_store_key`).
     ///
     /// ```
     /// # use orderdesk_tool_kit::{testing::MockHost, vault};

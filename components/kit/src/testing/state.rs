@@ -165,6 +165,46 @@ impl MockState {
         Ok(self.summary(store))
     }
 
+    pub(crate) fn update_store_key(
+        &mut self,
+        identifier: &str,
+        api_key: &str,
+    ) -> Result<StoreSummary, HostError> {
+        self.tenant()?;
+        let (store, _) = self.resolve(identifier)?;
+        // As the host: the new key must pass OrderDesk's GET /test first.
+        let test = ApiRequest {
+            method: Method::Get,
+            path: "/test".to_string(),
+            query: Vec::new(),
+            body: None,
+            store: None,
+            cache: CacheMode::Bypass,
+        };
+        match self.answer(store.store_id.clone(), &test) {
+            Ok(_) => {}
+            Err(HostError::Upstream(UpstreamError { status: 401, .. })) => {
+                return Err(HostError::InvalidInput(format!(
+                    "OrderDesk refused store id {} with the new API key, so the old key was \
+                     kept",
+                    store.store_id
+                )));
+            }
+            Err(error) => return Err(error),
+        }
+        match self
+            .api_keys
+            .iter_mut()
+            .find(|(id, _)| *id == store.store_id)
+        {
+            Some((_, key)) => *key = api_key.to_string(),
+            None => self
+                .api_keys
+                .push((store.store_id.clone(), api_key.to_string())),
+        }
+        Ok(self.summary(store))
+    }
+
     pub(crate) fn list_stores(&self) -> Result<Vec<StoreSummary>, HostError> {
         self.tenant()?;
         let mut stores = self.stores.clone();
@@ -253,7 +293,9 @@ impl MockState {
                         status: 401,
                         message: format!(
                             "{}; the store id or API key registered for this store is wrong or \
-                             was revoked: register the store again with the current key",
+                             was revoked: replace the key with the current one \
+                             (`orderdesk-mcp stores update-key STORE`, which keeps it out of the \
+                             chat, or the stores_update_key tool)",
                             message()
                         ),
                     })),

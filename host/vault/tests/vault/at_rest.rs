@@ -7,7 +7,7 @@ use std::path::Path;
 use orderdesk_vault::{AuditEntry, DB_FILE_NAME, VaultError, VaultOptions};
 use secrecy::ExposeSecret;
 
-use crate::{API_KEY_A, API_KEY_B, open, options, raw, secret};
+use crate::{API_KEY_A, API_KEY_B, ORIGIN, open, options, raw, secret};
 
 #[test]
 fn tampered_ciphertext_fails_cleanly() {
@@ -16,7 +16,7 @@ fn tampered_ciphertext_fails_cleanly() {
     let (_, key) = vault.create_tenant().unwrap();
     let t = vault.authenticate(key.as_secret()).unwrap();
     let store = vault
-        .add_store(&t, "1001", &secret(API_KEY_A), None, None)
+        .add_store(&t, "1001", &secret(API_KEY_A), None, None, ORIGIN)
         .unwrap();
 
     let db = raw(dir.path());
@@ -25,27 +25,30 @@ fn tampered_ciphertext_fails_cleanly() {
         .unwrap();
     assert_eq!(
         blob.len(),
-        12 + API_KEY_A.len() + 16,
-        "nonce ‖ ciphertext ‖ tag"
+        12 + (12 + API_KEY_A.len() + 16) + 16,
+        "two layers: nonce ‖ (nonce ‖ ciphertext ‖ tag) ‖ tag"
     );
     for i in [0, 12, blob.len() / 2, blob.len() - 1] {
         let mut bad = blob.clone();
         bad[i] ^= 0x80;
         db.execute("UPDATE stores SET api_key = ?1", [&bad])
             .unwrap();
-        let err = vault.store_api_key(&t, &store).unwrap_err();
+        let err = vault.store_api_key(&t, &store, ORIGIN).unwrap_err();
         assert_eq!(err, VaultError::Decrypt);
         assert!(!err.to_string().contains(API_KEY_A));
     }
     db.execute("UPDATE stores SET api_key = x'00'", []).unwrap();
     assert_eq!(
-        vault.store_api_key(&t, &store).unwrap_err(),
+        vault.store_api_key(&t, &store, ORIGIN).unwrap_err(),
         VaultError::Decrypt
     );
     db.execute("UPDATE stores SET api_key = ?1", [&blob])
         .unwrap();
     assert_eq!(
-        vault.store_api_key(&t, &store).unwrap().expose_secret(),
+        vault
+            .store_api_key(&t, &store, ORIGIN)
+            .unwrap()
+            .expose_secret(),
         API_KEY_A
     );
 }
@@ -59,13 +62,13 @@ fn ciphertext_moved_to_another_row_fails() {
     let a = vault.authenticate(key_a.as_secret()).unwrap();
     let b = vault.authenticate(key_b.as_secret()).unwrap();
     let s1 = vault
-        .add_store(&a, "1001", &secret(API_KEY_A), None, None)
+        .add_store(&a, "1001", &secret(API_KEY_A), None, None, ORIGIN)
         .unwrap();
     let s2 = vault
-        .add_store(&a, "1002", &secret(API_KEY_B), None, None)
+        .add_store(&a, "1002", &secret(API_KEY_B), None, None, ORIGIN)
         .unwrap();
     let sb = vault
-        .add_store(&b, "1001", &secret(API_KEY_B), None, None)
+        .add_store(&b, "1001", &secret(API_KEY_B), None, None, ORIGIN)
         .unwrap();
 
     let db = raw(dir.path());
@@ -77,11 +80,14 @@ fn ciphertext_moved_to_another_row_fails() {
     )
     .unwrap();
     assert_eq!(
-        vault.store_api_key(&a, &s2).unwrap_err(),
+        vault.store_api_key(&a, &s2, ORIGIN).unwrap_err(),
         VaultError::Decrypt
     );
     assert_eq!(
-        vault.store_api_key(&a, &s1).unwrap().expose_secret(),
+        vault
+            .store_api_key(&a, &s1, ORIGIN)
+            .unwrap()
+            .expose_secret(),
         API_KEY_A
     );
 
@@ -93,7 +99,7 @@ fn ciphertext_moved_to_another_row_fails() {
     )
     .unwrap();
     assert_eq!(
-        vault.store_api_key(&b, &sb).unwrap_err(),
+        vault.store_api_key(&b, &sb, ORIGIN).unwrap_err(),
         VaultError::Decrypt
     );
 }
@@ -124,10 +130,10 @@ fn no_secret_is_stored_in_plaintext() {
     let (_, key) = vault.create_tenant().unwrap();
     let t = vault.authenticate(key.as_secret()).unwrap();
     vault
-        .add_store(&t, "1001", &secret(API_KEY_A), Some("Main"), None)
+        .add_store(&t, "1001", &secret(API_KEY_A), Some("Main"), None, ORIGIN)
         .unwrap();
     vault
-        .add_store(&t, "1002", &secret(API_KEY_B), None, None)
+        .add_store(&t, "1002", &secret(API_KEY_B), None, None, ORIGIN)
         .unwrap();
     vault.delete_store(t.tenant_id(), "1002").unwrap();
     vault

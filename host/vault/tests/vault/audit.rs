@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use orderdesk_vault::{AuditEntry, TenantId};
+use orderdesk_vault::{AuditEntry, AuditSource, TenantId};
 
 use crate::{open, raw};
 
@@ -128,4 +128,57 @@ fn intent_rows_are_pending_until_settled_and_old_pending_ones_are_marked_interru
     assert_eq!(outcome("cut_off"), orderdesk_vault::AUDIT_INTERRUPTED);
     assert_eq!(outcome("fresh"), orderdesk_vault::AUDIT_PENDING);
     let _ = fresh;
+}
+
+#[test]
+fn audit_rows_say_who_made_the_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = open(dir.path());
+    let entry = |tool: &str| AuditEntry {
+        at: String::new(),
+        tenant_id: None,
+        store_id: None,
+        tool: tool.into(),
+        arguments: "{}".into(),
+        outcome: "ok".into(),
+        duration_ms: 1,
+        correlation_id: "c".into(),
+    };
+    vault.record_audit(&entry("tool_call")).unwrap();
+    vault.record_audits(&[entry("batched")]).unwrap();
+    vault
+        .record_audit_from(AuditSource::Cli, &entry("stores add"))
+        .unwrap();
+    vault
+        .record_audit_from(AuditSource::Console, &entry("tenant revoke"))
+        .unwrap();
+    let log: Vec<_> = vault
+        .audit_log(None, 10)
+        .unwrap()
+        .into_iter()
+        .map(|(source, e)| (e.tool, source))
+        .collect();
+    assert_eq!(
+        log,
+        [
+            ("tenant revoke".to_string(), AuditSource::Console),
+            ("stores add".to_string(), AuditSource::Cli),
+            ("batched".to_string(), AuditSource::Mcp),
+            ("tool_call".to_string(), AuditSource::Mcp),
+        ]
+    );
+    let sources: Vec<String> = raw(dir.path())
+        .prepare("SELECT source FROM audit_log ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(sources, ["mcp", "mcp", "cli", "console"]);
+    // The column takes nothing else.
+    assert!(
+        raw(dir.path())
+            .execute("UPDATE audit_log SET source = 'someone'", [])
+            .is_err()
+    );
 }

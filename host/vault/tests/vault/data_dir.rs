@@ -7,7 +7,7 @@ use orderdesk_vault::{DB_FILE_NAME, SERVER_KEY_FILE_NAME, Vault, VaultError, Vau
 use rusqlite::Connection;
 use secrecy::ExposeSecret;
 
-use crate::{API_KEY_A, open, options, raw, secret};
+use crate::{API_KEY_A, ORIGIN, open, options, raw, secret};
 
 #[cfg(unix)]
 #[test]
@@ -19,7 +19,7 @@ fn files_are_private_and_a_readable_server_key_is_refused() {
     let (_, key) = vault.create_tenant().unwrap();
     let t = vault.authenticate(key.as_secret()).unwrap();
     vault
-        .add_store(&t, "1", &secret(API_KEY_A), None, None)
+        .add_store(&t, "1", &secret(API_KEY_A), None, None, ORIGIN)
         .unwrap();
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&dir), 0o700);
@@ -90,7 +90,7 @@ fn database_is_sound_and_migrations_are_idempotent() {
         let (id, key) = vault.create_tenant().unwrap();
         let t = vault.authenticate(key.as_secret()).unwrap();
         vault
-            .add_store(&t, "1", &secret(API_KEY_A), None, None)
+            .add_store(&t, "1", &secret(API_KEY_A), None, None, ORIGIN)
             .unwrap();
         (id, key)
     };
@@ -104,7 +104,10 @@ fn database_is_sound_and_migrations_are_idempotent() {
     assert_eq!(t.tenant_id(), &id);
     let store = vault.resolve_store(&id, "1").unwrap().0;
     assert_eq!(
-        vault.store_api_key(&t, &store).unwrap().expose_secret(),
+        vault
+            .store_api_key(&t, &store, ORIGIN)
+            .unwrap()
+            .expose_secret(),
         API_KEY_A
     );
 
@@ -145,4 +148,85 @@ fn bad_options_are_refused() {
         .unwrap_err();
         assert!(matches!(err, VaultError::Config(_)), "{cost}: {err:?}");
     }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_data_dir_readable_by_others_is_repaired_only_when_it_holds_only_our_files() {
+    use orderdesk_vault::{DataDirCheck, secure_data_dir};
+    use std::os::unix::fs::PermissionsExt;
+    let base = tempfile::tempdir().unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    let set =
+        |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+
+    // Missing: created 0700, parents too.
+    let dir = base.path().join("a").join("data");
+    assert_eq!(secure_data_dir(&dir).unwrap(), DataDirCheck::Created);
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(secure_data_dir(&dir).unwrap(), DataDirCheck::Private);
+
+    // As an earlier version left it (0755, our files only): repaired, and it opens.
+    let vault = open(&dir);
+    vault.create_tenant().unwrap();
+    drop(vault);
+    set(&dir, 0o755);
+    let err = secure_data_dir(&dir);
+    assert_eq!(err.unwrap(), DataDirCheck::Repaired { was_mode: 0o755 });
+    assert_eq!(mode(&dir), 0o700);
+    set(&dir, 0o750);
+    open(&dir);
+    assert_eq!(mode(&dir), 0o700, "Vault::open repairs it too");
+
+    // Holding anything else (a home directory, say): refused, with what to run.
+    set(&dir, 0o755);
+    std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+    let err = secure_data_dir(&dir).unwrap_err().to_string();
+    assert!(err.contains("mode 0755"), "{err}");
+    assert!(
+        err.contains(&format!("chmod 700 {}", dir.display())),
+        "{err}"
+    );
+    assert_eq!(mode(&dir), 0o755, "left as it was");
+    assert!(Vault::open(&dir, options(false)).is_err());
+
+    // Writable by others (its files may have been replaced), or sticky: refused.
+    std::fs::remove_file(dir.join("notes.txt")).unwrap();
+    for m in [0o775, 0o757, 0o1777] {
+        set(&dir, m);
+        let err = secure_data_dir(&dir).unwrap_err().to_string();
+        assert!(err.contains("writable by group or others"), "{m:o}: {err}");
+        assert_eq!(mode(&dir), m);
+    }
+    set(&dir, 0o700);
+
+    // Not a directory.
+    let file = base.path().join("file");
+    std::fs::write(&file, "").unwrap();
+    let err = secure_data_dir(&file).unwrap_err().to_string();
+    assert!(err.contains("not a directory"), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_data_dir_of_another_user_is_refused() {
+    use std::os::unix::fs::MetadataExt;
+    let base = tempfile::tempdir().unwrap();
+    let dir = base.path().join("data");
+    std::fs::create_dir(&dir).unwrap();
+    // Give it away (possible as root, which CI runs as); otherwise nothing to test here.
+    let given = std::process::Command::new("chown")
+        .args(["65534", dir.to_str().unwrap()])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !given || std::fs::metadata(&dir).unwrap().uid() != 65534 {
+        eprintln!("skipped: cannot give a directory to another user here");
+        return;
+    }
+    let err = orderdesk_vault::secure_data_dir(&dir)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("belongs to user id 65534"), "{err}");
+    assert!(err.contains("--data-dir"), "{err}");
+    assert!(Vault::open(&dir, options(false)).is_err());
 }

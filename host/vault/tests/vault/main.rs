@@ -6,6 +6,7 @@
 mod at_rest;
 mod audit;
 mod data_dir;
+mod lifecycle;
 mod stores;
 mod tenants;
 
@@ -37,6 +38,9 @@ fn raw(dir: &Path) -> Connection {
 fn secret(s: &str) -> SecretString {
     SecretString::from(s)
 }
+
+/// The API origin the tests' stores are saved for.
+const ORIGIN: &str = "https://app.orderdesk.me";
 
 const API_KEY_A: &str = "ApiKeyAlpha0123456789abcdefXYZ";
 const API_KEY_B: &str = "ApiKeyBravo9876543210zyxwvuABC";

@@ -4,7 +4,7 @@
 use orderdesk_vault::{MatchKind, VaultError};
 use secrecy::ExposeSecret;
 
-use crate::{API_KEY_A, API_KEY_B, open, secret};
+use crate::{API_KEY_A, API_KEY_B, ORIGIN, open, secret};
 
 #[test]
 fn stores_round_trip_and_resolve() {
@@ -20,6 +20,7 @@ fn stores_round_trip_and_resolve() {
             &secret(API_KEY_A),
             Some("Main"),
             Some("EU shop"),
+            ORIGIN,
         )
         .unwrap();
     assert_eq!(a.store_id, "1001");
@@ -28,12 +29,19 @@ fn stores_round_trip_and_resolve() {
     assert_eq!(a.tenant_id, id);
     assert_eq!(a.created_at.len(), 19, "{}", a.created_at);
     let b = vault
-        .add_store(&t, "1002", &secret(API_KEY_B), None, Some("  "))
+        .add_store(&t, "1002", &secret(API_KEY_B), None, Some("  "), ORIGIN)
         .unwrap();
     assert_eq!(b.name, "1002", "name defaults to the store id");
     assert_eq!(b.label, None);
     let c = vault
-        .add_store(&t, "1003", &secret(API_KEY_B), Some("archive"), None)
+        .add_store(
+            &t,
+            "1003",
+            &secret(API_KEY_B),
+            Some("archive"),
+            None,
+            ORIGIN,
+        )
         .unwrap();
 
     let names: Vec<_> = vault
@@ -65,18 +73,21 @@ fn stores_round_trip_and_resolve() {
     ));
 
     assert_eq!(
-        vault.store_api_key(&t, &a).unwrap().expose_secret(),
+        vault.store_api_key(&t, &a, ORIGIN).unwrap().expose_secret(),
         API_KEY_A
     );
     assert_eq!(
-        vault.store_api_key(&t, &b).unwrap().expose_secret(),
+        vault.store_api_key(&t, &b, ORIGIN).unwrap().expose_secret(),
         API_KEY_B
     );
 
     // A fresh session (new authentication) derives the same key.
     let t2 = vault.authenticate(key.as_secret()).unwrap();
     assert_eq!(
-        vault.store_api_key(&t2, &c).unwrap().expose_secret(),
+        vault
+            .store_api_key(&t2, &c, ORIGIN)
+            .unwrap()
+            .expose_secret(),
         API_KEY_B
     );
 
@@ -87,7 +98,7 @@ fn stores_round_trip_and_resolve() {
         Err(VaultError::NotFound(_))
     ));
     assert!(matches!(
-        vault.store_api_key(&t, &a),
+        vault.store_api_key(&t, &a, ORIGIN),
         Err(VaultError::NotFound(_))
     ));
     assert!(matches!(
@@ -104,16 +115,30 @@ fn invalid_store_input_is_refused_without_echoing_the_key() {
     let (_, key) = vault.create_tenant().unwrap();
     let t = vault.authenticate(key.as_secret()).unwrap();
     let err = vault
-        .add_store(&t, "12\r\nX: y", &secret(API_KEY_A), None, None)
+        .add_store(&t, "12\r\nX: y", &secret(API_KEY_A), None, None, ORIGIN)
         .unwrap_err();
     assert!(matches!(err, VaultError::InvalidInput(_)));
     let err = vault
-        .add_store(&t, "12", &secret("bad key with\nnewline"), None, None)
+        .add_store(
+            &t,
+            "12",
+            &secret("bad key with\nnewline"),
+            None,
+            None,
+            ORIGIN,
+        )
         .unwrap_err();
     assert!(matches!(err, VaultError::InvalidInput(_)));
     assert!(!err.to_string().contains("newline"));
     let err = vault
-        .add_store(&t, "12", &secret(API_KEY_A), Some(&"n".repeat(101)), None)
+        .add_store(
+            &t,
+            "12",
+            &secret(API_KEY_A),
+            Some(&"n".repeat(101)),
+            None,
+            ORIGIN,
+        )
         .unwrap_err();
     assert!(matches!(err, VaultError::InvalidInput(_)));
 }
@@ -125,14 +150,14 @@ fn duplicates_conflict_and_say_which() {
     let (id, key) = vault.create_tenant().unwrap();
     let t = vault.authenticate(key.as_secret()).unwrap();
     vault
-        .add_store(&t, "1001", &secret(API_KEY_A), Some("Main"), None)
+        .add_store(&t, "1001", &secret(API_KEY_A), Some("Main"), None, ORIGIN)
         .unwrap();
     vault
-        .add_store(&t, "1002", &secret(API_KEY_A), None, None)
+        .add_store(&t, "1002", &secret(API_KEY_A), None, None, ORIGIN)
         .unwrap();
 
     let conflict = |store_id: &str, name: Option<&str>| match vault
-        .add_store(&t, store_id, &secret(API_KEY_B), name, None)
+        .add_store(&t, store_id, &secret(API_KEY_B), name, None, ORIGIN)
         .unwrap_err()
     {
         VaultError::Conflict(m) => m,
@@ -170,13 +195,13 @@ fn tenants_are_isolated() {
 
     // Same store id and name in both tenants: no conflict across tenants.
     let sa = vault
-        .add_store(&a, "1001", &secret(API_KEY_A), Some("Main"), None)
+        .add_store(&a, "1001", &secret(API_KEY_A), Some("Main"), None, ORIGIN)
         .unwrap();
     let sb = vault
-        .add_store(&b, "1001", &secret(API_KEY_B), Some("Main"), None)
+        .add_store(&b, "1001", &secret(API_KEY_B), Some("Main"), None, ORIGIN)
         .unwrap();
     vault
-        .add_store(&a, "1002", &secret(API_KEY_A), Some("Only A"), None)
+        .add_store(&a, "1002", &secret(API_KEY_A), Some("Only A"), None, ORIGIN)
         .unwrap();
 
     let list_b = vault.list_stores(&id_b).unwrap();
@@ -194,20 +219,26 @@ fn tenants_are_isolated() {
     ));
 
     assert_eq!(
-        vault.store_api_key(&a, &sa).unwrap().expose_secret(),
+        vault
+            .store_api_key(&a, &sa, ORIGIN)
+            .unwrap()
+            .expose_secret(),
         API_KEY_A
     );
     assert_eq!(
-        vault.store_api_key(&b, &sb).unwrap().expose_secret(),
+        vault
+            .store_api_key(&b, &sb, ORIGIN)
+            .unwrap()
+            .expose_secret(),
         API_KEY_B
     );
     // B's session cannot open A's ciphertext, even naming A's store record.
     assert_eq!(
-        vault.store_api_key(&b, &sa).unwrap_err(),
+        vault.store_api_key(&b, &sa, ORIGIN).unwrap_err(),
         VaultError::Decrypt
     );
     assert_eq!(
-        vault.store_api_key(&a, &sb).unwrap_err(),
+        vault.store_api_key(&a, &sb, ORIGIN).unwrap_err(),
         VaultError::Decrypt
     );
 
@@ -235,10 +266,10 @@ fn shared_between_threads() {
                 let t = vault.authenticate(key.as_secret()).unwrap();
                 let store_id = format!("{}", 100 + i);
                 let s = vault
-                    .add_store(&t, &store_id, &secret(API_KEY_A), None, None)
+                    .add_store(&t, &store_id, &secret(API_KEY_A), None, None, ORIGIN)
                     .unwrap();
                 assert_eq!(
-                    vault.store_api_key(&t, &s).unwrap().expose_secret(),
+                    vault.store_api_key(&t, &s, ORIGIN).unwrap().expose_secret(),
                     API_KEY_A
                 );
             })
@@ -248,4 +279,142 @@ fn shared_between_threads() {
         h.join().unwrap();
     }
     assert_eq!(vault.list_stores(&id).unwrap().len(), 4);
+}
+
+#[test]
+fn a_store_key_is_handed_out_only_for_the_origin_it_was_saved_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = open(dir.path());
+    let (id, key) = vault.create_tenant().unwrap();
+    let t = vault.authenticate(key.as_secret()).unwrap();
+    let store = vault
+        .add_store(&t, "1001", &secret(API_KEY_A), Some("main"), None, ORIGIN)
+        .unwrap();
+    assert_eq!(store.api_origin.as_deref(), Some(ORIGIN));
+    assert_eq!(
+        vault.list_stores(&id).unwrap()[0].api_origin.as_deref(),
+        Some(ORIGIN)
+    );
+
+    let elsewhere = "http://127.0.0.1:9999";
+    let error = vault.store_api_key(&t, &store, elsewhere).unwrap_err();
+    assert_eq!(
+        error,
+        VaultError::OriginMismatch {
+            store_id: "1001".into(),
+            registered: ORIGIN.into(),
+            requested: elsewhere.into(),
+        }
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains(ORIGIN) && message.contains(elsewhere),
+        "{message}"
+    );
+    assert!(message.contains("stores update-key 1001"), "{message}");
+    assert!(!message.contains(API_KEY_A));
+    assert!(matches!(
+        vault.store_api_key(&t, &store, "not an origin"),
+        Err(VaultError::InvalidInput(_))
+    ));
+
+    // The origin is part of the ciphertext's associated data: pointing the row at
+    // another origin does not make its key usable there.
+    crate::raw(dir.path())
+        .execute("UPDATE stores SET api_origin = ?1", [elsewhere])
+        .unwrap();
+    assert_eq!(
+        vault.store_api_key(&t, &store, elsewhere).unwrap_err(),
+        VaultError::Decrypt
+    );
+    crate::raw(dir.path())
+        .execute("UPDATE stores SET api_origin = NULL", [])
+        .unwrap();
+    assert_eq!(
+        vault.store_api_key(&t, &store, elsewhere).unwrap_err(),
+        VaultError::Decrypt,
+        "nor does clearing it"
+    );
+    crate::raw(dir.path())
+        .execute("UPDATE stores SET api_origin = ?1", [ORIGIN])
+        .unwrap();
+    assert_eq!(
+        vault
+            .store_api_key(&t, &store, ORIGIN)
+            .unwrap()
+            .expose_secret(),
+        API_KEY_A
+    );
+}
+
+#[test]
+fn a_replaced_key_is_saved_for_the_new_origin_and_the_old_one_is_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = open(dir.path());
+    let (id, key) = vault.create_tenant().unwrap();
+    let t = vault.authenticate(key.as_secret()).unwrap();
+    let store = vault
+        .add_store(
+            &t,
+            "1001",
+            &secret(API_KEY_A),
+            Some("main"),
+            Some("EU"),
+            ORIGIN,
+        )
+        .unwrap();
+    let before: Vec<u8> = crate::raw(dir.path())
+        .query_row("SELECT api_key FROM stores", [], |r| r.get(0))
+        .unwrap();
+
+    let moved = "https://eu.orderdesk.example";
+    let updated = vault
+        .update_store_key(&t, "MAIN", &secret(API_KEY_B), moved)
+        .unwrap();
+    assert_eq!(updated.store_id, "1001");
+    assert_eq!(
+        (updated.name.as_str(), updated.label.as_deref()),
+        ("main", Some("EU"))
+    );
+    assert_eq!(updated.api_origin.as_deref(), Some(moved));
+    let after: Vec<u8> = crate::raw(dir.path())
+        .query_row("SELECT api_key FROM stores", [], |r| r.get(0))
+        .unwrap();
+    assert_ne!(before, after);
+    assert_eq!(
+        vault
+            .store_api_key(&t, &store, moved)
+            .unwrap()
+            .expose_secret(),
+        API_KEY_B
+    );
+    assert!(matches!(
+        vault.store_api_key(&t, &store, ORIGIN),
+        Err(VaultError::OriginMismatch { .. })
+    ));
+    // Bad input changes nothing and never echoes the key.
+    let error = vault
+        .update_store_key(&t, "main", &secret("bad key\n"), moved)
+        .unwrap_err();
+    assert!(matches!(error, VaultError::InvalidInput(_)));
+    assert!(!error.to_string().contains("bad key"));
+    assert!(matches!(
+        vault.update_store_key(&t, "nope", &secret(API_KEY_A), moved),
+        Err(VaultError::NotFound(_))
+    ));
+    // Another tenant cannot replace it.
+    let (_, other_key) = vault.create_tenant().unwrap();
+    let other = vault.authenticate(other_key.as_secret()).unwrap();
+    assert!(matches!(
+        vault.update_store_key(&other, "1001", &secret(API_KEY_A), moved),
+        Err(VaultError::NotFound(_))
+    ));
+    assert_eq!(
+        vault
+            .store_api_key(&t, &store, moved)
+            .unwrap()
+            .expose_secret(),
+        API_KEY_B
+    );
+    assert_eq!(vault.list_stores(&id).unwrap().len(), 1);
 }

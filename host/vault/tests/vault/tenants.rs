@@ -7,7 +7,7 @@ use orderdesk_vault::{
 };
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::{API_KEY_A, open, options, secret};
+use crate::{API_KEY_A, ORIGIN, open, options, secret};
 
 #[test]
 fn create_authenticate_and_reject_wrong_keys() {
@@ -47,11 +47,14 @@ fn auto_provision_creates_the_tenant_on_first_use() {
     assert_eq!(first.tenant_id(), again.tenant_id());
     // The provisioned key works for encryption like any other.
     vault
-        .add_store(&first, "1", &secret(API_KEY_A), None, None)
+        .add_store(&first, "1", &secret(API_KEY_A), None, None, ORIGIN)
         .unwrap();
     let store = vault.resolve_store(again.tenant_id(), "1").unwrap().0;
     assert_eq!(
-        vault.store_api_key(&again, &store).unwrap().expose_secret(),
+        vault
+            .store_api_key(&again, &store, ORIGIN)
+            .unwrap()
+            .expose_secret(),
         API_KEY_A
     );
     // Malformed keys never provision.
