@@ -7,17 +7,13 @@ use std::path::Path;
 use orderdesk_vault::{AuditEntry, DB_FILE_NAME, VaultError, VaultOptions};
 use secrecy::ExposeSecret;
 
-use crate::{API_KEY_A, API_KEY_B, ORIGIN, open, options, raw, secret};
+use crate::{API_KEY_A, API_KEY_B, ORIGIN, open, options, raw, secret, tenant_with_store};
 
 #[test]
 fn tampered_ciphertext_fails_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let vault = open(dir.path());
-    let (_, key) = vault.create_tenant().unwrap();
-    let t = vault.authenticate(key.as_secret()).unwrap();
-    let store = vault
-        .add_store(&t, "1001", &secret(API_KEY_A), None, None, ORIGIN)
-        .unwrap();
+    let (_, _, t, store) = tenant_with_store(&vault);
 
     let db = raw(dir.path());
     let blob: Vec<u8> = db

@@ -9,7 +9,7 @@ use orderdesk_vault::{
 };
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::{API_KEY_A, API_KEY_B, ORIGIN, open, options, raw, secret};
+use crate::{API_KEY_A, API_KEY_B, ORIGIN, open, options, raw, secret, tenant_with_store};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -175,11 +175,7 @@ fn a_rotated_master_key_reencrypts_the_stores_and_the_old_key_works_until_its_gr
 fn without_grace_the_old_key_stops_at_once_and_a_rotation_ends_an_earlier_grace() {
     let dir = tempfile::tempdir().unwrap();
     let vault = open(dir.path());
-    let (_, first) = vault.create_tenant().unwrap();
-    let t = vault.authenticate(first.as_secret()).unwrap();
-    let store = vault
-        .add_store(&t, "1001", &secret(API_KEY_A), None, None, ORIGIN)
-        .unwrap();
+    let (_, first, t, store) = tenant_with_store(&vault);
 
     let second = vault
         .rotate_master_key(&t, HOUR, AuditSource::Cli)
@@ -224,11 +220,7 @@ fn a_running_session_follows_a_rotation_made_by_another_process() {
     // Two vaults on one data directory: a server and the command line.
     let server = open(dir.path());
     let cli = open(dir.path());
-    let (_, key) = server.create_tenant().unwrap();
-    let session = server.authenticate(key.as_secret()).unwrap();
-    let store = server
-        .add_store(&session, "1001", &secret(API_KEY_A), None, None, ORIGIN)
-        .unwrap();
+    let (_, key, session, store) = tenant_with_store(&server);
 
     let operator = cli.authenticate(key.as_secret()).unwrap();
     let rotation = cli
@@ -334,11 +326,7 @@ fn a_revoked_tenant_cannot_sign_in_and_its_store_keys_are_erased() {
 fn a_deleted_tenant_is_gone_and_its_audit_rows_stay() {
     let dir = tempfile::tempdir().unwrap();
     let vault = open(dir.path());
-    let (id, key) = vault.create_tenant().unwrap();
-    let t = vault.authenticate(key.as_secret()).unwrap();
-    let store = vault
-        .add_store(&t, "1001", &secret(API_KEY_A), None, None, ORIGIN)
-        .unwrap();
+    let (id, key, t, store) = tenant_with_store(&vault);
     vault.rotate_master_key(&t, HOUR, AuditSource::Cli).unwrap();
     let error = vault
         .delete_tenant(&orderdesk_vault::TenantId("nope".into()), AuditSource::Cli)
@@ -377,11 +365,7 @@ fn a_deleted_tenant_is_gone_and_its_audit_rows_stay() {
 fn a_rotated_server_key_file_reencrypts_every_store_and_replaces_the_old_file() {
     let dir = tempfile::tempdir().unwrap();
     let vault = open(dir.path());
-    let (id, key) = vault.create_tenant().unwrap();
-    let t = vault.authenticate(key.as_secret()).unwrap();
-    let store = vault
-        .add_store(&t, "1001", &secret(API_KEY_A), None, None, ORIGIN)
-        .unwrap();
+    let (id, key, t, store) = tenant_with_store(&vault);
     let key_file = dir.path().join(SERVER_KEY_FILE_NAME);
     let old_text = std::fs::read_to_string(&key_file).unwrap();
     let before = blobs(dir.path());
@@ -442,11 +426,7 @@ fn an_interrupted_server_key_rotation_is_settled_when_the_vault_opens() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let vault = open(dir.path());
-    let (_, key) = vault.create_tenant().unwrap();
-    let t = vault.authenticate(key.as_secret()).unwrap();
-    let store = vault
-        .add_store(&t, "1001", &secret(API_KEY_A), None, None, ORIGIN)
-        .unwrap();
+    let (_, key, _, store) = tenant_with_store(&vault);
     drop(vault);
     let key_file = dir.path().join(SERVER_KEY_FILE_NAME);
     let pending = dir.path().join(NEW_SERVER_KEY_FILE_NAME);
@@ -491,11 +471,7 @@ fn a_server_key_from_the_environment_is_replaced_only_by_one_the_operator_gives(
     };
     let (k1, k2) = ("11".repeat(32), "22".repeat(32));
     let vault = Vault::open(dir.path(), with_key(&k1)).unwrap();
-    let (_, key) = vault.create_tenant().unwrap();
-    let t = vault.authenticate(key.as_secret()).unwrap();
-    let store = vault
-        .add_store(&t, "1001", &secret(API_KEY_A), None, None, ORIGIN)
-        .unwrap();
+    let (_, key, _, store) = tenant_with_store(&vault);
 
     let error = vault.rotate_server_key(None, AuditSource::Cli).unwrap_err();
     assert!(
@@ -538,11 +514,7 @@ fn a_process_that_missed_a_server_key_rotation_says_to_restart() {
     let dir = tempfile::tempdir().unwrap();
     let server = open(dir.path());
     let cli = open(dir.path());
-    let (_, key) = server.create_tenant().unwrap();
-    let t = server.authenticate(key.as_secret()).unwrap();
-    let store = server
-        .add_store(&t, "1001", &secret(API_KEY_A), None, None, ORIGIN)
-        .unwrap();
+    let (_, key, t, store) = tenant_with_store(&server);
     cli.rotate_server_key(None, AuditSource::Cli).unwrap();
     let error = server.store_api_key(&t, &store, ORIGIN).unwrap_err();
     assert!(

@@ -44,3 +44,21 @@ const ORIGIN: &str = "https://app.orderdesk.me";
 
 const API_KEY_A: &str = "ApiKeyAlpha0123456789abcdefXYZ";
 const API_KEY_B: &str = "ApiKeyBravo9876543210zyxwvuABC";
+
+/// A new tenant of `vault`, signed in, with store `1001` (API key A, saved for
+/// [`ORIGIN`]): the starting point of most store and key tests.
+fn tenant_with_store(
+    vault: &Vault,
+) -> (
+    orderdesk_vault::TenantId,
+    orderdesk_vault::MasterKey,
+    orderdesk_vault::TenantSession,
+    orderdesk_vault::StoreRecord,
+) {
+    let (id, key) = vault.create_tenant().unwrap();
+    let session = vault.authenticate(key.as_secret()).unwrap();
+    let store = vault
+        .add_store(&session, "1001", &secret(API_KEY_A), None, None, ORIGIN)
+        .unwrap();
+    (id, key, session, store)
+}
