@@ -129,14 +129,8 @@ pub fn components_dir(paths: &Paths) -> anyhow::Result<PathBuf> {
     // Trusted as an operator would (`components trust --write`), each time: a rebuilt
     // component has a new hash.
     for name in ["echo", "hostile"] {
-        let wasm = dir.join(format!("{name}.wasm"));
-        let sha256 = orderdesk_host::runtime::compile_cache::content_hash(&std::fs::read(&wasm)?);
-        let requested = orderdesk_host::grants::Grants::for_file(&wasm)?;
-        orderdesk_host::app::trust::write_entry(
-            &trust_config(paths),
-            name,
-            &orderdesk_host::app::trust::ComponentTrust::new(&sha256, requested),
-        )?;
+        let entry = orderdesk_host::app::trust::entry_for_file(&dir.join(format!("{name}.wasm")))?;
+        orderdesk_host::app::trust::write_entry(&trust_config(paths), name, &entry)?;
     }
     Ok(dir)
 }

@@ -258,10 +258,7 @@ pub async fn eventually<F: AsyncFnMut() -> bool>(what: &str, mut check: F) {
 /// `config`. Written through the host library, not the binary: `components trust`
 /// compiles the component first, which a debug build does slowly for a large one.
 pub fn trust_component(config: &Path, wasm: &Path, name: &str) {
-    use orderdesk_host::app::trust::{ComponentTrust, write_entry};
-    let bytes = std::fs::read(wasm).unwrap_or_else(|e| panic!("read {}: {e}", wasm.display()));
-    let sha256 = orderdesk_host::runtime::compile_cache::content_hash(&bytes);
-    let requested = orderdesk_host::grants::Grants::for_file(wasm).expect("a valid manifest");
-    write_entry(config, name, &ComponentTrust::new(&sha256, requested))
-        .expect("write the trust entry");
+    use orderdesk_host::app::trust::{entry_for_file, write_entry};
+    let entry = entry_for_file(wasm).expect("a readable component and manifest");
+    write_entry(config, name, &entry).expect("write the trust entry");
 }

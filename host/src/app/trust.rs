@@ -142,6 +142,15 @@ pub fn allowed_grants(
     Ok(requested.within(ceiling))
 }
 
+/// The entry that allows the component file at `wasm` exactly as it is, with the grants
+/// its manifest asks for (what `components trust` writes after its review).
+pub fn entry_for_file(wasm: &Path) -> anyhow::Result<ComponentTrust> {
+    use anyhow::Context;
+    let bytes = std::fs::read(wasm).with_context(|| format!("cannot read {}", wasm.display()))?;
+    let sha256 = crate::runtime::compile_cache::content_hash(&bytes);
+    Ok(ComponentTrust::new(&sha256, Grants::for_file(wasm)?))
+}
+
 /// Write (or replace) the `[components.NAME]` entry in the config file at
 /// `config_path`, keeping the rest of the file — comments included — as it was.
 pub fn write_entry(config_path: &Path, name: &str, entry: &ComponentTrust) -> anyhow::Result<()> {
