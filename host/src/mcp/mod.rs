@@ -150,11 +150,14 @@ impl McpServer {
         }
         let started = Instant::now();
         let at = orderdesk_vault::utc_now();
+        // Redacted once: the audit row and (if a shutdown cuts the call off) the drain's
+        // row use the same text.
+        let redacted = redact_arguments(&arguments).to_string();
         let Some(_ticket) = self.in_flight.enter(RunningCall {
             at: at.clone(),
             started,
             tool: entry.spec.name.clone(),
-            arguments: redact_arguments(&arguments).to_string(),
+            arguments: redacted.clone(),
             correlation_id: correlation_id.to_string(),
             record: record.clone(),
         }) else {
@@ -227,7 +230,7 @@ impl McpServer {
             tenant_id: record.tenant_id(),
             store_id: record.store_id(),
             tool: entry.spec.name.clone(),
-            arguments: redact_arguments(&arguments).to_string(),
+            arguments: redacted,
             outcome,
             duration_ms,
             correlation_id: correlation_id.to_string(),
