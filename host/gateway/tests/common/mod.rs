@@ -126,16 +126,32 @@ where
     }
 }
 
-/// Collects everything tracing writes while installed (thread-local: use a
+/// Collects everything tracing writes on the current thread while installed (use a
 /// current-thread runtime, the `#[tokio::test]` default, so spawned tasks log into it).
+///
+/// One global subscriber (installed once, at TRACE) writes each line to the capture
+/// installed on the writing thread, if any. A scoped (`set_default`) subscriber per test
+/// raced with the other tests of the binary over tracing's cached callsite interest: a
+/// callsite first seen where no subscriber listened could stay "never" and the capture
+/// missed lines under load.
 #[derive(Clone, Default)]
 pub struct LogCapture(Arc<Mutex<Vec<u8>>>);
 
-struct CaptureWriter(Arc<Mutex<Vec<u8>>>);
+thread_local! {
+    static CAPTURE: std::cell::RefCell<Option<Arc<Mutex<Vec<u8>>>>> =
+        const { std::cell::RefCell::new(None) };
+}
 
-impl Write for CaptureWriter {
+/// Writes into the current thread's capture; drops the line where none is installed.
+struct ThreadCaptureWriter;
+
+impl Write for ThreadCaptureWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
+        CAPTURE.with(|capture| {
+            if let Some(sink) = capture.borrow().as_ref() {
+                sink.lock().unwrap().extend_from_slice(buf);
+            }
+        });
         Ok(buf.len())
     }
 
@@ -144,21 +160,30 @@ impl Write for CaptureWriter {
     }
 }
 
+/// Ends a capture when dropped.
+pub struct CaptureGuard;
+
+impl Drop for CaptureGuard {
+    fn drop(&mut self) {
+        CAPTURE.with(|capture| capture.borrow_mut().take());
+    }
+}
+
 impl LogCapture {
-    /// Installs a TRACE-level subscriber for the current thread until the guard drops.
-    pub fn install(&self) -> tracing::subscriber::DefaultGuard {
-        let buf = self.0.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || CaptureWriter(buf.clone()))
-            .finish();
-        let guard = tracing::subscriber::set_default(subscriber);
-        // A callsite first hit by another test's thread (no subscriber there) may have
-        // cached "never interested"; recompute every callsite's interest now that this
-        // thread's subscriber exists, or its lines could be skipped under load.
-        tracing::callsite::rebuild_interest_cache();
-        guard
+    /// Captures this thread's log lines (TRACE and up) until the guard drops.
+    pub fn install(&self) -> CaptureGuard {
+        static GLOBAL: std::sync::Once = std::sync::Once::new();
+        GLOBAL.call_once(|| {
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_ansi(false)
+                .with_writer(|| ThreadCaptureWriter)
+                .finish();
+            tracing::subscriber::set_global_default(subscriber)
+                .expect("no other global subscriber in the gateway's tests");
+        });
+        CAPTURE.with(|capture| *capture.borrow_mut() = Some(self.0.clone()));
+        CaptureGuard
     }
 
     pub fn text(&self) -> String {
