@@ -111,7 +111,7 @@ pub fn map_host_error(error: HostError, context: &ErrorContext) -> ToolError {
             ),
             None => m,
         }),
-        HostError::Conflict(m) => ToolError::InvalidInput(match &context.verify {
+        HostError::Conflict(m) => ToolError::Conflict(match &context.verify {
             Some(verify) => {
                 format!("{m} (this conflicts with the store's current state; {verify})")
             }
@@ -209,6 +209,7 @@ pub fn describe(error: &ToolError) -> String {
     match error {
         ToolError::InvalidInput(m) => format!("invalid input: {m}"),
         ToolError::NotFound(m) => format!("not found: {m}"),
+        ToolError::Conflict(m) => format!("conflict: {m}"),
         ToolError::Unauthorized(m) => format!("unauthorized: {m}"),
         ToolError::RateLimited(ms) => format!("rate-limited: retry after {ms} ms"),
         ToolError::Upstream(m) => format!("OrderDesk failed: {m}"),
@@ -247,7 +248,7 @@ mod tests {
         );
         assert_eq!(
             host_error(HostError::Conflict("name taken".into())),
-            ToolError::InvalidInput("name taken".into())
+            ToolError::Conflict("name taken".into())
         );
         assert_eq!(
             host_error(HostError::RateLimited(2000)),

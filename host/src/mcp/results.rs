@@ -67,6 +67,7 @@ fn tool_error_result(error: ToolError) -> CallToolResult {
     match error {
         ToolError::InvalidInput(m) => error_result("invalid_input", m),
         ToolError::NotFound(m) => error_result("not_found", m),
+        ToolError::Conflict(m) => error_result("conflict", m),
         ToolError::Unauthorized(m) => error_result("unauthorized", m),
         ToolError::RateLimited(ms) => error_result(
             "rate_limited",

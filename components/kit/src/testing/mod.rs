@@ -355,6 +355,7 @@ pub fn error_message<T: std::fmt::Debug>(
             match error {
                 ToolError::InvalidInput(m)
                 | ToolError::NotFound(m)
+                | ToolError::Conflict(m)
                 | ToolError::Unauthorized(m)
                 | ToolError::Upstream(m)
                 | ToolError::OutcomeUnknown(m)
