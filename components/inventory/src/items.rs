@@ -3,7 +3,7 @@
 
 use order_model::lenient;
 use orderdesk_store_api::schema::{self, CREATE, DELETE, ID_PATTERN, READ, UPDATE};
-use orderdesk_store_api::{Id, Update};
+use orderdesk_store_api::{Expected, Id, Update};
 use orderdesk_tool_kit::args::{NonBlank, invalid};
 use orderdesk_tool_kit::{ToolError, ToolSpec};
 use serde::Deserialize;
@@ -91,7 +91,8 @@ pub fn tools() -> Vec<ToolSpec> {
                     "changes": schema::object(
                         "Only the fields to change, e.g. {\"stock\": 40} or {\"price\": \
                          \"14.00\", \"location\": null}."
-                    )
+                    ),
+                    "expected_date_updated": schema::expected_date_updated("the item")
                 }),
                 &["item_id", "changes"],
             )
@@ -164,6 +165,7 @@ fn create(args: Create) -> Result<Value, ToolError> {
 struct Change {
     item_id: Id,
     changes: Value,
+    expected_date_updated: Option<String>,
     store: Option<NonBlank>,
 }
 
@@ -178,7 +180,7 @@ fn update(args: Change) -> Result<Value, ToolError> {
         item_id: args.item_id,
         store: args.store,
     };
-    let (target, path, _) = item.target();
+    let (target, path, item_id) = item.target();
     let target = target.verify("check the item with inventory_get before retrying");
     let update = Update {
         path: &path,
@@ -187,7 +189,12 @@ fn update(args: Change) -> Result<Value, ToolError> {
         locked: &["id"],
         check_merged: |merged| item::validate_merged(merged, "changes"),
     };
-    update.apply(&target, &args.changes)
+    let subject = format!("inventory item {item_id}");
+    let expected = args
+        .expected_date_updated
+        .as_deref()
+        .map(|date| Expected::own(date, &subject, "inventory_get"));
+    update.apply_expecting(&target, &args.changes, expected.as_ref())
 }
 
 fn delete(args: ItemRef) -> Result<Value, ToolError> {

@@ -86,6 +86,9 @@ pub fn tools() -> Vec<ToolSpec> {
                     "changes": schema::object(
                         "Only the fields to change, e.g. {\"quantity\": 3} or \
                          {\"variation_list\": {\"Size\": \"L\"}}."
+                    ),
+                    "expected_date_updated": schema::expected_date_updated(
+                        "the order it belongs to (items and shipments have no date_updated of their own; OrderDesk bumps the order's whenever one changes)"
                     )
                 }),
                 &["order_id", "item_id", "changes"],

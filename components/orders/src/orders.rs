@@ -2,7 +2,7 @@
 //! `POST /orders/{id}/order-history`. The search (`orders_list`) is in `list.rs`.
 
 use order_model::validate::validate_new_order;
-use orderdesk_store_api::{Id, Update, any_record};
+use orderdesk_store_api::{Expected, Id, Update, any_record};
 use orderdesk_tool_kit::args::{NonBlank, WholeNumber, in_range, invalid};
 use orderdesk_tool_kit::{ToolError, ToolSpec};
 use serde::Deserialize;
@@ -92,7 +92,8 @@ pub fn tools() -> Vec<ToolSpec> {
                     "changes": schema::object(
                         "Only the fields to change, e.g. {\"shipping\": {\"address2\": \
                          \"Suite 5\"}} or {\"email\": \"new@example.org\", \"tag_name\": null}."
-                    )
+                    ),
+                    "expected_date_updated": schema::expected_date_updated("the order")
                 }),
                 &["order_id", "changes"],
             )
@@ -210,6 +211,7 @@ fn create(args: Create) -> Result<Value, ToolError> {
 struct Change {
     order_id: Id,
     changes: Value,
+    expected_date_updated: Option<String>,
     store: Option<NonBlank>,
 }
 
@@ -226,7 +228,12 @@ fn update(args: Change) -> Result<Value, ToolError> {
         locked: &["id"],
         check_merged: any_record,
     };
-    update.apply(&target, &args.changes)
+    let subject = format!("order {order_id}");
+    let expected = args
+        .expected_date_updated
+        .as_deref()
+        .map(|date| Expected::own(date, &subject, "orders_get"));
+    update.apply_expecting(&target, &args.changes, expected.as_ref())
 }
 
 fn delete(args: OrderRef) -> Result<Value, ToolError> {

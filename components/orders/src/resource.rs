@@ -4,7 +4,7 @@
 //! `shipment`…), so the handlers read their arguments by name ([`field`]).
 
 use order_model::validate::ValidationError;
-use orderdesk_store_api::{Id, Update, any_record};
+use orderdesk_store_api::{Expected, Id, Update, any_record};
 use orderdesk_tool_kit::args::{NonBlank, field, invalid};
 use orderdesk_tool_kit::{Args, ToolError};
 use serde_json::{Value, json};
@@ -78,6 +78,7 @@ impl Resource {
     pub fn update(&self, args: Args) -> Result<Value, ToolError> {
         let (target, path, order_id, _) = self.one(&args)?;
         let changes: Value = field(&args, "changes")?;
+        let expected_date: Option<String> = field(&args, "expected_date_updated")?;
         let update = Update {
             path: &path,
             key: self.key,
@@ -85,7 +86,15 @@ impl Resource {
             locked: self.locked,
             check_merged: any_record,
         };
-        let result = update.apply(&target, &changes)?;
+        let order_path = format!("/orders/{order_id}");
+        let subject = format!("order {order_id}");
+        let expected = expected_date.as_deref().map(|date_updated| Expected {
+            date_updated,
+            order_path: Some(&order_path),
+            subject: &subject,
+            read_with: "orders_get",
+        });
+        let result = update.apply_expecting(&target, &changes, expected.as_ref())?;
         Ok(with(result, "order_id", json!(order_id)))
     }
 

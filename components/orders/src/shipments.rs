@@ -99,6 +99,9 @@ pub fn tools() -> Vec<ToolSpec> {
                     "changes": schema::object(
                         "Only the fields to change, e.g. {\"tracking_number\": \"1Z999…\", \
                          \"carrier_code\": \"UPS\"}."
+                    ),
+                    "expected_date_updated": schema::expected_date_updated(
+                        "the order it belongs to (items and shipments have no date_updated of their own; OrderDesk bumps the order's whenever one changes)"
                     )
                 }),
                 &["order_id", "shipment_id", "changes"],

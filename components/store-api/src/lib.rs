@@ -39,4 +39,4 @@ pub use order_model::replies;
 pub use orderdesk_tool_kit::orderdesk::CacheMode;
 pub use schema::Id;
 pub use target::{Reply, Target};
-pub use update::{Update, any_record};
+pub use update::{Expected, Update, any_record};

@@ -101,6 +101,32 @@ pub fn id(description: &str) -> Value {
     json!({"type": "string", "pattern": ID_PATTERN, "description": description})
 }
 
+/// OrderDesk's timestamps (`date_added`, `date_updated`): `YYYY-MM-DD HH:MM:SS`, UTC.
+pub const DATE_TIME_PATTERN: &str = "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$";
+
+/// The optional `expected_date_updated` property of an update: the `date_updated` of
+/// `whose` (e.g. `the order`, `the item's order`) as the caller read it. See
+/// [`Expected`](crate::Expected).
+///
+/// ```
+/// let property = orderdesk_store_api::schema::expected_date_updated("the order");
+/// assert_eq!(property["pattern"], orderdesk_store_api::schema::DATE_TIME_PATTERN);
+/// ```
+pub fn expected_date_updated(whose: &str) -> Value {
+    json!({
+        "type": "string",
+        "pattern": DATE_TIME_PATTERN,
+        "description": format!(
+            "Optional safety check: `date_updated` of {whose} exactly as you read it \
+             (e.g. \"2026-03-14 09:12:45\"). If it is different now, someone changed it since \
+             you read it: nothing is written and the answer is a `conflict` naming both \
+             dates; read it again and re-apply your change. OrderDesk keeps the date to the \
+             second and has no conditional update, so this catches changes made before \
+             this call, not one landing in the same second or during it."
+        )
+    })
+}
+
 /// An object property: a JSON object of OrderDesk fields.
 ///
 /// ```

@@ -54,18 +54,79 @@ impl Update<'_> {
     /// values replace). Returns `{<key>: record, changed, store_id}`; with nothing to
     /// change, nothing is written.
     pub fn apply(&self, target: &Target, changes: &Value) -> Result<Value, ToolError> {
-        let key = self.key;
+        self.apply_expecting(target, changes, None)
+    }
+
+    /// [`Update::apply`], refused with a `conflict` (and nothing written) when the
+    /// record's `date_updated` is not the one `expected` names.
+    ///
+    /// ```
+    /// use orderdesk_store_api::{Expected, Target, Update, any_record};
+    /// use orderdesk_tool_kit::{ToolError, testing::{MockHost, error_message}};
+    /// use serde_json::json;
+    ///
+    /// let host = MockHost::with_store();
+    /// host.reply(200, json!({"status": "success",
+    ///                        "order": {"id": "7", "date_updated": "2026-03-14 10:00:02"}}));
+    /// let update = Update { path: "/orders/7", key: "order", noun: "record", locked: &["id"],
+    ///                       check_merged: any_record };
+    /// let expected = Expected::own("2026-03-14 09:12:45", "order 7", "orders_get");
+    /// let refused = update.apply_expecting(&Target::new(None::<String>, "order 7"),
+    ///                                      &json!({"email": "b@example.org"}), Some(&expected));
+    /// let message = error_message(refused, ToolError::Conflict);
+    /// assert!(message.contains("2026-03-14 10:00:02") && message.contains("2026-03-14 09:12:45"));
+    /// assert_eq!(host.requests().len(), 1, "no PUT");
+    /// ```
+    pub fn apply_expecting(
+        &self,
+        target: &Target,
+        changes: &Value,
+        expected: Option<&Expected>,
+    ) -> Result<Value, ToolError> {
         // The shape is checked before any request; the locked fields need the record.
         validate_changes(changes, "changes", &Map::new(), &[])
             .map_err(|e| invalid(e.to_string()))?;
+        self.apply_computed(target, expected, |_| Ok(changes.clone()))
+    }
+
+    /// Fetch → merge → PUT with the change set computed from the fresh record, e.g. a
+    /// stock level adjusted by a delta. `expected` as in [`Update::apply_expecting`].
+    pub fn apply_computed(
+        &self,
+        target: &Target,
+        expected: Option<&Expected>,
+        compute: impl FnOnce(&Value) -> Result<Value, ToolError>,
+    ) -> Result<Value, ToolError> {
+        let key = self.key;
+        if let Some(
+            expected @ Expected {
+                order_path: Some(path),
+                ..
+            },
+        ) = expected
+        {
+            let order = target
+                .get(path, Vec::new(), CacheMode::Bypass)?
+                .record("order")?;
+            expected.check(&order)?;
+        }
         let fetched = target.get(self.path, Vec::new(), CacheMode::Bypass)?;
         let current = fetched.record(key)?;
+        if let Some(
+            expected @ Expected {
+                order_path: None, ..
+            },
+        ) = expected
+        {
+            expected.check(&current)?;
+        }
+        let changes = compute(&current)?;
         let fields = current.as_object().cloned().unwrap_or_default();
-        validate_changes(changes, "changes", &fields, self.locked)
+        validate_changes(&changes, "changes", &fields, self.locked)
             .map_err(|e| invalid(e.to_string()))?;
 
         let mut merged = current.clone();
-        deep_merge(&mut merged, changes);
+        deep_merge(&mut merged, &changes);
         (self.check_merged)(&merged).map_err(invalid)?;
         if merged == current {
             return Ok(json!({
@@ -92,6 +153,61 @@ impl Update<'_> {
         result["changed"] = json!(true);
         result["store_id"] = json!(reply.store_id);
         Ok(result)
+    }
+}
+
+/// The `date_updated` a caller read a record at: an update is refused with a
+/// `conflict` when the record changed since (see [`Update::apply_expecting`]).
+///
+/// OrderDesk has no conditional PUT, so this is a check just before the write, not a
+/// lock: it catches what changed between the caller's read and this call, not a
+/// change landing between the check and the PUT, nor one within the same second
+/// (`date_updated` has one-second resolution).
+pub struct Expected<'a> {
+    /// `date_updated` as the caller read it (`YYYY-MM-DD HH:MM:SS`).
+    pub date_updated: &'a str,
+    /// Where that date is: `None` in the updated record itself (orders, inventory
+    /// items); else the path of the order the record belongs to (`/orders/7`): order
+    /// items and shipments carry no `date_updated` of their own, and OrderDesk bumps
+    /// the order's whenever one of them changes.
+    pub order_path: Option<&'a str>,
+    /// What carries the date, for the message (e.g. `order 7`).
+    pub subject: &'a str,
+    /// The tool that reads it again (e.g. `orders_get`).
+    pub read_with: &'a str,
+}
+
+impl<'a> Expected<'a> {
+    /// A date the updated record carries itself (orders, inventory items).
+    pub fn own(date_updated: &'a str, subject: &'a str, read_with: &'a str) -> Self {
+        Expected {
+            date_updated,
+            order_path: None,
+            subject,
+            read_with,
+        }
+    }
+
+    /// A conflict unless `record` carries the expected `date_updated`.
+    fn check(&self, record: &Value) -> Result<(), ToolError> {
+        let expected = self.date_updated.trim();
+        match record.get("date_updated").and_then(Value::as_str) {
+            Some(current) if current.trim() == expected => Ok(()),
+            Some(current) => Err(ToolError::Conflict(format!(
+                "{subject} changed since it was read: its date_updated is now \"{current}\", not \
+                 \"{expected}\" as expected_date_updated says; nothing was written. Read it again \
+                 with {read_with}, check that the change still makes sense against what is \
+                 there now, and send it again with expected_date_updated \"{current}\"",
+                subject = self.subject,
+                read_with = self.read_with,
+            ))),
+            None => Err(ToolError::Upstream(format!(
+                "OrderDesk's answer holds no date_updated for {}, so expected_date_updated \
+                 cannot be checked; nothing was written. Leave expected_date_updated out to \
+                 update without the check",
+                self.subject
+            ))),
+        }
     }
 }
 
@@ -160,5 +276,87 @@ mod tests {
         );
         assert!(m.contains("changes.id"), "{m}");
         assert_eq!(host.requests().len(), 2, "two reads, no write");
+    }
+
+    #[test]
+    fn an_expected_date_that_still_holds_lets_the_update_through() {
+        let host = MockHost::with_store();
+        let stored =
+            json!({"id": "7", "email": "a@example.org", "date_updated": "2026-03-14 09:12:45"});
+        host.reply(200, json!({"status": "success", "order": stored}))
+            .reply(200, json!({"status": "success", "order": {"id": "7"}}));
+        let expected = Expected::own("2026-03-14 09:12:45", "order 7", "orders_get");
+        let result = ORDER
+            .apply_expecting(
+                &Target::new(None::<String>, "order 7"),
+                &json!({"email": "b@example.org"}),
+                Some(&expected),
+            )
+            .unwrap();
+        assert_eq!(result["changed"], true);
+        assert_eq!(host.requests()[1].method, Method::Put);
+    }
+
+    #[test]
+    fn an_item_is_checked_against_its_orders_date_before_it_is_even_read() {
+        let host = MockHost::with_store();
+        host.reply(
+            200,
+            json!({"status": "success", "order": {"id": "7", "date_updated": "2026-03-14 10:00:02"}}),
+        );
+        let item = Update {
+            path: "/orders/7/order-items/88",
+            key: "order_item",
+            noun: "record",
+            locked: &["id"],
+            check_merged: any_record,
+        };
+        let expected = Expected {
+            date_updated: "2026-03-14 09:12:45",
+            order_path: Some("/orders/7"),
+            subject: "order 7",
+            read_with: "orders_get",
+        };
+        let message = error_message(
+            item.apply_expecting(
+                &Target::new(None::<String>, "item 88 of order 7"),
+                &json!({"quantity": 3}),
+                Some(&expected),
+            ),
+            ToolError::Conflict,
+        );
+        assert_eq!(
+            message,
+            "order 7 changed since it was read: its date_updated is now \"2026-03-14 10:00:02\", \
+             not \"2026-03-14 09:12:45\" as expected_date_updated says; nothing was written. Read \
+             it again with orders_get, check that the change still makes sense against what is \
+             there now, and send it again with expected_date_updated \"2026-03-14 10:00:02\""
+        );
+        let requests = host.requests();
+        assert_eq!(requests.len(), 1, "only the order was read");
+        assert_eq!(
+            (requests[0].path.as_str(), requests[0].cache),
+            ("/orders/7", CacheMode::Bypass)
+        );
+    }
+
+    #[test]
+    fn a_record_without_a_date_cannot_be_checked_and_is_not_written() {
+        let host = MockHost::with_store();
+        host.reply(200, json!({"status": "success", "order": {"id": "7"}}));
+        let expected = Expected::own("2026-03-14 09:12:45", "order 7", "orders_get");
+        let message = error_message(
+            ORDER.apply_expecting(
+                &Target::new(None::<String>, "order 7"),
+                &json!({"email": "b@example.org"}),
+                Some(&expected),
+            ),
+            ToolError::Upstream,
+        );
+        assert!(
+            message.contains("Leave expected_date_updated out"),
+            "{message}"
+        );
+        assert_eq!(host.requests().len(), 1);
     }
 }
