@@ -6,7 +6,8 @@
 //! resolves for each request.
 //!
 //! Layout: `items.rs` declares the tools (the kit's `ToolSpec`s) and holds the
-//! get/create/update/delete handlers, `list.rs` the paged list; `item.rs` checks items
+//! get/create/update/delete handlers, `list.rs` the paged list, `stock.rs`
+//! `inventory_adjust_stock`; `item.rs` checks items
 //! and change sets before anything is sent; `host.rs` gives requests this component's
 //! hints. Requests, fetch → merge → PUT, the `store` and id arguments come from
 //! `orderdesk-store-api`.
@@ -15,12 +16,15 @@ mod host;
 mod item;
 mod items;
 mod list;
+mod stock;
 
 use orderdesk_tool_kit::Tools;
 
 /// Every tool of the group, in the order `tools/list` shows them.
 fn tools() -> Tools {
-    Tools::new("inventory").extend(items::tools())
+    Tools::new("inventory")
+        .extend(items::tools())
+        .tool(stock::tool())
 }
 
 orderdesk_tool_kit::export!(tools);
