@@ -7,6 +7,8 @@
 //!   host errors mapped by the kit's one mapper with this request as context (what was
 //!   not found, which tool finds the id, what to check before retrying a write).
 //! - [`Update`]: the fetch → merge → PUT that every OrderDesk update needs.
+//! - [`bulk`]: many records in one call within its budget: a result per record,
+//!   progress, and the arguments to resume with when the time runs short.
 //! - [`schema`]: the `store` argument every store-bound tool takes, ids that are safe
 //!   in a request path ([`Id`]), annotation sets, pagination.
 //! - [`replies`]: a typed model of each endpoint's answer (`order_model::replies`),
@@ -31,6 +33,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bulk;
 pub mod schema;
 mod target;
 mod update;
