@@ -1,16 +1,18 @@
 //! The `orders` tool group: orders, order items and shipments of an OrderDesk store.
 //!
-//! Grants: `orderdesk` (read and write), `session` (only `report-progress`, for
-//! `orders_list` with `fetch_all`), `log`. Never `vault`: this component sees no key.
+//! Grants: `orderdesk` (read and write), `session` (`report-progress`, for
+//! `orders_list` with `fetch_all` and the bulk tools), `log`. Never `vault`: this component sees no key.
 //!
 //! Layout: `orders.rs`, `list.rs`, `items.rs` and `shipments.rs` each declare their
-//! tools (the kit's `ToolSpec`s) and hold the handlers; `resource.rs` is the
+//! tools (the kit's `ToolSpec`s) and hold the handlers; `bulk.rs` the tools for many
+//! orders at once (`orders_update_many`, `orders_move`); `resource.rs` is the
 //! list/get/create/update/delete shape items and shipments share; `schema.rs` holds the
 //! schema pieces only this group uses; `host.rs` gives requests this group's hints. The
 //! requests themselves, fetch → merge → PUT, the `store` and id arguments come from
 //! `orderdesk-store-api`; the order JSON (lenient reads, merge, validation) is the
 //! `order-model` crate.
 
+mod bulk;
 mod host;
 mod items;
 mod list;
@@ -25,6 +27,7 @@ use orderdesk_tool_kit::Tools;
 fn tools() -> Tools {
     Tools::new("orders")
         .extend(orders::tools())
+        .extend(bulk::tools())
         .extend(items::tools())
         .extend(shipments::tools())
 }
@@ -110,7 +113,7 @@ mod tests {
     }
 
     #[test]
-    fn move_names_the_folder_once_and_says_automation_may_have_run() {
+    fn move_names_the_folder_once_and_answers_per_order() {
         let host = MockHost::with_store();
         host.reply(200, json!({"status": "success"}));
         let moved = call(
@@ -118,7 +121,11 @@ mod tests {
             json!({"order_ids": ["1", "2"], "destination_folder_id": 1004.0}),
         )
         .unwrap();
-        assert_eq!(moved["moved_order_ids"], json!(["1", "2"]));
+        assert_eq!(
+            moved["results"],
+            json!([{"order_id": "1", "status": "moved"}, {"order_id": "2", "status": "moved"}])
+        );
+        assert_eq!(moved["complete"], true);
         assert!(moved["note"].as_str().unwrap().contains("automation"));
         assert_eq!(
             host.requests()[0].body,
@@ -147,6 +154,143 @@ mod tests {
             host.requests().len(),
             1,
             "invalid arguments never reach OrderDesk"
+        );
+    }
+
+    #[test]
+    fn a_batch_refused_for_an_unknown_order_is_checked_order_by_order_and_the_rest_moved() {
+        let host = MockHost::with_store();
+        host.reply(
+            404,
+            json!({"status": "error", "message": "Order Not Found"}),
+        )
+        // The folder was named: its id comes from the store's settings.
+        .reply(
+            200,
+            json!({"status": "success",
+                               "store": {"folders": {"1004": "New", "1005": "Prepared"}}}),
+        )
+        .reply(
+            200,
+            json!({"status": "success", "order": {"id": "1", "folder_id": 1005}}),
+        )
+        .reply(
+            404,
+            json!({"status": "error", "message": "Order Not Found"}),
+        )
+        .reply(
+            200,
+            json!({"status": "success", "order": {"id": "3", "folder_id": "1004"}}),
+        )
+        .reply(200, json!({"status": "success"}));
+        let moved = call(
+            "orders_move",
+            json!({"order_ids": ["1", "2", "3"], "destination_folder_name": "new"}),
+        )
+        .unwrap();
+        let statuses: Vec<&str> = moved["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(statuses, ["moved", "failed", "in_destination"], "{moved}");
+        assert_eq!(moved["results"][1]["error"]["kind"], "not_found");
+        assert_eq!(moved["summary"]["failed"], 1);
+        let requests = host.requests();
+        assert_eq!(requests[1].path, "/store");
+        assert_eq!(
+            requests[5].body,
+            Some(json!({"order_id_list": ["1"], "destination_folder_name": "new"})),
+            "only the order that exists and is elsewhere is sent again"
+        );
+    }
+
+    #[test]
+    fn update_many_goes_on_past_a_failed_order_and_answers_per_order() {
+        let host = MockHost::with_store();
+        host.reply(
+            200,
+            json!({"status": "success",
+                               "order": {"id": "1", "date_updated": "2026-03-14 09:00:00"}}),
+        )
+        .reply(
+            200,
+            json!({"status": "success",
+                               "order": {"id": "1", "tag_name": "Rush",
+                                         "date_updated": "2026-03-14 11:00:00"}}),
+        )
+        .reply(
+            404,
+            json!({"status": "error", "message": "Order Not Found"}),
+        )
+        .reply(
+            200,
+            json!({"status": "success",
+                               "order": {"id": "3", "date_updated": "2026-03-14 10:30:00"}}),
+        );
+        let answer = call(
+            "orders_update_many",
+            json!({"updates": [
+                {"order_id": "1", "changes": {"tag_name": "Rush"}},
+                {"order_id": "2", "changes": {"tag_name": "Rush"}},
+                {"order_id": "3", "changes": {"tag_name": "Rush"},
+                 "expected_date_updated": "2026-03-14 09:00:00"}
+            ]}),
+        )
+        .unwrap();
+        assert_eq!(
+            answer["results"][0],
+            json!({"order_id": "1", "status": "updated", "date_updated": "2026-03-14 11:00:00"})
+        );
+        assert_eq!(answer["results"][1]["error"]["kind"], "not_found");
+        assert_eq!(answer["results"][2]["error"]["kind"], "conflict");
+        assert_eq!(
+            answer["summary"],
+            json!({"requested": 3, "succeeded": 1, "failed": 2, "not_attempted": 0})
+        );
+        assert_eq!(answer["complete"], true);
+        assert_eq!(answer["store_id"], "100001");
+        assert_eq!(host.progress().len(), 3);
+        assert_eq!(
+            host.requests().len(),
+            4,
+            "no PUT for the missing or changed order"
+        );
+    }
+
+    #[test]
+    fn update_many_stops_at_the_rate_limit_and_answers_the_arguments_to_resume_with() {
+        let host = MockHost::with_store();
+        host.reply(200, json!({"status": "success", "order": {"id": "1"}}))
+            .reply(
+                200,
+                json!({"status": "success", "order": {"id": "1", "email": "a@b.c"}}),
+            )
+            .fail(HostError::RateLimited(3000));
+        let answer = call(
+            "orders_update_many",
+            json!({"store": "main", "updates": [
+                {"order_id": "1", "changes": {"email": "a@b.c"}},
+                {"order_id": "2", "changes": {"email": "d@e.f"},
+                 "expected_date_updated": "2026-03-14 09:00:00"},
+                {"order_id": "3", "changes": {"email": "g@h.i"}}
+            ]}),
+        )
+        .unwrap();
+        assert_eq!(answer["complete"], false);
+        assert_eq!(answer["summary"]["not_attempted"], 2);
+        assert!(
+            answer["stopped"].as_str().unwrap().contains("3.0 s"),
+            "{answer}"
+        );
+        assert_eq!(
+            answer["resume"],
+            json!({"tool": "orders_update_many", "arguments": {"store": "main", "updates": [
+                {"order_id": "2", "changes": {"email": "d@e.f"},
+                 "expected_date_updated": "2026-03-14 09:00:00"},
+                {"order_id": "3", "changes": {"email": "g@h.i"}}
+            ]}})
         );
     }
 

@@ -3,7 +3,7 @@
 
 use order_model::validate::validate_new_order;
 use orderdesk_store_api::{Expected, Id, Update, any_record};
-use orderdesk_tool_kit::args::{NonBlank, WholeNumber, in_range, invalid};
+use orderdesk_tool_kit::args::{NonBlank, invalid};
 use orderdesk_tool_kit::{ToolError, ToolSpec};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::host::{self, CacheMode, Target};
 use crate::list;
 use crate::resource::with;
-use crate::schema::{self, CREATE, DELETE, MOVE, READ, UPDATE};
+use crate::schema::{self, CREATE, DELETE, READ, UPDATE};
 
 /// OrderDesk's limit on a history note.
 const NOTE_MAX: usize = 1800;
@@ -110,40 +110,6 @@ pub fn tools() -> Vec<ToolSpec> {
         .input(|| schema::input(json!({"order_id": schema::order_id()}), &["order_id"]))
         .annotations(DELETE)
         .run(delete),
-        ToolSpec::new(
-            "orders_move",
-            "Move orders to a folder",
-            "Move one or more orders to another folder, named by exactly one of \
-             `destination_folder_id` or `destination_folder_name` (folders are listed \
-             by stores_get_settings). WARNING: moving fires the destination folder's \
-             automation rules in OrderDesk — e.g. customer emails, fulfilment or \
-             dropship submissions — every time it is called. Confirm with the user \
-             before moving orders.",
-        )
-        .input(|| {
-            schema::input(
-                json!({
-                    "order_ids": {
-                        "type": "array",
-                        "minItems": 1,
-                        "uniqueItems": true,
-                        "items": {"type": "string", "pattern": schema::ID_PATTERN},
-                        "description": "The ids of the orders to move."
-                    },
-                    "destination_folder_id": {
-                        "type": "integer", "minimum": 1,
-                        "description": "Id of the folder to move them to."
-                    },
-                    "destination_folder_name": {
-                        "type": "string", "minLength": 1,
-                        "description": "Name of the folder to move them to (instead of its id)."
-                    }
-                }),
-                &["order_ids"],
-            )
-        })
-        .annotations(MOVE)
-        .run(move_orders),
         ToolSpec::new(
             "orders_add_note",
             "Add a note to an order's history",
@@ -246,47 +212,6 @@ fn delete(args: OrderRef) -> Result<Value, ToolError> {
         "order_id",
         json!(order_id),
     ))
-}
-
-#[derive(Deserialize)]
-struct Move {
-    order_ids: Vec<Id>,
-    destination_folder_id: Option<WholeNumber>,
-    destination_folder_name: Option<NonBlank>,
-    store: Option<NonBlank>,
-}
-
-fn move_orders(args: Move) -> Result<Value, ToolError> {
-    if args.order_ids.is_empty() {
-        return Err(invalid(
-            "`order_ids` must hold at least one id, e.g. [\"3344551\"]",
-        ));
-    }
-    let folder_id = in_range(
-        "destination_folder_id",
-        args.destination_folder_id,
-        1..=i64::MAX as u64,
-    )?;
-    let mut body = json!({"order_id_list": args.order_ids});
-    match (folder_id, args.destination_folder_name) {
-        (Some(id), None) => body["destination_folder_id"] = json!(id),
-        (None, Some(name)) => body["destination_folder_name"] = json!(name.into_string()),
-        _ => {
-            return Err(invalid(
-                "give exactly one of `destination_folder_id` or `destination_folder_name` \
-                 (stores_get_settings lists the folders)",
-            ));
-        }
-    }
-    let target = host::target(args.store, "an order or the destination folder")
-        .lookup("check the order ids with orders_list and the folder with stores_get_settings")
-        .verify("check the orders' folder_id with orders_get before retrying");
-    let reply = target.post("/move-orders", &body)?;
-    let mut result = reply.payload();
-    result["moved_order_ids"] = body["order_id_list"].take();
-    result["note"] =
-        json!("the destination folder's automation rules may have run for these orders");
-    Ok(result)
 }
 
 #[derive(Deserialize)]

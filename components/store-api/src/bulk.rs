@@ -211,15 +211,28 @@ impl<'a> Bulk<'a> {
                 ));
                 return Next::Retry;
             }
-            Err(error) => {
-                let next = self.after_failure(&error);
-                let (kind, message) = kind_and_message(error);
-                result["status"] = json!("failed");
-                result["error"] = json!({"kind": kind, "message": message});
-                self.failed += 1;
-                next
-            }
+            Err(error) => return self.failed(result, error),
         };
+        self.push(result);
+        next
+    }
+
+    /// Record that `record` failed with `error`, whatever the error (a rate limit
+    /// included: the record is not resumed, its result says to retry it), and say
+    /// whether to go on. See [`Bulk::done`].
+    pub fn failed(&mut self, record: Value, error: ToolError) -> Next {
+        let next = self.after_failure(&error);
+        let (kind, message) = kind_and_message(error);
+        let mut result = record;
+        result["status"] = json!("failed");
+        result["error"] = json!({"kind": kind, "message": message});
+        self.failed += 1;
+        self.push(result);
+        next
+    }
+
+    /// Keep a result and report progress.
+    fn push(&mut self, result: Value) {
         let size = result.to_string().len() + 1;
         self.answer_bytes += size;
         self.largest_result = self.largest_result.max(size);
@@ -233,13 +246,19 @@ impl<'a> Bulk<'a> {
                 self.total, self.noun, self.failed
             )),
         );
-        next
     }
 
     /// Whether a failed record stops the run: when OrderDesk or the session, not the
     /// record, is at fault.
     fn after_failure(&mut self, error: &ToolError) -> Next {
         match error {
+            ToolError::RateLimited(ms) => {
+                self.stop(format!(
+                    "OrderDesk's rate limit is spent: wait {:.1} s, then resume",
+                    f64::from(*ms) / 1000.0
+                ));
+                Next::Stop
+            }
             ToolError::OutcomeUnknown(_) => {
                 self.stop(format!(
                     "OrderDesk did not confirm a write (see the failed {} with kind \
