@@ -1,17 +1,18 @@
 //! The `inventory` tool group: the inventory items (SKUs, stock, prices) of an
 //! OrderDesk store, at `/inventory-items[/{id}]`.
 //!
-//! Grants: `orderdesk` (read and write) and `log`. Neither `session` nor `vault`: this
-//! component sees no key and needs nothing of the session but the store the host
-//! resolves for each request.
+//! Grants: `orderdesk` (read and write), `session` (`report-progress` and the call's
+//! budget, for `inventory_update_many`) and `log`. Never `vault`: this component sees
+//! no key.
 //!
 //! Layout: `items.rs` declares the tools (the kit's `ToolSpec`s) and holds the
 //! get/create/update/delete handlers, `list.rs` the paged list, `stock.rs`
-//! `inventory_adjust_stock`; `item.rs` checks items
+//! `inventory_adjust_stock`, `bulk.rs` `inventory_update_many`; `item.rs` checks items
 //! and change sets before anything is sent; `host.rs` gives requests this component's
 //! hints. Requests, fetch → merge → PUT, the `store` and id arguments come from
 //! `orderdesk-store-api`.
 
+mod bulk;
 mod host;
 mod item;
 mod items;
@@ -25,6 +26,7 @@ fn tools() -> Tools {
     Tools::new("inventory")
         .extend(items::tools())
         .tool(stock::tool())
+        .tool(bulk::tool())
 }
 
 orderdesk_tool_kit::export!(tools);
