@@ -55,7 +55,8 @@ pub const FIRST_PARTY: &[EmbeddedComponent] = &[
         wasm: include_bytes!(concat!(env!("OUT_DIR"), "/inventory.wasm")),
         sha256: include_str!(concat!(env!("OUT_DIR"), "/inventory.wasm.sha256")),
         grants: Grants {
-            session: false,
+            // report-progress and the call's budget, for inventory_update_many.
+            session: true,
             vault: false,
             orderdesk: OrderDeskAccess::Write,
             log: true,
