@@ -9,6 +9,7 @@
 //! | GET | `/_sim/requests` | the request log, oldest first |
 //! | DELETE | `/_sim/requests` | clear the request log |
 //! | GET | `/_sim/stores/{store_id}/orders/{order_id}` | the stored order, raw |
+//! | PUT | `/_sim/stores/{store_id}/orders/{order_id}` | another writer's edit: the body's top-level fields set (never `id`), `date_updated` stamped; answers the order as stored now |
 //! | GET | `/_sim/stores/{store_id}/order-count` | `{"count": n}` |
 //! | GET | `/_sim/stores/{store_id}/inventory-items/{item_id}` | the stored inventory item, raw |
 
@@ -202,7 +203,7 @@ pub(crate) fn router() -> Router<Arc<SimState>> {
         .route("/_sim/requests", get(requests).delete(clear_requests))
         .route(
             "/_sim/stores/{store_id}/orders/{order_id}",
-            get(stored_order),
+            get(stored_order).put(edit_order),
         )
         .route("/_sim/stores/{store_id}/order-count", get(order_count))
         .route(
@@ -279,6 +280,22 @@ async fn stored_order(
     Path((store_id, order_id)): Path<(String, String)>,
 ) -> Response {
     match state.with_store(&store_id, |s| s.order(&order_id).cloned()) {
+        Some(Some(order)) => Json(order).into_response(),
+        Some(None) => control_error(StatusCode::NOT_FOUND, "Order Not Found"),
+        None => control_error(StatusCode::NOT_FOUND, "Store Not Found"),
+    }
+}
+
+async fn edit_order(
+    State(state): State<Arc<SimState>>,
+    Path((store_id, order_id)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    let changes = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(changes)) => changes,
+        _ => return control_error(StatusCode::BAD_REQUEST, "the body must be a JSON object"),
+    };
+    match state.with_store(&store_id, |s| s.edit_order(&order_id, &changes)) {
         Some(Some(order)) => Json(order).into_response(),
         Some(None) => control_error(StatusCode::NOT_FOUND, "Order Not Found"),
         None => control_error(StatusCode::NOT_FOUND, "Store Not Found"),

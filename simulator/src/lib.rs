@@ -153,6 +153,17 @@ impl Simulator {
             .flatten()
     }
 
+    /// Another writer's edit of an order, between a client's read and its write: the
+    /// top-level fields of `changes` set (never `id`) and `date_updated` stamped, as
+    /// any change in OrderDesk does. The order as stored now; `None` when the store or
+    /// the order is unknown (or `changes` is no object).
+    pub fn edit_order(&self, store_id: &str, order_id: &str, changes: &Value) -> Option<Value> {
+        let changes = changes.as_object()?;
+        self.state
+            .with_store(store_id, |data| data.edit_order(order_id, changes))
+            .flatten()
+    }
+
     /// Every stored order of a store, in id order (empty for an unknown store).
     pub fn orders(&self, store_id: &str) -> Vec<Value> {
         self.state

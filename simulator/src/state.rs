@@ -6,9 +6,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::bucket::{Bucket, Take};
+use crate::clock::now_string;
 use crate::config::{SimConfig, SimStore};
 use crate::control::{FaultTable, LoggedRequest};
 use crate::seed;
@@ -61,6 +62,20 @@ impl StoreData {
 
     pub fn order_mut(&mut self, id: &str) -> Option<&mut Value> {
         self.orders.get_mut(&parse_id(id)?)
+    }
+
+    /// Another writer's edit (a merchant in OrderDesk's web app, another API client):
+    /// set the top-level fields of `changes` on the stored order (never its `id`) and
+    /// stamp `date_updated`, as any change in OrderDesk does. The order as stored now.
+    pub fn edit_order(&mut self, id: &str, changes: &Map<String, Value>) -> Option<Value> {
+        let order = self.order_mut(id)?.as_object_mut()?;
+        for (key, value) in changes {
+            if key != "id" {
+                order.insert(key.clone(), value.clone());
+            }
+        }
+        order.insert("date_updated".into(), Value::String(now_string()));
+        Some(Value::Object(order.clone()))
     }
 
     pub fn allocate_order_id(&mut self) -> u64 {

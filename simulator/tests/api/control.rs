@@ -335,3 +335,77 @@ async fn bucket_follows_a_paused_tokio_clock() {
     assert_eq!(response.status(), 200);
     assert_eq!(tokens(&response), Some(0));
 }
+
+/// What a test of a guarded update relies on: a change by any route moves the record's
+/// `date_updated` (an item's or shipment's, its order's), and the control surface can
+/// play another writer.
+#[tokio::test]
+async fn every_write_stamps_date_updated_and_so_does_another_writers_edit() {
+    let api = Api::roomy().await;
+    let orders = api.simulator().orders(DEMO_STORE_ID);
+    let id = |order: &serde_json::Value| order["id"].as_str().unwrap().to_string();
+    let has = |order: &serde_json::Value, list: &str| {
+        order[list].as_array().is_some_and(|l| !l.is_empty())
+    };
+    let with_items: Vec<_> = orders.iter().filter(|o| has(o, "order_items")).collect();
+    let with_shipment = orders
+        .iter()
+        .find(|o| has(o, "order_shipments"))
+        .expect("the seed has shipped orders");
+    let date = |order_id: &str| {
+        api.simulator().stored_order(DEMO_STORE_ID, order_id).unwrap()["date_updated"].clone()
+    };
+
+    let order = with_items[0];
+    let before = date(&id(order));
+    let (status, _) = api
+        .send_json(Method::PUT, &format!("/orders/{}", id(order)), order)
+        .await;
+    assert_eq!(status, 200);
+    assert_ne!(date(&id(order)), before, "PUT /orders/{{id}}");
+
+    let order = with_items[1];
+    let before = date(&id(order));
+    let item = &order["order_items"][0];
+    let path = format!("/orders/{}/order-items/{}", id(order), item["id"].as_str().unwrap());
+    assert_eq!(api.send_json(Method::PUT, &path, item).await.0, 200);
+    assert_ne!(date(&id(order)), before, "PUT of an item stamps its order");
+
+    let before = date(&id(with_shipment));
+    let shipment = &with_shipment["order_shipments"][0];
+    let path = format!(
+        "/orders/{}/shipments/{}",
+        id(with_shipment),
+        shipment["id"].as_str().unwrap()
+    );
+    assert_eq!(api.send_json(Method::PUT, &path, shipment).await.0, 200);
+    assert_ne!(date(&id(with_shipment)), before, "PUT of a shipment stamps its order");
+
+    let item = api.simulator().inventory_items(DEMO_STORE_ID).remove(0);
+    let path = format!("/inventory-items/{}", item["id"].as_str().unwrap());
+    let (status, body) = api.send_json(Method::PUT, &path, &item).await;
+    assert_eq!(status, 200);
+    assert_ne!(body["inventory_item"]["date_updated"], item["date_updated"]);
+
+    let order = with_items[2];
+    let before = date(&id(order));
+    let url = format!(
+        "{}/_sim/stores/{DEMO_STORE_ID}/orders/{}",
+        api.sim.base_url(),
+        id(order)
+    );
+    let (status, edited) = send(
+        api.http
+            .put(&url)
+            .json(&json!({"email": "other@example.org", "id": "1"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(edited["email"], "other@example.org");
+    assert_eq!(edited["id"], order["id"], "an edit never changes the id");
+    assert_ne!(edited["date_updated"], before);
+    assert_eq!(
+        api.simulator().stored_order(DEMO_STORE_ID, &id(order)).unwrap(),
+        edited
+    );
+}
