@@ -353,7 +353,10 @@ async fn every_write_stamps_date_updated_and_so_does_another_writers_edit() {
         .find(|o| has(o, "order_shipments"))
         .expect("the seed has shipped orders");
     let date = |order_id: &str| {
-        api.simulator().stored_order(DEMO_STORE_ID, order_id).unwrap()["date_updated"].clone()
+        api.simulator()
+            .stored_order(DEMO_STORE_ID, order_id)
+            .unwrap()["date_updated"]
+            .clone()
     };
 
     let order = with_items[0];
@@ -367,7 +370,11 @@ async fn every_write_stamps_date_updated_and_so_does_another_writers_edit() {
     let order = with_items[1];
     let before = date(&id(order));
     let item = &order["order_items"][0];
-    let path = format!("/orders/{}/order-items/{}", id(order), item["id"].as_str().unwrap());
+    let path = format!(
+        "/orders/{}/order-items/{}",
+        id(order),
+        item["id"].as_str().unwrap()
+    );
     assert_eq!(api.send_json(Method::PUT, &path, item).await.0, 200);
     assert_ne!(date(&id(order)), before, "PUT of an item stamps its order");
 
@@ -379,7 +386,11 @@ async fn every_write_stamps_date_updated_and_so_does_another_writers_edit() {
         shipment["id"].as_str().unwrap()
     );
     assert_eq!(api.send_json(Method::PUT, &path, shipment).await.0, 200);
-    assert_ne!(date(&id(with_shipment)), before, "PUT of a shipment stamps its order");
+    assert_ne!(
+        date(&id(with_shipment)),
+        before,
+        "PUT of a shipment stamps its order"
+    );
 
     let item = api.simulator().inventory_items(DEMO_STORE_ID).remove(0);
     let path = format!("/inventory-items/{}", item["id"].as_str().unwrap());
@@ -405,7 +416,9 @@ async fn every_write_stamps_date_updated_and_so_does_another_writers_edit() {
     assert_eq!(edited["id"], order["id"], "an edit never changes the id");
     assert_ne!(edited["date_updated"], before);
     assert_eq!(
-        api.simulator().stored_order(DEMO_STORE_ID, &id(order)).unwrap(),
+        api.simulator()
+            .stored_order(DEMO_STORE_ID, &id(order))
+            .unwrap(),
         edited
     );
 }
