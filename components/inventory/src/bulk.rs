@@ -189,7 +189,7 @@ fn update_many(args: UpdateMany) -> Result<Value, ToolError> {
     let mut next = 0;
     while next < count && bulk.may_continue() {
         let batch = &args.updates[next..(next + BATCH).min(count)];
-        let settled = update_batch(&target, batch, &mut bulk);
+        let settled = update_batch(&target, batch, next == 0, &mut bulk)?;
         next += settled;
         if settled < batch.len() {
             break;
@@ -203,8 +203,15 @@ fn update_many(args: UpdateMany) -> Result<Value, ToolError> {
 }
 
 /// Send one batch, recording a result per item; answers how many of its items are
-/// settled (the others belong to the resume arguments).
-fn update_batch(target: &Target, batch: &[ItemUpdate], bulk: &mut Bulk) -> usize {
+/// settled (the others belong to the resume arguments). A failure of the `first` batch
+/// that is not about an item (OrderDesk down, a write of unknown outcome) is the call's
+/// error: nothing else was done.
+fn update_batch(
+    target: &Target,
+    batch: &[ItemUpdate],
+    first: bool,
+    bulk: &mut Bulk,
+) -> Result<usize, ToolError> {
     let entries: Vec<Result<Value, ToolError>> = batch.iter().map(ItemUpdate::entry).collect();
     let body: Vec<&Value> = entries.iter().filter_map(|e| e.as_ref().ok()).collect();
     let answer = if body.is_empty() {
@@ -212,7 +219,7 @@ fn update_batch(target: &Target, batch: &[ItemUpdate], bulk: &mut Bulk) -> usize
     } else {
         send(target, &json!(body))
     };
-    match answer {
+    Ok(match answer {
         Err(error @ ToolError::RateLimited(_)) => {
             bulk.done(batch[0].record(), Err(error));
             0
@@ -223,21 +230,22 @@ fn update_batch(target: &Target, batch: &[ItemUpdate], bulk: &mut Bulk) -> usize
         Err(ToolError::NotFound(_) | ToolError::Upstream(_)) if body.len() > 1 => {
             for (settled, (update, entry)) in batch.iter().zip(entries).enumerate() {
                 if settled > 0 && !bulk.may_continue() {
-                    return settled;
+                    return Ok(settled);
                 }
                 let outcome = entry
                     .and_then(|entry| send(target, &json!([entry])))
                     .map(|items| result_of(update, &items));
                 let next = bulk.done(update.record(), outcome);
                 if next.retry() {
-                    return settled;
+                    return Ok(settled);
                 }
                 if next.stop() {
-                    return settled + 1;
+                    return Ok(settled + 1);
                 }
             }
             batch.len()
         }
+        Err(error) if first => return Err(error),
         Err(error) => {
             for (update, entry) in batch.iter().zip(entries) {
                 let error = entry.err().unwrap_or_else(|| error.clone());
@@ -252,7 +260,7 @@ fn update_batch(target: &Target, batch: &[ItemUpdate], bulk: &mut Bulk) -> usize
             }
             batch.len()
         }
-    }
+    })
 }
 
 /// `PUT /batch-inventory-items` with `body` (a list of entries); the items answered.

@@ -92,7 +92,8 @@ fn move_tool() -> ToolSpec {
          to OrderDesk in batches of 25, which it answers as a whole: `moved` means \
          OrderDesk accepted the batch holding the order. When it refuses a batch \
          because an order in it is unknown, each order of that batch is read to tell \
-         which, and the others are sent again. The answer has a result per order; if \
+         which, and the others are sent again. An unknown folder fails the call \
+         (nothing is moved). The answer has a result per order; if \
          the call's time runs short it answers `resume` with the arguments for the \
          orders not sent.",
     )
@@ -269,7 +270,15 @@ fn move_orders(args: Move) -> Result<Value, ToolError> {
     let mut next = 0;
     while next < count && bulk.may_continue() {
         let batch = &args.order_ids[next..(next + MOVE_BATCH).min(count)];
-        if !move_batch(&target, store.as_deref(), &destination, batch, &mut bulk) {
+        let first = next == 0;
+        if !move_batch(
+            &target,
+            store.as_deref(),
+            &destination,
+            batch,
+            first,
+            &mut bulk,
+        )? {
             break;
         }
         next += batch.len();
@@ -286,38 +295,43 @@ fn move_orders(args: Move) -> Result<Value, ToolError> {
 }
 
 /// Move one batch, recording a result per order; false when the batch was not sent
-/// and belongs to the resume arguments.
+/// and belongs to the resume arguments. A failure of the `first` batch that is not
+/// about an order (e.g. an unknown folder) is the call's error: nothing was done.
 fn move_batch(
     target: &Target,
     store: Option<&str>,
     destination: &Destination,
     batch: &[Id],
+    first: bool,
     bulk: &mut Bulk,
-) -> bool {
-    match target.post("/move-orders", &destination.body(batch)) {
-        Ok(reply) => {
-            bulk.store(&reply.store_id);
-            for id in batch {
-                bulk.done(json!({"order_id": id}), Ok(json!("moved")));
+) -> Result<bool, ToolError> {
+    Ok(
+        match target.post("/move-orders", &destination.body(batch)) {
+            Ok(reply) => {
+                bulk.store(&reply.store_id);
+                for id in batch {
+                    bulk.done(json!({"order_id": id}), Ok(json!("moved")));
+                }
+                true
             }
-            true
-        }
-        Err(ToolError::NotFound(_)) => {
-            recheck_batch(target, store, destination, batch, bulk);
-            true
-        }
-        Err(error @ ToolError::RateLimited(_)) => {
-            bulk.done(json!({"order_id": batch[0]}), Err(error));
-            false
-        }
-        Err(error) => {
-            // Every order of the batch shares its fate, even when the error stops the run.
-            for id in batch {
-                bulk.failed(json!({"order_id": id}), error.clone());
+            Err(ToolError::NotFound(_)) => {
+                recheck_batch(target, store, destination, batch, bulk);
+                true
             }
-            true
-        }
-    }
+            Err(error @ ToolError::RateLimited(_)) => {
+                bulk.done(json!({"order_id": batch[0]}), Err(error));
+                false
+            }
+            Err(error) if first => return Err(error),
+            Err(error) => {
+                // Every order of the batch shares its fate, even when the error stops the run.
+                for id in batch {
+                    bulk.failed(json!({"order_id": id}), error.clone());
+                }
+                true
+            }
+        },
+    )
 }
 
 /// OrderDesk refused a batch naming an order it does not know. Read each order to tell
