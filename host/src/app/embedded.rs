@@ -55,7 +55,6 @@ pub const FIRST_PARTY: &[EmbeddedComponent] = &[
         wasm: include_bytes!(concat!(env!("OUT_DIR"), "/inventory.wasm")),
         sha256: include_str!(concat!(env!("OUT_DIR"), "/inventory.wasm.sha256")),
         grants: Grants {
-            // report-progress and the call's budget, for inventory_update_many.
             session: true,
             vault: false,
             orderdesk: OrderDeskAccess::Write,
