@@ -260,6 +260,23 @@ mod tests {
     }
 
     #[test]
+    fn update_many_with_too_little_time_left_sends_nothing_and_answers_how_to_resume() {
+        let host = MockHost::with_store().budget(60 * 1024, 3_000);
+        let arguments = json!({"updates": [{"order_id": "1", "changes": {"tag_name": "Rush"}}]});
+        let answer = call("orders_update_many", arguments.clone()).unwrap();
+        assert_eq!(answer["complete"], false);
+        assert!(
+            answer["stopped"].as_str().unwrap().contains("3000 ms left"),
+            "{answer}"
+        );
+        assert_eq!(
+            answer["resume"],
+            json!({"tool": "orders_update_many", "arguments": arguments})
+        );
+        assert!(host.requests().is_empty());
+    }
+
+    #[test]
     fn update_many_stops_at_the_rate_limit_and_answers_the_arguments_to_resume_with() {
         let host = MockHost::with_store();
         host.reply(200, json!({"status": "success", "order": {"id": "1"}}))

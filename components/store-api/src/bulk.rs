@@ -38,30 +38,15 @@
 use orderdesk_tool_kit::{ToolError, session};
 use serde_json::{Value, json};
 
-/// What the current call may still spend.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Budget {
-    /// Milliseconds left before the host stops the call.
-    pub time_left_ms: u32,
-    /// How many bytes of answer the model should get at most.
-    pub result_bytes: u32,
-}
+/// What the current call may still spend: `time_left_ms` before the host stops it,
+/// `result_bytes` of answer the model should get at most (the host's
+/// `session::budget`).
+pub use orderdesk_tool_kit::session::CallBudget as Budget;
 
-/// The current call's budget.
-///
-/// A stand-in until the host offers `session::budget`: a component cannot tell the
-/// time (its clock is frozen), so until then the time left is unknown and taken as
-/// plenty; the host's own limits (a request is not started that cannot finish before
-/// the call's deadline; a write cut off is `outcome-unknown`) still hold.
+/// The current call's budget, from the host.
 pub fn budget() -> Budget {
-    Budget {
-        time_left_ms: u32::MAX,
-        result_bytes: DEFAULT_RESULT_BYTES,
-    }
+    session::budget()
 }
-
-/// The answer size the host suggests by default (60 KiB).
-const DEFAULT_RESULT_BYTES: u32 = 60 * 1024;
 
 /// Never start a step with less time than this left: what a step needs at the least
 /// (the gateway starts no request with less than a second left, and a step is one or
