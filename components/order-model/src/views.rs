@@ -16,13 +16,42 @@ pub const ORDER_SUMMARY_FIELDS: &str = "id, source_id, date_added, date_updated,
                                         (when OrderDesk sends it), payment_status, item_count \
                                         (line items), shipping {city, country}, \
                                         tracking_count (shipments recorded)";
+/// The keys of an order summary.
+pub const ORDER_SUMMARY_KEYS: &[&str] = &[
+    "id",
+    "source_id",
+    "date_added",
+    "date_updated",
+    "email",
+    "customer_name",
+    "order_total",
+    "folder_id",
+    "folder_name",
+    "payment_status",
+    "item_count",
+    "shipping",
+    "tracking_count",
+];
 /// The fields of an order item summary.
 pub const ITEM_SUMMARY_FIELDS: &str = "id, name, code, price, quantity";
+/// The keys of an order item summary.
+pub const ITEM_SUMMARY_KEYS: &[&str] = &["id", "name", "code", "price", "quantity"];
 /// The fields of a shipment summary.
 pub const SHIPMENT_SUMMARY_FIELDS: &str =
     "id, order_id, tracking_number, carrier_code, shipment_method, date_shipped";
+/// The keys of a shipment summary.
+pub const SHIPMENT_SUMMARY_KEYS: &[&str] = &[
+    "id",
+    "order_id",
+    "tracking_number",
+    "carrier_code",
+    "shipment_method",
+    "date_shipped",
+];
 /// The fields of an inventory item summary.
 pub const INVENTORY_SUMMARY_FIELDS: &str = "id, name, code, price, stock";
+/// The keys of an inventory item summary.
+pub const INVENTORY_SUMMARY_KEYS: &[&str] = &["id", "name", "code", "price", "stock"];
 
 /// What makes a dotted path (`shipping.first_name`, `order_items.code`): names of
 /// letters, digits, `_` and `-`, joined by dots.

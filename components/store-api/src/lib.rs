@@ -9,6 +9,8 @@
 //! - [`Update`]: the fetch → merge → PUT that every OrderDesk update needs.
 //! - [`schema`]: the `store` argument every store-bound tool takes, ids that are safe
 //!   in a request path ([`Id`]), annotation sets, pagination.
+//! - [`views`]: answers sized for an agent — summaries by default, whole records or
+//!   chosen fields on request, pages cut to a byte budget, fresh reads and cache ages.
 //! - [`replies`]: a typed model of each endpoint's answer (`order_model::replies`),
 //!   read with [`Reply::parse`].
 //!
@@ -34,6 +36,7 @@
 pub mod schema;
 mod target;
 mod update;
+pub mod views;
 
 pub use order_model::replies;
 pub use orderdesk_tool_kit::orderdesk::CacheMode;
