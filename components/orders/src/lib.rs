@@ -55,29 +55,161 @@ mod tests {
                "offset": first, "orders": orders})
     }
 
+    /// A whole order as OrderDesk answers it (PHP quirks included), with id `id`.
+    fn full_order(id: u64) -> Value {
+        let mut order: Value = serde_json::from_str(include_str!(
+            "../../order-model/tests/fixtures/order-full.json"
+        ))
+        .unwrap();
+        order["id"] = json!(id.to_string());
+        order
+    }
+
+    /// A page of `GET /orders` holding whole orders `first..first + count` of `total`.
+    fn full_page(first: u64, count: u64, total: u64) -> Value {
+        let orders: Vec<Value> = (first..first + count).map(full_order).collect();
+        json!({"status": "success", "records_returned": count, "total_records": total,
+               "offset": first, "limit": count, "orders": orders})
+    }
+
+    fn size(value: &Value) -> usize {
+        value.to_string().len()
+    }
+
     #[test]
-    fn get_reads_the_order_from_the_named_store() {
+    fn get_answers_a_summary_by_default_and_the_whole_order_or_fields_on_request() {
         let host = MockHost::with_store().store("200002", "second");
-        host.reply(
-            200,
-            json!({"status": "success", "execution_time": "0.02",
-                   "order": {"id": "3344551", "email": "jo@example.com"}}),
-        );
-        let order = call(
+        for _ in 0..3 {
+            host.reply(
+                200,
+                json!({"status": "success", "execution_time": "0.02",
+                                   "order": full_order(3344551)}),
+            );
+        }
+        let summary = call(
             "orders_get",
             json!({"order_id": "3344551", "store": "second"}),
         )
         .unwrap();
         assert_eq!(
-            order,
-            json!({"order": {"id": "3344551", "email": "jo@example.com"}, "store_id": "200002"})
+            summary["order"],
+            json!({"id": "3344551", "source_id": "#10482", "date_added": "2026-10-30 14:02:11",
+                   "date_updated": "2026-11-02 09:15:40", "email": "sam.chen@example.org",
+                   "customer_name": "Sam Chen", "order_total": 85.29, "folder_id": 1004,
+                   "payment_status": "Captured", "item_count": 2,
+                   "shipping": {"city": "San Francisco", "country": "US"}, "tracking_count": 1})
         );
-        let request = &host.requests()[0];
+        assert_eq!(summary["view"], "summary");
+        assert!(summary["more"].as_str().unwrap().contains("view: \"full\""));
+        assert_eq!(summary["store_id"], "200002");
+        assert!(summary.get("cached").is_none());
+
+        let full = call(
+            "orders_get",
+            json!({"order_id": "3344551", "view": "full", "fresh": true}),
+        )
+        .unwrap();
+        assert_eq!(full["order"], full_order(3344551));
+        assert_eq!(full["view"], "full");
+
+        let fields = call(
+            "orders_get",
+            json!({"order_id": "3344551", "fields": ["shipping.first_name", "order_items.code"]}),
+        )
+        .unwrap();
         assert_eq!(
-            (request.method, request.path.as_str(), request.cache),
+            fields["order"],
+            json!({"id": "3344551", "shipping": {"first_name": "Sam"},
+                   "order_items": [{"code": "MUG-WHT"}, {"code": "POUR-01"}]})
+        );
+        assert_eq!(fields["view"], "fields");
+
+        let requests = host.requests();
+        assert_eq!(
+            (
+                requests[0].method,
+                requests[0].path.as_str(),
+                requests[0].cache
+            ),
             (Method::Get, "/orders/3344551", CacheMode::UseCache)
         );
-        assert_eq!(request.store_id, "200002");
+        assert_eq!(requests[0].store_id, "200002");
+        assert_eq!(requests[1].cache, CacheMode::Bypass, "fresh: true");
+        assert_eq!(requests[2].cache, CacheMode::UseCache);
+    }
+
+    #[test]
+    fn views_and_fields_are_checked_before_anything_is_sent() {
+        let host = MockHost::with_store();
+        let both = error_message(
+            call(
+                "orders_get",
+                json!({"order_id": "7", "view": "full", "fields": ["email"]}),
+            ),
+            ToolError::InvalidInput,
+        );
+        assert!(both.contains("either `view` or `fields`"), "{both}");
+        let path = error_message(
+            call("orders_list", json!({"fields": ["order_items[0].code"]})),
+            ToolError::InvalidInput,
+        );
+        assert!(path.contains("dotted path"), "{path}");
+        let view = error_message(
+            call(
+                "shipments_list",
+                json!({"order_id": "7", "view": "compact"}),
+            ),
+            ToolError::InvalidInput,
+        );
+        assert!(view.contains("\"summary\" or \"full\""), "{view}");
+        assert!(host.requests().is_empty());
+    }
+
+    #[test]
+    fn a_page_stops_at_the_answer_budget_and_says_where_to_continue() {
+        let host = MockHost::with_store();
+        host.reply(200, full_page(0, 500, 1200))
+            .reply(200, full_page(0, 500, 1200))
+            .reply(200, full_page(0, 50, 1200))
+            .reply(200, full_page(0, 50, 1200));
+        let budget = orderdesk_store_api::views::answer_budget();
+
+        let full = call("orders_list", json!({"limit": 500, "view": "full"})).unwrap();
+        let kept = full["orders"].as_array().unwrap().len();
+        assert!(kept > 0 && kept < 500, "{kept}");
+        assert!(size(&full) <= budget, "{} > {budget}", size(&full));
+        assert_eq!(full["pagination"]["next_offset"], kept);
+        assert_eq!(full["pagination"]["records_returned"], kept);
+        assert_eq!(full["pagination"]["has_more"], true);
+        let note = full["note"].as_str().unwrap();
+        assert!(
+            note.contains(&format!("continue with offset {kept}")),
+            "{note}"
+        );
+        assert!(note.contains("summary view or `fields`"), "{note}");
+
+        let summaries = call("orders_list", json!({"limit": 500})).unwrap();
+        let summarised = summaries["orders"].as_array().unwrap().len();
+        assert!(
+            summarised > 5 * kept,
+            "{summarised} summaries, {kept} whole orders"
+        );
+        assert!(size(&summaries) <= budget);
+        assert_eq!(summaries["pagination"]["next_offset"], summarised);
+
+        // What issue 15 measured: 50 whole orders, against 50 summaries.
+        let fifty_full = call("orders_list", json!({"limit": 50, "view": "full"})).unwrap();
+        let fifty = call("orders_list", json!({"limit": 50})).unwrap();
+        assert_eq!(fifty["orders"].as_array().unwrap().len(), 50);
+        assert_eq!(fifty["pagination"]["next_offset"], 50);
+        eprintln!(
+            "orders_list limit 50: summary {} bytes; full {} bytes for {} orders (budget {budget})",
+            size(&fifty),
+            size(&fifty_full),
+            fifty_full["orders"].as_array().unwrap().len()
+        );
+        let requests = host.requests();
+        assert_eq!(requests[0].query[0], ("limit".into(), "500".into()));
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! Shipments: `/orders/{order_id}/shipments[/{shipment_id}]` and `/batch-shipments`.
 
+use order_model::schemas::{self as record_schemas, SHIPMENT};
 use order_model::validate::{validate_batch_shipments, validate_new_shipment};
+use order_model::views::SHIPMENT_SUMMARY_FIELDS;
 use orderdesk_store_api::Id;
+use orderdesk_store_api::views::{SHIPMENTS as SHIPMENT_RECORDS, write_result_output};
 use orderdesk_tool_kit::args::{NonBlank, invalid};
 use orderdesk_tool_kit::{Args, ToolError, ToolSpec};
 use serde::Deserialize;
@@ -21,6 +24,7 @@ const SHIPMENTS: Resource = Resource {
     // A shipment belongs to the order in its path; moving it would need a new one.
     locked: &["id", "order_id"],
     validate: validate_new_shipment,
+    records: &SHIPMENT_RECORDS,
 };
 
 const SHIPMENT_FIELDS: &str = "tracking_number (required; \"n/a\" when there is none), \
@@ -37,23 +41,39 @@ pub fn tools() -> Vec<ToolSpec> {
         ToolSpec::new(
             "shipments_list",
             "List an order's shipments",
-            "List the shipments of one order (tracking number, carrier, method, \
-             tracking URL, dates). Changes nothing.",
+            "List the shipments of one order. Changes nothing. Each shipment is a \
+             summary by default (id, order_id, tracking_number, carrier_code, \
+             shipment_method, date_shipped); `view: \"full\"` answers whole shipments \
+             (tracking_url, weight, cost, status, …), `fields` only the fields named. May \
+             answer from the host's short-lived cache (then `cached` says how old the \
+             answer is; `fresh: true` reads OrderDesk again).",
         )
-        .input(|| schema::input(json!({"order_id": schema::order_id()}), &["order_id"]))
+        .input(|| {
+            schema::read_input(
+                json!({"order_id": schema::order_id()}),
+                &["order_id"],
+                SHIPMENT_SUMMARY_FIELDS,
+            )
+        })
+        .output(|| SHIPMENT_RECORDS.list_output(json!({"order_id": {"type": "string"}})))
         .annotations(READ)
         .run(list),
         ToolSpec::new(
             "shipments_get",
             "Get a shipment",
-            "Read one shipment of an order. Changes nothing.",
+            "Read one shipment of an order. Changes nothing. A summary by default (id, \
+             order_id, tracking_number, carrier_code, shipment_method, date_shipped); \
+             `view: \"full\"` answers the whole shipment, `fields` only the fields named. \
+             `fresh: true` bypasses the host's cache.",
         )
         .input(|| {
-            schema::input(
+            schema::read_input(
                 json!({"order_id": schema::order_id(), "shipment_id": shipment_id()}),
                 &["order_id", "shipment_id"],
+                SHIPMENT_SUMMARY_FIELDS,
             )
         })
+        .output(|| SHIPMENT_RECORDS.one_output(json!({"order_id": {"type": "string"}})))
         .annotations(READ)
         .run(get),
         ToolSpec::new(
@@ -81,6 +101,7 @@ pub fn tools() -> Vec<ToolSpec> {
                 &["order_id", "shipment"],
             )
         })
+        .output(|| SHIPMENT_RECORDS.write_output(json!({"order_id": {"type": "string"}})))
         .annotations(CREATE)
         .run(create),
         ToolSpec::new(
@@ -96,14 +117,16 @@ pub fn tools() -> Vec<ToolSpec> {
                 json!({
                     "order_id": schema::order_id(),
                     "shipment_id": shipment_id(),
-                    "changes": schema::object(
+                    "changes": record_schemas::changes(
+                        SHIPMENT,
                         "Only the fields to change, e.g. {\"tracking_number\": \"1Z999…\", \
-                         \"carrier_code\": \"UPS\"}."
+                         \"carrier_code\": \"UPS\"}. null removes a field."
                     )
                 }),
                 &["order_id", "shipment_id", "changes"],
             )
         })
+        .output(|| SHIPMENT_RECORDS.write_output(json!({"order_id": {"type": "string"}})))
         .annotations(UPDATE)
         .run(update),
         ToolSpec::new(
@@ -118,6 +141,11 @@ pub fn tools() -> Vec<ToolSpec> {
                 json!({"order_id": schema::order_id(), "shipment_id": shipment_id()}),
                 &["order_id", "shipment_id"],
             )
+        })
+        .output(|| {
+            write_result_output(json!({"deleted": {"type": "boolean"},
+                                       "order_id": {"type": "string"},
+                                       "shipment_id": {"type": "string"}}))
         })
         .annotations(DELETE)
         .run(delete),
@@ -152,6 +180,13 @@ pub fn tools() -> Vec<ToolSpec> {
                 }),
                 &["shipments"],
             )
+        })
+        .output(|| {
+            write_result_output(json!({
+                "submitted": {"type": "integer", "description": "Shipments sent."},
+                "shipments": {"type": ["array", "object"],
+                              "items": record_schemas::record(SHIPMENT, "A shipment.")}
+            }))
         })
         .annotations(CREATE)
         .run(batch_create),

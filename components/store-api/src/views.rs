@@ -258,12 +258,12 @@ impl Records {
     pub fn more(&self, view: &View) -> String {
         match view {
             View::Summary => format!(
-                "each {} is a summary ({}); view: \"full\" answers whole records, fields: \
-                 [\"shipping.first_name\", \"order_items.code\", …] just the fields named",
-                self.one, self.summary_fields
+                "summaries; view: \"full\" answers whole {}, fields: [\"email\", \
+                 \"shipping.city\", …] just the fields named (dotted paths)",
+                self.many
             ),
-            View::Full => "whole records; fields: [\"email\", …] answers just the fields named \
-                           (smaller, more per page)"
+            View::Full => "whole records; fields: [\"email\", …] answers just the fields named, \
+                           the default view a summary (smaller, more per page)"
                 .to_string(),
             View::Fields(_) => {
                 "just the fields asked for (and the id); view: \"full\" answers whole records"
@@ -348,6 +348,19 @@ impl Records {
         output(properties, extra, &[self.many, "view", "more", "store_id"])
     }
 
+    /// The output schema of a write that answers the record (as OrderDesk does, or as
+    /// sent): `{<one>: whole record, store_id, …}`; `extra` adds properties. Open, since
+    /// OrderDesk's answer is passed on with whatever else it holds (`message`, …).
+    pub fn write_output(&self, extra: Value) -> Value {
+        let mut properties = Map::new();
+        properties.insert(
+            self.one.to_string(),
+            schemas::record(self.fields, self.about),
+        );
+        write_properties(&mut properties);
+        write_schema(properties, extra)
+    }
+
     fn envelope(&self) -> Map<String, Value> {
         let mut properties = Map::new();
         properties.insert(
@@ -364,6 +377,35 @@ impl Records {
         properties.insert("note".into(), json!({"type": "string"}));
         properties
     }
+}
+
+/// The output schema of a write that answers no record of a kind (a move, a delete):
+/// `{store_id, …}` with `extra`'s properties, open like [`Records::write_output`].
+pub fn write_result_output(extra: Value) -> Value {
+    let mut properties = Map::new();
+    write_properties(&mut properties);
+    write_schema(properties, extra)
+}
+
+fn write_properties(properties: &mut Map<String, Value>) {
+    properties.insert("store_id".into(), json!({"type": "string"}));
+    properties.insert(
+        "changed".into(),
+        json!({"type": "boolean", "description": "Whether anything was written."}),
+    );
+    properties.insert(
+        "message".into(),
+        json!({"type": "string", "description": "OrderDesk's message."}),
+    );
+    properties.insert("note".into(), json!({"type": "string"}));
+}
+
+fn write_schema(mut properties: Map<String, Value>, extra: Value) -> Value {
+    if let Value::Object(extra) = extra {
+        properties.extend(extra);
+    }
+    json!({"type": "object", "properties": properties, "required": ["store_id"],
+           "additionalProperties": true})
 }
 
 fn output(mut properties: Map<String, Value>, extra: Value, required: &[&str]) -> Value {
