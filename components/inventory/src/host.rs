@@ -3,7 +3,7 @@
 
 use orderdesk_tool_kit::args::NonBlank;
 
-pub use orderdesk_store_api::{CacheMode, Target};
+pub use orderdesk_store_api::Target;
 
 /// A target in `store` (the tool's `store` argument), else the active store. `subject`
 /// names the thing addressed in messages, e.g. `inventory item 700101`.

@@ -154,6 +154,10 @@ pub struct Records {
     pub one: &'static str,
     /// The key of a list of them (`orders`).
     pub many: &'static str,
+    /// What they are called in hints (`order items`).
+    pub plural: &'static str,
+    /// Paths of fields worth asking for, as an example in hints.
+    pub example_fields: &'static str,
     /// Its lean summary.
     pub summary: fn(&Value) -> Value,
     /// The summary's fields, for descriptions and hints.
@@ -170,6 +174,8 @@ pub struct Records {
 pub const ORDERS: Records = Records {
     one: "order",
     many: "orders",
+    plural: "orders",
+    example_fields: "[\"email\", \"shipping.city\", \"order_items.code\"]",
     summary: views::order_summary,
     summary_fields: views::ORDER_SUMMARY_FIELDS,
     summary_keys: views::ORDER_SUMMARY_KEYS,
@@ -181,6 +187,8 @@ pub const ORDERS: Records = Records {
 pub const ORDER_ITEMS: Records = Records {
     one: "order_item",
     many: "order_items",
+    plural: "order items",
+    example_fields: "[\"weight\", \"variation_list\"]",
     summary: views::item_summary,
     summary_fields: views::ITEM_SUMMARY_FIELDS,
     summary_keys: views::ITEM_SUMMARY_KEYS,
@@ -192,6 +200,8 @@ pub const ORDER_ITEMS: Records = Records {
 pub const SHIPMENTS: Records = Records {
     one: "shipment",
     many: "shipments",
+    plural: "shipments",
+    example_fields: "[\"tracking_url\", \"cost\"]",
     summary: views::shipment_summary,
     summary_fields: views::SHIPMENT_SUMMARY_FIELDS,
     summary_keys: views::SHIPMENT_SUMMARY_KEYS,
@@ -203,6 +213,8 @@ pub const SHIPMENTS: Records = Records {
 pub const INVENTORY_ITEMS: Records = Records {
     one: "inventory_item",
     many: "inventory_items",
+    plural: "inventory items",
+    example_fields: "[\"location\", \"cost\"]",
     summary: views::inventory_summary,
     summary_fields: views::INVENTORY_SUMMARY_FIELDS,
     summary_keys: views::INVENTORY_SUMMARY_KEYS,
@@ -258,13 +270,15 @@ impl Records {
     pub fn more(&self, view: &View) -> String {
         match view {
             View::Summary => format!(
-                "summaries; view: \"full\" answers whole {}, fields: [\"email\", \
-                 \"shipping.city\", …] just the fields named (dotted paths)",
-                self.many
+                "summaries; view: \"full\" answers whole {}, fields: {} just the fields \
+                 named (dotted paths)",
+                self.plural, self.example_fields
             ),
-            View::Full => "whole records; fields: [\"email\", …] answers just the fields named, \
-                           the default view a summary (smaller, more per page)"
-                .to_string(),
+            View::Full => format!(
+                "whole records; fields: {} answers just the fields named, the default view a \
+                 summary (smaller, more per page)",
+                self.example_fields
+            ),
             View::Fields(_) => {
                 "just the fields asked for (and the id); view: \"full\" answers whole records"
                     .to_string()
@@ -299,9 +313,9 @@ impl Records {
         if fitted.left_out > 0 {
             answer["left_out"] = json!(fitted.left_out);
             answer["note"] = json!(format!(
-                "{} more {} did not fit in the answer ({budget} bytes); ask for fewer `fields` \
-                 or read them one by one",
-                fitted.left_out, self.many
+                "{} more {} did not fit in the answer ({budget} bytes); use the summary view, \
+                 fewer `fields`, or read them one by one",
+                fitted.left_out, self.plural
             ));
         }
         add_cached(&mut answer, reply);
