@@ -73,17 +73,11 @@ pub fn tools() -> Vec<ToolSpec> {
         .input(|| {
             schema::input(
                 json!({
-                    "item": {
-                        "type": "object",
-                        "description": format!("The item's fields: {ITEM_FIELDS}."),
-                        "properties": {
-                            "name": {"type": ["string", "number"], "description": "Item name."},
-                            "code": {"type": ["string", "number"],
-                                     "description": "SKU, matched against order items' code."},
-                            "stock": {"type": ["number", "string"],
-                                      "description": "Quantity on hand."}
-                        }
-                    }
+                    "item": record_schemas::new_record(
+                        INVENTORY_ITEM,
+                        &format!("The item's fields: {ITEM_FIELDS}."),
+                        &[],
+                    )
                 }),
                 &["item"],
             )

@@ -390,6 +390,27 @@ pub fn changes(fields: &[Field], description: &str) -> Value {
     schema
 }
 
+/// The schema of a new record of `fields`: the editable fields, typed as in
+/// [`changes`], plus the fields named in `also` that only a new record may set (e.g.
+/// an order's `folder_id`). Other fields are allowed.
+///
+/// ```
+/// use order_model::schemas::{ORDER, new_record};
+///
+/// let schema = new_record(ORDER, "The order.", &["folder_id"]);
+/// assert!(schema["properties"].get("folder_id").is_some());
+/// assert!(schema["properties"].get("id").is_none());
+/// ```
+pub fn new_record(fields: &[Field], description: &str, also: &[&str]) -> Value {
+    let properties: Map<String, Value> = fields
+        .iter()
+        .filter(|f| f.editable || also.contains(&f.name))
+        .map(|f| (f.name.to_string(), change_property(f)))
+        .collect();
+    json!({"type": "object", "description": description, "properties": properties,
+           "additionalProperties": true})
+}
+
 fn change_object(fields: &[Field], description: &str) -> Value {
     let properties: Map<String, Value> = fields
         .iter()

@@ -76,10 +76,12 @@ pub fn tools() -> Vec<ToolSpec> {
             schema::input(
                 json!({
                     "order_id": schema::order_id(),
-                    "item": schema::object(
+                    "item": record_schemas::new_record(
+                        ORDER_ITEM,
                         "The new item's fields: name, code (SKU), price, quantity, weight, \
                          delivery_type (ship, noship, download, future), category_code, \
-                         variation_list {option: value}, metadata {key: value}."
+                         variation_list {option: value}, metadata {key: value}.",
+                        &[],
                     )
                 }),
                 &["order_id", "item"],

@@ -366,6 +366,80 @@ mod tests {
     }
 
     #[test]
+    fn item_and_shipment_reads_answer_each_view() {
+        let host = MockHost::with_store();
+        let order = full_order(7);
+        let items = order["order_items"].clone();
+        let shipments = order["order_shipments"].clone();
+        host.reply(200, json!({"status": "success", "order_items": items}))
+            .reply(200, json!({"status": "success", "order_items": items}))
+            .reply(200, json!({"status": "success", "order_item": items[0]}))
+            .reply(200, json!({"status": "success", "shipments": shipments}))
+            .reply(200, json!({"status": "success", "shipment": shipments[0]}))
+            .reply(200, json!({"status": "success", "shipment": shipments[0]}));
+
+        let listed = call("order_items_list", json!({"order_id": "7"})).unwrap();
+        assert_eq!(
+            listed["order_items"],
+            json!([{"id": "88120001", "name": "Ceramic mug", "code": "MUG-WHT", "price": 14.99,
+                    "quantity": 2.0},
+                   {"id": "88120002", "name": "Pour-over kit", "code": "POUR-01",
+                    "price": 44.99, "quantity": 1.0}])
+        );
+        assert_eq!(
+            (&listed["view"], &listed["order_id"]),
+            (&json!("summary"), &json!("7"))
+        );
+        let full = call(
+            "order_items_list",
+            json!({"order_id": "7", "view": "full", "fresh": true}),
+        )
+        .unwrap();
+        assert_eq!(full["order_items"], items);
+        let one = call(
+            "order_items_get",
+            json!({"order_id": "7", "item_id": "88120001", "fields": ["variation_list"]}),
+        )
+        .unwrap();
+        assert_eq!(
+            one["order_item"],
+            json!({"id": "88120001", "variation_list": {"Color": "White"}})
+        );
+
+        let listed = call("shipments_list", json!({"order_id": "7"})).unwrap();
+        let summary = &listed["shipments"][0];
+        assert_eq!(summary["tracking_number"], "9400111899223197428490");
+        assert!(summary.get("tracking_url").is_none(), "{summary}");
+        let one = call(
+            "shipments_get",
+            json!({"order_id": "7", "shipment_id": "551200", "view": "full"}),
+        )
+        .unwrap();
+        assert_eq!(
+            (&one["shipment"], &one["view"]),
+            (&shipments[0], &json!("full"))
+        );
+        let fields = call(
+            "shipments_get",
+            json!({"order_id": "7", "shipment_id": "551200", "fields": ["tracking_url"]}),
+        )
+        .unwrap();
+        assert_eq!(fields["view"], "fields");
+        assert_eq!(
+            fields["shipment"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .collect::<Vec<_>>(),
+            ["id", "tracking_url"]
+        );
+
+        let caches: Vec<CacheMode> = host.requests().iter().map(|r| r.cache).collect();
+        assert_eq!(caches[1], CacheMode::Bypass);
+        assert!(caches.iter().filter(|c| **c == CacheMode::Bypass).count() == 1);
+    }
+
+    #[test]
     fn item_tools_address_the_item_below_its_order() {
         let host = MockHost::with_store();
         host.reply(404, json!({"status": "error", "message": "Item not found"}))

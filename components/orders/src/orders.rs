@@ -58,32 +58,7 @@ pub fn tools() -> Vec<ToolSpec> {
              \"state\":\"IL\",\"postal_code\":\"62701\",\"country\":\"US\"},\
              \"order_items\":[{\"name\":\"Canvas tote\",\"price\":40,\"quantity\":1}]}.",
         )
-        .input(|| {
-            schema::input(
-                json!({
-                    "order": {
-                        "type": "object",
-                        "description": "The order's fields: email, shipping and customer \
-                                        {first_name, last_name, company, address1…address4, \
-                                        city, state, postal_code, country, phone}, order_items \
-                                        [{name, code, price, quantity, weight, delivery_type, \
-                                        variation_list, metadata}], shipping_method, totals, \
-                                        payment_status, source_name, source_id, folder_id, \
-                                        checkout_data, order_metadata.",
-                        "properties": {
-                            "order_items": {"type": "array", "minItems": 1,
-                                            "items": {"type": "object"},
-                                            "description": "At least one item."},
-                            "shipping": {"type": "object", "description": "Shipping address."},
-                            "customer": {"type": "object",
-                                         "description": "Customer (billing) address."}
-                        },
-                        "required": ["order_items"]
-                    }
-                }),
-                &["order"],
-            )
-        })
+        .input(|| schema::input(json!({"order": new_order()}), &["order"]))
         .output(|| ORDERS.write_output(json!({})))
         .annotations(CREATE)
         .run(create),
@@ -193,6 +168,23 @@ pub fn tools() -> Vec<ToolSpec> {
         .annotations(CREATE)
         .run(add_note),
     ]
+}
+
+/// The `order` of orders_create: the typed order, with at least one item.
+fn new_order() -> Value {
+    let mut order = record_schemas::new_record(
+        ORDER,
+        "The order's fields: email, shipping and customer {first_name, last_name, company, \
+         address1…address4, city, state, postal_code, country, phone}, order_items [{name, \
+         code, price, quantity, weight, delivery_type, variation_list, metadata}], \
+         shipping_method, totals, payment_status, source_name, source_id, folder_id, \
+         checkout_data, order_metadata.",
+        &["folder_id"],
+    );
+    order["properties"]["order_items"]["type"] = json!("array");
+    order["properties"]["order_items"]["minItems"] = json!(1);
+    order["required"] = json!(["order_items"]);
+    order
 }
 
 /// `properties` (an object) with `more`'s properties added.

@@ -32,6 +32,16 @@ const SHIPMENT_FIELDS: &str = "tracking_number (required; \"n/a\" when there is 
                                cost, tracking_url (derived by OrderDesk when left out), \
                                date_shipped (YYYY-MM-DD)";
 
+/// The `shipment` of shipments_create: the typed shipment, with a tracking number.
+fn new_shipment() -> Value {
+    let mut shipment =
+        record_schemas::new_record(SHIPMENT, &format!("The shipment: {SHIPMENT_FIELDS}."), &[]);
+    shipment["properties"]["tracking_number"]["type"] = json!(["string", "number"]);
+    shipment["properties"]["tracking_number"]["minLength"] = json!(1);
+    shipment["required"] = json!(["tracking_number"]);
+    shipment
+}
+
 fn shipment_id() -> Value {
     schema::id("Shipment id (e.g. \"551200\"), as shipments_list shows it.")
 }
@@ -88,15 +98,7 @@ pub fn tools() -> Vec<ToolSpec> {
             schema::input(
                 json!({
                     "order_id": schema::order_id(),
-                    "shipment": {
-                        "type": "object",
-                        "description": format!("The shipment: {SHIPMENT_FIELDS}."),
-                        "properties": {
-                            "tracking_number": {"type": "string", "minLength": 1,
-                                                "description": "Tracking number, or \"n/a\"."}
-                        },
-                        "required": ["tracking_number"]
-                    }
+                    "shipment": new_shipment()
                 }),
                 &["order_id", "shipment"],
             )
