@@ -104,8 +104,8 @@ mod tests {
         let summary = call("inventory_get", json!({"item_id": "7"})).unwrap();
         assert_eq!(
             summary["inventory_item"],
-            json!({"id": "7", "name": "Ceramic mug", "code": "MUG-7", "price": 12.0,
-                   "stock": 11.0})
+            json!({"id": "7", "name": "Ceramic mug", "code": "MUG-7", "price": 12,
+                   "stock": 11})
         );
         assert_eq!(summary["view"], "summary");
         let full = call(

@@ -145,10 +145,14 @@ fn copy(record: &Value, keys: &[&str], out: &mut Map<String, Value>) {
     }
 }
 
-/// Copy the named fields, read as numbers (OrderDesk often sends `"12.50"`).
+/// Copy the named fields, read as numbers (OrderDesk often sends `"12.50"`); a whole
+/// number stays whole (`"2"` answers 2, not 2.0).
 fn copy_numbers(record: &Value, keys: &[&str], out: &mut Map<String, Value>) {
     for key in keys {
-        if let Some(number) = record.get(*key).and_then(lenient::number) {
+        let value = record.get(*key);
+        if let Some(whole) = value.and_then(lenient::integer) {
+            out.insert(key.to_string(), json!(whole));
+        } else if let Some(number) = value.and_then(lenient::number) {
             out.insert(key.to_string(), json!(number));
         }
     }
@@ -198,7 +202,7 @@ fn name_of(address: Option<&Value>) -> Option<String> {
 ///                    "order_items": [{"id": "1"}], "order_shipments": []});
 /// assert_eq!(
 ///     order_summary(&order),
-///     json!({"id": "7", "customer_name": "Jo", "order_total": 40.0, "folder_id": 1004,
+///     json!({"id": "7", "customer_name": "Jo", "order_total": 40, "folder_id": 1004,
 ///            "item_count": 1, "shipping": {"city": "Springfield", "country": "US"},
 ///            "tracking_count": 0})
 /// );
@@ -270,11 +274,7 @@ pub fn inventory_summary(item: &Value) -> Value {
     let mut out = Map::new();
     id_text(item, &mut out, "id");
     copy(item, &["name", "code"], &mut out);
-    copy_numbers(item, &["price"], &mut out);
-    if let Some(stock) = item.get("stock").and_then(lenient::number) {
-        // Stock is a count, but a fractional one must not be rounded away.
-        out.insert("stock".into(), json!(stock));
-    }
+    copy_numbers(item, &["price", "stock"], &mut out);
     Value::Object(out)
 }
 
@@ -349,7 +349,7 @@ mod tests {
                 &json!({"id": "1", "name": "Mug", "price": "14.99", "quantity": "2",
                                  "variation_list": {"Color": "White"}})
             ),
-            json!({"id": "1", "name": "Mug", "price": 14.99, "quantity": 2.0})
+            json!({"id": "1", "name": "Mug", "price": 14.99, "quantity": 2})
         );
         assert_eq!(
             shipment_summary(&json!({"id": "5", "order_id": 7, "tracking_number": "n/a",
@@ -359,7 +359,7 @@ mod tests {
         assert_eq!(
             inventory_summary(&json!({"id": 70, "code": "MUG", "stock": "11", "price": "",
                                       "location": "A1"})),
-            json!({"id": "70", "code": "MUG", "stock": 11.0})
+            json!({"id": "70", "code": "MUG", "stock": 11})
         );
     }
 }

@@ -382,9 +382,9 @@ mod tests {
         assert_eq!(
             listed["order_items"],
             json!([{"id": "88120001", "name": "Ceramic mug", "code": "MUG-WHT", "price": 14.99,
-                    "quantity": 2.0},
+                    "quantity": 2},
                    {"id": "88120002", "name": "Pour-over kit", "code": "POUR-01",
-                    "price": 44.99, "quantity": 1.0}])
+                    "price": 44.99, "quantity": 1}])
         );
         assert_eq!(
             (&listed["view"], &listed["order_id"]),
