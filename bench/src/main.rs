@@ -8,10 +8,13 @@
 //! 3. start-up to `tools/list`, cold and warm compile cache;
 //! 4. authentication with 1, 1,000 and 100,000 tenants;
 //! 5. the gateway against the simulator's bucket, cached reads, a cached `orders_list`;
-//! 6. the server's memory.
+//! 6. the server's memory;
+//! 7. the sizes of typical answers (bytes and estimated tokens), before and after the
+//!    compact views and the TOON text copy.
 //!
 //! Each figure is compared with its target from the issue (PASS/MISS).
 
+mod answers;
 mod auth;
 mod calls;
 mod client;
@@ -75,6 +78,8 @@ enum Which {
     Auth,
     /// Figure 5.
     Upstream,
+    /// Figure 7.
+    Answers,
 }
 
 /// Where the benchmarks find what they run.
@@ -193,6 +198,9 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
     }
     if all || cli.which == Which::Stdio || cli.which == Which::Concurrency {
         calls::memory(&memory, &mut report);
+    }
+    if all || cli.which == Which::Answers {
+        answers::run(&paths, &mut report).await?;
     }
     report.print_summary();
     println!();

@@ -131,7 +131,11 @@ impl<'a> Launch<'a> {
     }
 }
 
-/// Call `tool` with JSON `arguments` (an object).
+/// Call `tool` with JSON `arguments` (an object). Every successful answer is checked
+/// as a client that trusts the server's promises would: its `structuredContent`
+/// against the tool's `outputSchema` (a real JSON Schema validator), and its text copy
+/// against its `structuredContent` (the same
+/// data; see `host/src/mcp/results.rs`).
 pub async fn call<H: ClientHandler>(
     client: &RunningService<RoleClient, H>,
     tool: &str,
@@ -140,12 +144,92 @@ pub async fn call<H: ClientHandler>(
     let Value::Object(arguments) = arguments else {
         panic!("arguments must be a JSON object")
     };
-    client
+    let result = client
         .call_tool(
             CallToolRequestParams::new(tool.to_string()).with_arguments(arguments as JsonObject),
         )
         .await
-        .unwrap_or_else(|e| panic!("tools/call {tool} failed at the protocol level: {e}"))
+        .unwrap_or_else(|e| panic!("tools/call {tool} failed at the protocol level: {e}"));
+    if result.is_error != Some(true) {
+        check_answer(client, tool, &result).await;
+    }
+    result
+}
+
+/// The first-party tool groups, whose every tool must declare an `outputSchema`.
+pub const FIRST_PARTY_PREFIXES: &[&str] = &[
+    "tenant_",
+    "audit_",
+    "stores_",
+    "orders_",
+    "order_items_",
+    "shipments_",
+    "inventory_",
+];
+
+/// `result` (a success of `tool`) matches the tool's `outputSchema`, and its text copy
+/// holds the same data as its `structuredContent`.
+pub async fn check_answer<H: ClientHandler>(
+    client: &RunningService<RoleClient, H>,
+    tool: &str,
+    result: &CallToolResult,
+) {
+    let structured = result
+        .structured_content
+        .as_ref()
+        .unwrap_or_else(|| panic!("`{tool}` answered without structuredContent"));
+    // Listed afresh each time: a --watch reload may have changed the schema.
+    let tools = client
+        .list_all_tools()
+        .await
+        .unwrap_or_else(|e| panic!("tools/list failed: {e}"));
+    let listed = tools.iter().find(|t| t.name == tool);
+    let schema = listed.and_then(|t| t.output_schema.as_ref());
+    match schema {
+        Some(schema) => {
+            let schema = Value::Object(schema.as_ref().clone());
+            let validator = jsonschema::validator_for(&schema).unwrap_or_else(|e| {
+                panic!("the outputSchema of `{tool}` is not a valid JSON Schema: {e}")
+            });
+            let problems: Vec<String> = validator
+                .iter_errors(structured)
+                .map(|e| format!("{} at {}", e, e.instance_path()))
+                .collect();
+            assert!(
+                problems.is_empty(),
+                "the answer of `{tool}` does not match its outputSchema:\n{}\n{structured:#}",
+                problems.join("\n")
+            );
+        }
+        // That every first-party tool has one is tests/answers.rs's to check.
+        None => {}
+    }
+    let text = text_of(result);
+    let copy = toon_format::decode_default::<Value>(&text)
+        .or_else(|_| serde_json::from_str::<Value>(&text))
+        .unwrap_or_else(|e| {
+            panic!("the text copy of `{tool}` is neither TOON nor JSON ({e}):\n{text}")
+        });
+    assert!(
+        same_data(&copy, structured),
+        "the text copy of `{tool}` differs from its structuredContent:\n{text}\n{structured:#}"
+    );
+}
+
+/// Equal as data: numbers compare by value (TOON writes `40.0` as `40`).
+fn same_data(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_data(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(key, x)| y.get(key).is_some_and(|y| same_data(x, y)))
+        }
+        _ => a == b,
+    }
 }
 
 /// The structured content of a successful result (panics with the message otherwise).

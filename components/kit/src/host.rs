@@ -19,7 +19,7 @@ macro_rules! route {
 pub mod session {
     #[cfg(target_arch = "wasm32")]
     use crate::bindings::orderdesk::mcp::session as import;
-    pub use crate::bindings::orderdesk::mcp::session::SessionInfo;
+    pub use crate::bindings::orderdesk::mcp::session::{CallBudget, SessionInfo};
     use crate::{HostError, StoreRef};
 
     /// Describe the calling session: authenticated or not, the tenant, the active
@@ -66,6 +66,38 @@ pub mod session {
             host => host.report_progress(progress, total, message)
         )
     }
+
+    /// The current date and time, UTC, as `YYYY-MM-DD HH:MM:SS` (OrderDesk's form):
+    /// what "today" is for a search. The mock host answers a fixed time
+    /// ([`MockHost::now`](crate::testing::MockHost::now) sets another).
+    ///
+    /// ```
+    /// use orderdesk_tool_kit::{session, testing::MockHost};
+    ///
+    /// let _host = MockHost::with_store().now("2026-12-02 09:30:00");
+    /// assert_eq!(session::now(), "2026-12-02 09:30:00");
+    /// assert_eq!(&session::now()[..10], "2026-12-02"); // today's date, for a search
+    /// ```
+    pub fn now() -> String {
+        route!(import::now(), host => host.now.clone())
+    }
+
+    /// What the current call may still spend: `result_bytes`, the size to keep an
+    /// answer under (a page of records stops before it and says where to continue),
+    /// and `time_left_ms` before the host stops the call (work in steps stops in time
+    /// to answer what it did). The mock host answers 60 KiB and 30 s unless
+    /// [`MockHost::budget`](crate::testing::MockHost::budget) says otherwise.
+    ///
+    /// ```
+    /// use orderdesk_tool_kit::{session, testing::MockHost};
+    ///
+    /// let _host = MockHost::with_store().budget(4096, 1500);
+    /// let budget = session::budget();
+    /// assert_eq!((budget.result_bytes, budget.time_left_ms), (4096, 1500));
+    /// ```
+    pub fn budget() -> CallBudget {
+        route!(import::budget(), host => host.budget())
+    }
 }
 
 /// Tenants and their stores. API keys go into the vault and never come out.
@@ -74,7 +106,7 @@ pub mod vault {
     #[cfg(target_arch = "wasm32")]
     use crate::bindings::orderdesk::mcp::vault as import;
     pub use crate::bindings::orderdesk::mcp::vault::{
-        MatchKind, ResolvedStore, StoreSummary, TenantSummary,
+        CallEntry, CallFilter, MatchKind, ResolvedStore, StoreSummary, TenantSummary,
     };
 
     /// Authenticate the session with a tenant's master key. Needs the `vault` grant
@@ -160,6 +192,26 @@ pub mod vault {
     pub fn delete_store(identifier: &str) -> Result<StoreSummary, HostError> {
         route!(import::delete_store(identifier), host => host.delete_store(identifier))
     }
+
+    /// The tenant's own recent calls from the audit log, newest first, narrowed by
+    /// `filter` (arguments redacted). The mock host answers the entries given to
+    /// [`MockHost::audit`](crate::testing::MockHost::audit), filtered the same way.
+    ///
+    /// ```
+    /// use orderdesk_tool_kit::{testing::MockHost, vault};
+    ///
+    /// let _host = MockHost::with_store()
+    ///     .audit("orders_update", "error:conflict")
+    ///     .audit("orders_get", "ok");
+    /// let filter = vault::CallFilter { tool: None, outcome: Some("error".into()),
+    ///                                  store_id: None, since: None, limit: 20 };
+    /// let calls = vault::recent_calls(&filter).unwrap();
+    /// assert_eq!(calls.len(), 1);
+    /// assert_eq!(calls[0].tool, "orders_update");
+    /// ```
+    pub fn recent_calls(filter: &CallFilter) -> Result<Vec<CallEntry>, HostError> {
+        route!(import::recent_calls(filter), host => host.recent_calls(filter))
+    }
 }
 
 /// OrderDesk API requests, made by the host on the component's behalf.
@@ -168,7 +220,7 @@ pub mod orderdesk {
     #[cfg(target_arch = "wasm32")]
     use crate::bindings::orderdesk::mcp::orderdesk as import;
     pub use crate::bindings::orderdesk::mcp::orderdesk::{
-        ApiRequest, ApiResponse, CacheMode, Method,
+        ApiAnswer, ApiRequest, ApiResponse, CacheMode, Method,
     };
 
     impl Method {
@@ -214,7 +266,35 @@ pub mod orderdesk {
     /// assert_eq!(host.requests()[0].path, "/test");
     /// ```
     pub fn send(request: &ApiRequest) -> Result<ApiResponse, HostError> {
-        route!(import::send(request), host => host.send(request))
+        route!(import::send(request), host => host.send(request).map(|answer| ApiResponse {
+            status: answer.status,
+            body: answer.body,
+            store_id: answer.store_id,
+            cached: answer.cache_age_s.is_some(),
+        }))
+    }
+
+    /// [`send`], with the age of an answer the host's cache gave (`cache_age_s`:
+    /// seconds since OrderDesk answered; `None` when OrderDesk answered this request),
+    /// so a tool can tell the model how old its data is. The mock host answers
+    /// [`MockHost::reply_cached`](crate::testing::MockHost::reply_cached) replies as
+    /// cached.
+    ///
+    /// ```
+    /// use orderdesk_tool_kit::orderdesk::{self, ApiRequest, CacheMode, Method};
+    /// use orderdesk_tool_kit::testing::MockHost;
+    ///
+    /// let host = MockHost::with_store();
+    /// host.reply_cached(200, serde_json::json!({"status": "success", "order": {"id": "7"}}), 42);
+    /// let answer = orderdesk::request(&ApiRequest {
+    ///     method: Method::Get, path: "/orders/7".into(), query: Vec::new(),
+    ///     body: None, store: None, cache: CacheMode::UseCache,
+    /// })
+    /// .unwrap();
+    /// assert_eq!(answer.cache_age_s, Some(42));
+    /// ```
+    pub fn request(request: &ApiRequest) -> Result<ApiAnswer, HostError> {
+        route!(import::request(request), host => host.send(request))
     }
 }
 

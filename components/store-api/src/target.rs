@@ -39,6 +39,9 @@ pub struct Reply {
     pub store_id: String,
     /// Whether the host's cache answered.
     pub cached: bool,
+    /// How many seconds ago OrderDesk gave the answer the host's cache answered with
+    /// (`Some` exactly when `cached`).
+    pub cache_age_s: Option<u32>,
 }
 
 impl Target {
@@ -184,7 +187,7 @@ impl Target {
         };
         let context = self.context(method, path);
         let response =
-            orderdesk::send(&request).map_err(|error| map_host_error(error, &context))?;
+            orderdesk::request(&request).map_err(|error| map_host_error(error, &context))?;
         let body: Value = serde_json::from_str(&response.body).map_err(|e| {
             ToolError::Upstream(format!(
                 "OrderDesk answered {} {path} with a body that is not JSON ({e}); {}",
@@ -203,7 +206,8 @@ impl Target {
         Ok(Reply {
             body,
             store_id: response.store_id,
-            cached: response.cached,
+            cached: response.cache_age_s.is_some(),
+            cache_age_s: response.cache_age_s,
         })
     }
 
@@ -242,8 +246,9 @@ impl Reply {
         fields.remove("status");
         fields.remove("execution_time");
         fields.insert("store_id".to_string(), Value::String(self.store_id));
-        if self.cached {
+        if let Some(age) = self.cache_age_s {
             fields.insert("cached".to_string(), Value::Bool(true));
+            fields.insert("cache_age_s".to_string(), Value::from(age));
         }
         Value::Object(fields)
     }

@@ -4,7 +4,7 @@
 //! vault through `stores_register` and `stores_update_key` and never come back out: no
 //! result of this component carries key material.
 
-use orderdesk_tool_kit::args::{NoArguments, NonBlank};
+use orderdesk_tool_kit::args::{NoArguments, NonBlank, invalid};
 use orderdesk_tool_kit::{
     ToolError, ToolSpec, Tools, annotations, host_error, orderdesk, parse_body, session,
     store_json, vault,
@@ -57,6 +57,7 @@ fn tools() -> Tools {
                     "additionalProperties": false
                 })
             })
+            .output(|| registered_schema("registered"))
             .annotations(annotations(false, false, false, true))
             .run(register),
         )
@@ -84,6 +85,7 @@ fn tools() -> Tools {
                     "additionalProperties": false
                 })
             })
+            .output(|| registered_schema("updated"))
             .annotations(annotations(false, true, true, true))
             .run(update_key),
         )
@@ -94,6 +96,13 @@ fn tools() -> Tools {
                 "List this tenant's registered stores (id, name, label, whether active). \
                  Changes nothing; never shows API keys.",
             )
+            .output(|| {
+                object(
+                    json!({"stores": {"type": "array", "items": summary_schema()},
+                           "count": {"type": "integer", "minimum": 0}}),
+                    &["stores", "count"],
+                )
+            })
             .annotations(annotations(true, false, true, false))
             .run(list),
         )
@@ -106,6 +115,7 @@ fn tools() -> Tools {
                  session.",
             )
             .input(|| identifier_schema(true, "Store id or store name."))
+            .output(|| object(json!({"active_store": store_schema()}), &["active_store"]))
             .annotations(annotations(false, false, true, false))
             .run(use_store),
         )
@@ -117,6 +127,13 @@ fn tools() -> Tools {
                  Changes nothing.",
             )
             .input(|| identifier_schema(true, "Store id or store name."))
+            .output(|| {
+                object(
+                    json!({"store": summary_schema(),
+                           "matched_by": {"type": "string", "enum": ["store_id", "name"]}}),
+                    &["store", "matched_by"],
+                )
+            })
             .annotations(annotations(true, false, true, false))
             .run(resolve),
         )
@@ -128,6 +145,7 @@ fn tools() -> Tools {
                  OrderDesk itself. Cannot be undone; register the store again to restore it.",
             )
             .input(|| identifier_schema(true, "Store id or store name."))
+            .output(|| object(json!({"deleted": summary_schema()}), &["deleted"]))
             .annotations(annotations(false, true, true, false))
             .run(delete),
         )
@@ -135,10 +153,33 @@ fn tools() -> Tools {
             ToolSpec::new(
                 "stores_test",
                 "Test a store's connection",
-                "Call OrderDesk's GET /test for a store (the active one if no identifier is \
-                 given), always live, never from cache. Changes nothing.",
+                "Call OrderDesk's GET /test for a store (`store`: its id or name; the active \
+                 one if none is given), always live, never from cache: checks the saved API \
+                 key. Changes nothing.",
             )
-            .input(|| identifier_schema(false, "Store id or name (default: the active store)."))
+            .input(|| {
+                json!({
+                    "type": "object",
+                    "properties": {
+                        "store": store_property(),
+                        "identifier": {"type": "string", "minLength": 1,
+                                       "description": "Deprecated: the same as `store`."}
+                    },
+                    "additionalProperties": false
+                })
+            })
+            .output(|| {
+                object(
+                    json!({
+                        "store_id": {"type": "string"},
+                        "ok": {"type": "boolean", "description": "OrderDesk accepted the store id and key."},
+                        "message": {"type": ["string", "null"]},
+                        "orderdesk_time": {"type": ["string", "null"],
+                                           "description": "OrderDesk's clock (YYYY-MM-DD HH:MM:SS)."}
+                    }),
+                    &["store_id", "ok", "message", "orderdesk_time"],
+                )
+            })
             .annotations(annotations(true, false, true, true))
             .run(test),
         )
@@ -147,22 +188,85 @@ fn tools() -> Tools {
                 "stores_get_settings",
                 "Store settings and folders",
                 "Read a store's settings from OrderDesk (GET /store): its name and folders \
-                 (id and name) — use folder ids with orders_list and orders_move. Changes \
-                 nothing.",
+                 (id and name) — use folder ids with orders_list and orders_move. May answer \
+                 from the host's cache (then `cache_age_s` says how old it is; `fresh: true` \
+                 reads OrderDesk again). Changes nothing.",
             )
             .input(|| {
                 json!({
                     "type": "object",
                     "properties": {
-                        "store": {"type": "string", "minLength": 1,
-                                  "description": "Store id or name (default: the active store)."}
+                        "store": store_property(),
+                        "fresh": {"type": "boolean", "default": false,
+                                  "description": "Read OrderDesk now instead of the host's cache."}
                     },
                     "additionalProperties": false
                 })
             })
+            .output(|| {
+                let folder = object(
+                    json!({"id": {"type": ["string", "null"]}, "name": {}}),
+                    &["id", "name"],
+                );
+                object(
+                    json!({
+                        "store_id": {"type": "string"},
+                        "name": {"description": "The store's name in OrderDesk."},
+                        "folders": {"type": "array", "items": folder},
+                        "settings": {"description": "Everything GET /store answered, as OrderDesk sent it."},
+                        "cache_age_s": {"type": "integer", "minimum": 0,
+                                        "description": "Seconds since OrderDesk gave this answer (only when the host's cache answered)."}
+                    }),
+                    &["store_id", "name", "folders", "settings"],
+                )
+            })
             .annotations(annotations(true, false, true, true))
             .run(settings),
         )
+}
+
+/// The optional `store` argument of the tools that act on one store.
+fn store_property() -> Value {
+    json!({"type": "string", "minLength": 1,
+           "description": "Store id or name (default: the session's active store)."})
+}
+
+/// An object schema with `properties` and `required`.
+fn object(properties: Value, required: &[&str]) -> Value {
+    json!({"type": "object", "properties": properties, "required": required})
+}
+
+/// A store as `store_json` shows it.
+fn store_schema() -> Value {
+    object(
+        json!({
+            "store_id": {"type": "string", "description": "OrderDesk's store id."},
+            "name": {"type": "string"},
+            "label": {"type": ["string", "null"]},
+        }),
+        &["store_id", "name", "label"],
+    )
+}
+
+/// A store with its bookkeeping, as `summary_json` shows it.
+fn summary_schema() -> Value {
+    let mut schema = store_schema();
+    schema["properties"]["created_at"] =
+        json!({"type": "string", "description": "When it was registered, UTC."});
+    schema["properties"]["active"] =
+        json!({"type": "boolean", "description": "The session's active store."});
+    schema["required"] = json!(["store_id", "name", "label", "created_at", "active"]);
+    schema
+}
+
+/// The answer of a tool that saved a key: the store under `key`, `verified`, `next`.
+fn registered_schema(key: &str) -> Value {
+    let mut properties = json!({
+        "verified": {"type": "boolean", "description": "OrderDesk accepted the key before it was saved."},
+        "next": {"type": "string"}
+    });
+    properties[key] = summary_schema();
+    object(properties, &[key, "verified", "next"])
 }
 
 fn summary_json(summary: &vault::StoreSummary) -> Value {
@@ -250,12 +354,13 @@ fn delete(args: Identifier) -> Result<Value, ToolError> {
     Ok(json!({"deleted": summary_json(&deleted)}))
 }
 
+/// `GET path` for `store`: the parsed body, the store id, and the age of a cached answer.
 fn get(
     path: &str,
     store: Option<NonBlank>,
     cache: orderdesk::CacheMode,
-) -> Result<(Value, String), ToolError> {
-    let response = orderdesk::send(&orderdesk::ApiRequest {
+) -> Result<(Value, String, Option<u32>), ToolError> {
+    let response = orderdesk::request(&orderdesk::ApiRequest {
         method: orderdesk::Method::Get,
         path: path.to_string(),
         query: Vec::new(),
@@ -264,16 +369,30 @@ fn get(
         cache,
     })
     .map_err(host_error)?;
-    Ok((parse_body(&response.body)?, response.store_id))
+    Ok((
+        parse_body(&response.body)?,
+        response.store_id,
+        response.cache_age_s,
+    ))
 }
 
 #[derive(Deserialize)]
-struct OptionalIdentifier {
+struct TestArgs {
+    store: Option<NonBlank>,
+    /// What `store` was called before every store-bound tool took `store`.
     identifier: Option<NonBlank>,
 }
 
-fn test(args: OptionalIdentifier) -> Result<Value, ToolError> {
-    let (body, store_id) = get("/test", args.identifier, orderdesk::CacheMode::Bypass)?;
+fn test(args: TestArgs) -> Result<Value, ToolError> {
+    let store = match (args.store, args.identifier) {
+        (Some(store), Some(identifier)) if *store != *identifier => {
+            return Err(invalid(
+                "`store` and `identifier` name different stores: give only `store`",
+            ));
+        }
+        (store, identifier) => store.or(identifier),
+    };
+    let (body, store_id, _) = get("/test", store, orderdesk::CacheMode::Bypass)?;
     Ok(json!({
         "store_id": store_id,
         "ok": body.get("status").and_then(Value::as_str) == Some("success"),
@@ -313,19 +432,29 @@ fn id_text(id: &Value) -> Value {
 }
 
 #[derive(Deserialize)]
-struct Store {
+struct Settings {
     store: Option<NonBlank>,
+    fresh: Option<bool>,
 }
 
-fn settings(args: Store) -> Result<Value, ToolError> {
-    let (body, store_id) = get("/store", args.store, orderdesk::CacheMode::UseCache)?;
+fn settings(args: Settings) -> Result<Value, ToolError> {
+    let cache = if args.fresh.unwrap_or(false) {
+        orderdesk::CacheMode::Bypass
+    } else {
+        orderdesk::CacheMode::UseCache
+    };
+    let (body, store_id, cache_age) = get("/store", args.store, cache)?;
     let settings = body.get("store").cloned().unwrap_or(Value::Null);
-    Ok(json!({
+    let mut answer = json!({
         "store_id": store_id,
         "name": settings.get("name"),
         "folders": normalise_folders(settings.get("folders")),
         "settings": settings,
-    }))
+    });
+    if let Some(age) = cache_age {
+        answer["cache_age_s"] = json!(age);
+    }
+    Ok(answer)
 }
 
 orderdesk_tool_kit::export!(tools);
@@ -333,6 +462,8 @@ orderdesk_tool_kit::export!(tools);
 #[cfg(test)]
 mod tests {
     use orderdesk_tool_kit::testing::{self, MockHost, error_message};
+
+    use orderdesk_tool_kit::orderdesk::CacheMode;
 
     use super::*;
 
@@ -459,5 +590,58 @@ mod tests {
             assert_eq!(settings["folders"], expected);
         }
         assert_eq!(host.requests()[0].path, "/store");
+    }
+
+    #[test]
+    fn settings_say_how_old_a_cached_answer_is_and_fresh_reads_orderdesk() {
+        let host = MockHost::with_store();
+        host.reply_cached(
+            200,
+            json!({"status": "success", "store": {"name": "Demo"}}),
+            17,
+        )
+        .reply(200, json!({"status": "success", "store": {"name": "Demo"}}));
+        let cached = testing::call(&tools(), "stores_get_settings", json!({})).unwrap();
+        assert_eq!(cached["cache_age_s"], 17);
+        let fresh = testing::call(&tools(), "stores_get_settings", json!({"fresh": true})).unwrap();
+        assert!(fresh.get("cache_age_s").is_none(), "{fresh}");
+        let requests = host.requests();
+        assert_eq!(requests[0].cache, CacheMode::UseCache);
+        assert_eq!(requests[1].cache, CacheMode::Bypass);
+    }
+
+    #[test]
+    fn test_takes_store_like_every_store_bound_tool() {
+        let host = MockHost::with_store().store("200002", "second");
+        host.reply(
+            200,
+            json!({"status": "success", "message": "Connection Successful",
+                               "current_date_time": "2026-12-02 10:00:00"}),
+        )
+        .reply(
+            200,
+            json!({"status": "success", "message": "Connection Successful"}),
+        );
+        let tested = testing::call(&tools(), "stores_test", json!({"store": "second"})).unwrap();
+        assert_eq!(
+            (tested["store_id"].as_str(), tested["ok"].as_bool()),
+            (Some("200002"), Some(true))
+        );
+        // The old argument name still works.
+        testing::call(&tools(), "stores_test", json!({"identifier": "second"})).unwrap();
+        assert!(
+            host.requests()
+                .iter()
+                .all(|r| r.store_id == "200002" && r.cache == CacheMode::Bypass)
+        );
+        let both = error_message(
+            testing::call(
+                &tools(),
+                "stores_test",
+                json!({"store": "main", "identifier": "second"}),
+            ),
+            ToolError::InvalidInput,
+        );
+        assert!(both.contains("give only `store`"), "{both}");
     }
 }

@@ -126,6 +126,8 @@ pub(crate) struct Cached {
 
 struct Entry {
     value: Cached,
+    /// When OrderDesk gave the answer: the age a hit reports.
+    stored: Instant,
     expires: Instant,
     /// Position in the LRU order.
     tick: u64,
@@ -180,7 +182,13 @@ impl Cache {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    #[cfg(test)]
     pub(crate) fn get(&self, key: &CacheKey) -> Option<Cached> {
+        self.get_with_age(key).map(|(value, _)| value)
+    }
+
+    /// A fresh entry and how long ago OrderDesk gave it.
+    pub(crate) fn get_with_age(&self, key: &CacheKey) -> Option<(Cached, Duration)> {
         let now = Instant::now();
         let mut inner = self.lock();
         let expired = inner.entries.get(key)?.expires <= now;
@@ -192,9 +200,10 @@ impl Cache {
         let entry = inner.entries.get_mut(key)?;
         let old = std::mem::replace(&mut entry.tick, tick);
         let value = entry.value.clone();
+        let age = now.saturating_duration_since(entry.stored);
         inner.lru.remove(&old);
         inner.lru.insert(tick, key.clone());
-        Some(value)
+        Some((value, age))
     }
 
     /// The current generation of a tenant+store; take it before going upstream.
@@ -258,6 +267,7 @@ impl Cache {
             key,
             Entry {
                 value,
+                stored: now,
                 expires: now + ttl,
                 tick,
                 size,

@@ -168,7 +168,7 @@ impl Gateway {
         });
         if let Some(key) = &cache_key {
             if request.cache == CacheMode::UseCache
-                && let Some(hit) = inner.cache.get(key)
+                && let Some((hit, age)) = inner.cache.get_with_age(key)
             {
                 bump(&inner.counters.cache_hits);
                 debug!(tenant = tenant_id, store = %creds.store_id, request = %label, "orderdesk cache hit");
@@ -176,6 +176,7 @@ impl Gateway {
                     status: hit.status,
                     body: hit.body,
                     cached: true,
+                    cache_age: Some(age),
                 });
             }
             bump(&inner.counters.cache_misses);
@@ -313,7 +314,9 @@ mod tests {
     async fn tenant_budget_answers_at_once_without_going_upstream() {
         let mut c = GatewayConfig::new("http://127.0.0.1:9/api/v2");
         c.tenant_bucket_burst = 2.0;
-        c.tenant_refill_per_min = 60.0;
+        // Slow enough that a machine under load (the failed connect below taking a
+        // second) cannot refill the bucket before the second request.
+        c.tenant_refill_per_min = 6.0;
         c.get_retries = 0;
         let g = Gateway::new(c).unwrap();
         // A write costs 2 and empties the budget. Nothing listens on port 9, so it
@@ -328,9 +331,10 @@ mod tests {
             .send("t", &creds(), ApiRequest::get("/test"))
             .await
             .unwrap_err();
-        // Two tokens spent at 1/s: about a second to wait (less the time the POST took).
+        // Two tokens spent at one per 10 s: about 10 s to wait for the next (less the
+        // time the POST took).
         assert!(
-            matches!(err, GatewayError::RateLimited { retry_after_ms } if (500..=1000).contains(&retry_after_ms)),
+            matches!(err, GatewayError::RateLimited { retry_after_ms } if (5_000..=10_000).contains(&retry_after_ms)),
             "{err:?}"
         );
         assert_eq!(g.stats().upstream_requests, before);

@@ -170,6 +170,8 @@ pub struct ApiResponse {
     pub body: String,
     /// Answered from the cache without going upstream.
     pub cached: bool,
+    /// How long ago OrderDesk gave a cached answer (`Some` exactly when `cached`).
+    pub cache_age: Option<std::time::Duration>,
 }
 
 #[cfg(test)]

@@ -167,6 +167,7 @@ impl Upstream<'_> {
                                 status,
                                 body,
                                 cached: false,
+                                cache_age: None,
                             });
                         }
                         500..=599 => Failure::ServerError {

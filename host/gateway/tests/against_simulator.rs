@@ -417,9 +417,18 @@ async fn bypass_skips_the_cache_and_refreshes_it() {
         .unwrap();
     assert!(!fresh.cached);
     assert_ne!(fresh.body, stale.body);
+    assert_eq!(fresh.cache_age, None);
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let cached = g.send("t", &c, list()).await.unwrap();
     assert!(cached.cached);
     assert_eq!(cached.body, fresh.body, "the bypass refreshed the entry");
+    let age = cached
+        .cache_age
+        .expect("a cached answer says how old it is");
+    assert!(
+        age >= std::time::Duration::from_millis(20) && age < std::time::Duration::from_secs(15),
+        "{age:?}"
+    );
 }
 
 #[tokio::test]

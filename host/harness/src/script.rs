@@ -377,6 +377,7 @@ fn reply_for(status: u16, body: Value) -> Result<ApiResponse, GatewayError> {
             status,
             body: body.to_string(),
             cached: false,
+            cache_age: None,
         }),
         401 | 403 => Err(GatewayError::Unauthorized(message)),
         404 => Err(GatewayError::NotFound(message)),

@@ -12,12 +12,14 @@
 //! audit_retention_days = 90
 //! secret_arguments = false  # tools may not take master/API keys as arguments
 //! shutdown_grace_s = 10      # a shutdown waits this long for the calls under way
+//! text_copy = "toon"         # a result's text copy: "toon" (fewer tokens) or "json"
 //!
 //! [limits]
 //! memory_mib = 64        # linear memory per call
 //! cpu_ms = 5000          # CPU time inside WebAssembly per call
 //! call_timeout_s = 120   # wall time per call, OrderDesk requests included
-//! result_kib = 1024      # size of a tool's JSON result
+//! result_kib = 1024      # size of a tool's JSON result (a call over it fails)
+//! answer_kib = 60        # the size tools keep a page of records under (session.budget)
 //! log_kib = 64           # log output per call
 //! max_concurrency = 16   # calls running at once (sizes the instance pool)
 //!
@@ -92,6 +94,8 @@ pub struct ServerSettings {
     pub secret_arguments: Option<bool>,
     /// Seconds a shutdown waits for the calls under way (default 10).
     pub shutdown_grace_s: Option<u64>,
+    /// The form of a result's text copy: `toon` (default) or `json`.
+    pub text_copy: Option<String>,
 }
 
 /// Limits as the operator writes them (units in the names).
@@ -102,6 +106,7 @@ pub struct LimitSettings {
     pub cpu_ms: Option<u64>,
     pub call_timeout_s: Option<u64>,
     pub result_kib: Option<u64>,
+    pub answer_kib: Option<u64>,
     pub log_kib: Option<u64>,
     pub max_concurrency: Option<u32>,
 }
@@ -175,6 +180,9 @@ impl ConfigFile {
         }
         if let Some(v) = l.result_kib {
             limits.max_result_bytes = (positive("result_kib", v)? as usize) << 10;
+        }
+        if let Some(v) = l.answer_kib {
+            limits.answer_bytes = (positive("answer_kib", v)? as usize) << 10;
         }
         if let Some(v) = l.log_kib {
             limits.max_log_bytes = (positive("log_kib", v)? as usize) << 10;

@@ -55,7 +55,7 @@ pub const FIRST_PARTY: &[EmbeddedComponent] = &[
         wasm: include_bytes!(concat!(env!("OUT_DIR"), "/inventory.wasm")),
         sha256: include_str!(concat!(env!("OUT_DIR"), "/inventory.wasm.sha256")),
         grants: Grants {
-            session: false,
+            session: true,
             vault: false,
             orderdesk: OrderDeskAccess::Write,
             log: true,

@@ -73,7 +73,8 @@ impl Server {
             catalog,
             setup.services.clone(),
             setup.session.clone(),
-        );
+        )
+        .with_text_copy(settings.text_copy);
         if !settings.keep_startup_memory {
             // Once the client has listed the tools, start-up is over: what only it
             // needed goes back to the system.

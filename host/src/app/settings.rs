@@ -14,6 +14,7 @@ use secrecy::SecretString;
 use thiserror::Error;
 
 use super::config::{ConfigError, ConfigFile};
+use crate::mcp::TextCopy;
 use crate::runtime::Limits;
 use crate::services::DEFAULT_AUDIT_RETENTION;
 
@@ -70,6 +71,9 @@ pub struct Settings {
     /// How long a shutdown (SIGTERM, Ctrl-C) waits for calls under way before cutting
     /// them off (and recording that it did).
     pub shutdown_grace: Duration,
+    /// The form of a result's text copy (`ORDERDESK_MCP_TEXT_COPY`, `[server]
+    /// text_copy`): TOON unless the operator's clients need JSON.
+    pub text_copy: TextCopy,
     /// Keep start-up memory rather than hand it back after the first `tools/list`
     /// (`ORDERDESK_MCP_KEEP_STARTUP_MEMORY`; see [`memory`](super::memory)).
     pub keep_startup_memory: bool,
@@ -180,8 +184,17 @@ impl Settings {
                 })?,
             None => server.shutdown_grace_s.unwrap_or(DEFAULT_SHUTDOWN_GRACE_S),
         };
+        let text_copy = match env("ORDERDESK_MCP_TEXT_COPY").or(server.text_copy) {
+            Some(text) => TextCopy::parse(&text).ok_or(SettingsError::Invalid {
+                name: "ORDERDESK_MCP_TEXT_COPY (or [server] text_copy)",
+                value: text,
+                expected: "`toon` or `json`",
+            })?,
+            None => TextCopy::default(),
+        };
         let limits = file.limits()?;
         Ok(Settings {
+            text_copy,
             data_dir,
             config_path,
             components_dir,
@@ -359,6 +372,25 @@ mod tests {
             ..Flags::default()
         };
         assert!(resolve(sandbox, &[], "").is_ok());
+    }
+
+    #[test]
+    fn the_text_copy_is_toon_unless_the_operator_asks_for_json() {
+        let default = resolve(Flags::default(), &[], "").unwrap();
+        assert_eq!(default.text_copy, TextCopy::Toon);
+        let file = resolve(Flags::default(), &[], "[server]\ntext_copy = \"json\"\n").unwrap();
+        assert_eq!(file.text_copy, TextCopy::Json);
+        let env_wins = resolve(
+            Flags::default(),
+            &[("ORDERDESK_MCP_TEXT_COPY", "toon")],
+            "[server]\ntext_copy = \"json\"\n",
+        )
+        .unwrap();
+        assert_eq!(env_wins.text_copy, TextCopy::Toon);
+        let refused = resolve(Flags::default(), &[("ORDERDESK_MCP_TEXT_COPY", "yaml")], "")
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("`toon` or `json`"), "{refused}");
     }
 
     #[test]

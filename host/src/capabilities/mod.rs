@@ -192,14 +192,17 @@ pub struct CallEnv {
     host_time: Duration,
     /// Progress reports passed on so far (bounded per call).
     progress_reports: u32,
+    /// The answer size components are asked to keep under.
+    answer_bytes: usize,
 }
 
 impl CallEnv {
-    fn new(context: CallContext) -> CallEnv {
+    fn new(context: CallContext, answer_bytes: usize) -> CallEnv {
         CallEnv {
             context,
             host_time: Duration::ZERO,
             progress_reports: 0,
+            answer_bytes,
         }
     }
 
@@ -290,6 +293,8 @@ fn store_ref(record: &StoreRecord) -> StoreRef {
 pub struct CapabilityLimits {
     /// Log output per call.
     pub max_log_bytes: usize,
+    /// What `session.budget` answers as `result-bytes`.
+    pub answer_bytes: usize,
 }
 
 /// The per-call state of every capability, kept in the store's data.
@@ -301,7 +306,7 @@ pub struct Capabilities {
 impl Capabilities {
     pub fn new(context: CallContext, limits: CapabilityLimits) -> Capabilities {
         Capabilities {
-            env: CallEnv::new(context),
+            env: CallEnv::new(context, limits.answer_bytes),
             log: log::LogState::new(limits.max_log_bytes),
         }
     }

@@ -46,6 +46,19 @@ impl orderdesk_api::Host for OrderDeskView<'_> {
         &mut self,
         request: orderdesk_api::ApiRequest,
     ) -> Result<orderdesk_api::ApiResponse, HostError> {
+        let answer = self.request(request).await?;
+        Ok(orderdesk_api::ApiResponse {
+            status: answer.status,
+            body: answer.body,
+            store_id: answer.store_id,
+            cached: answer.cache_age_s.is_some(),
+        })
+    }
+
+    async fn request(
+        &mut self,
+        request: orderdesk_api::ApiRequest,
+    ) -> Result<orderdesk_api::ApiAnswer, HostError> {
         self.env.require(Capability::OrderDesk)?;
         let method = match request.method {
             orderdesk_api::Method::Get => Method::Get,
@@ -139,11 +152,15 @@ impl orderdesk_api::Host for OrderDeskView<'_> {
             intent.settle(&response);
         }
         let response = response.map_err(gateway_error)?;
-        Ok(orderdesk_api::ApiResponse {
+        Ok(orderdesk_api::ApiAnswer {
             status: response.status,
             body: response.body,
             store_id: credentials.store_id,
-            cached: response.cached,
+            // A hit less than a second old is still a cached answer: say 0, not none.
+            cache_age_s: response
+                .cache_age
+                .filter(|_| response.cached)
+                .map(|age| u32::try_from(age.as_secs()).unwrap_or(u32::MAX)),
         })
     }
 }

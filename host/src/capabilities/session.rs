@@ -1,5 +1,7 @@
 //! `session`: who is calling, the active store, progress reports.
 
+use std::time::{Duration, Instant};
+
 use wasmtime::component::{HasData, Linker};
 
 use super::{CallEnv, store_ref};
@@ -104,5 +106,28 @@ impl session::Host for SessionView<'_> {
         self.env
             .host_work(sink.report(progress, total, message))
             .await;
+    }
+
+    async fn now(&mut self) -> String {
+        // The time of day is no secret: it needs no grant beyond `session`, and a
+        // component without one gets an empty text rather than an error it cannot get.
+        match self.env.require(Capability::Session) {
+            Ok(()) => orderdesk_vault::utc_now(),
+            Err(_) => String::new(),
+        }
+    }
+
+    async fn budget(&mut self) -> session::CallBudget {
+        let time_left = self
+            .env
+            .context
+            .deadline
+            .map_or(Duration::from_millis(u64::from(u32::MAX)), |deadline| {
+                deadline.saturating_duration_since(Instant::now())
+            });
+        session::CallBudget {
+            result_bytes: u32::try_from(self.env.answer_bytes).unwrap_or(u32::MAX),
+            time_left_ms: u32::try_from(time_left.as_millis()).unwrap_or(u32::MAX),
+        }
     }
 }

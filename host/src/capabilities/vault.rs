@@ -2,7 +2,7 @@
 //! material never leaves the host: components get store ids, names and labels.
 
 use orderdesk_gateway::StoreCredentials;
-use orderdesk_vault::StoreRecord;
+use orderdesk_vault::{AUDIT_SEARCH_MAX, AuditQuery, StoreRecord};
 use secrecy::SecretString;
 use wasmtime::component::{HasData, Linker};
 
@@ -292,5 +292,38 @@ impl vault::Host for VaultView<'_> {
         self.env.context.session.forget_store(&record.store_id);
         tracing::info!(store_id = %record.store_id, "store deleted");
         Ok(summary)
+    }
+
+    async fn recent_calls(
+        &mut self,
+        filter: vault::CallFilter,
+    ) -> Result<Vec<vault::CallEntry>, HostError> {
+        self.env.require(Capability::Vault)?;
+        let query = AuditQuery {
+            tool: filter.tool,
+            outcome: filter.outcome,
+            store_id: filter.store_id,
+            since: filter.since,
+            limit: usize::try_from(filter.limit).unwrap_or(AUDIT_SEARCH_MAX),
+        };
+        let rows = self
+            .env
+            .with_tenant_vault(move |vault, tenant| vault.search_audit(tenant.tenant_id(), &query))
+            .await?;
+        // Rows were redacted when written; the entry never carries the tenant id (the
+        // caller knows its own) so nothing of another tenant's can be told apart here.
+        Ok(rows
+            .into_iter()
+            .map(|(source, entry)| vault::CallEntry {
+                at: entry.at,
+                tool: entry.tool,
+                outcome: entry.outcome,
+                store_id: entry.store_id,
+                correlation_id: entry.correlation_id,
+                arguments: entry.arguments,
+                duration_ms: entry.duration_ms,
+                source: source.as_str().to_string(),
+            })
+            .collect())
     }
 }

@@ -4,18 +4,21 @@
 //! the gateway are reached only through the capabilities a component calls.
 //!
 //! - `results`: outcomes → tool results and errors the model reads;
-//! - `progress`: `notifications/progress` for the calls that asked for them.
+//! - `progress`: `notifications/progress` for the calls that asked for them;
+//! - `prompts`: the templates of `prompts/list` and `prompts/get`.
 
 mod drain;
 mod progress;
+mod prompts;
 mod results;
 
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, ListToolsResult,
-    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
+    CallToolRequestParams, CallToolResponse, CallToolResult, GetPromptRequestParams,
+    GetPromptResponse, Implementation, ListPromptsResult, ListToolsResult, PaginatedRequestParams,
+    ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
 };
 use rmcp::service::{NotificationContext, Peer, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -35,6 +38,7 @@ use crate::session::Session;
 use drain::{InFlight, RunningCall};
 use orderdesk_vault::AuditEntry;
 pub use progress::ProgressReporter;
+pub use results::TextCopy;
 use results::{call_result, error_result, outcome_of};
 
 /// A tool name the catalog does not have (a protocol error over MCP).
@@ -60,6 +64,8 @@ pub struct McpServer {
     after_first_list: FirstListHook,
     /// The calls under way, for a shutdown that drains them.
     in_flight: Arc<InFlight>,
+    /// The form of a result's text copy.
+    text_copy: TextCopy,
 }
 
 impl McpServer {
@@ -78,7 +84,14 @@ impl McpServer {
             peer: Arc::default(),
             after_first_list: Arc::default(),
             in_flight: Arc::default(),
+            text_copy: TextCopy::default(),
         }
+    }
+
+    /// Write results' text copies as `text_copy` (default TOON; see [`TextCopy`]).
+    pub fn with_text_copy(mut self, text_copy: TextCopy) -> McpServer {
+        self.text_copy = text_copy;
+        self
     }
 
     /// Refuse new calls, let those under way finish for up to `grace`, and record in
@@ -199,7 +212,7 @@ impl McpServer {
                     .await;
                 // The host's copy of a secret argument is not kept past its call.
                 arguments_text.zeroize();
-                call_result(&entry.component.name, outcome)
+                call_result(&entry.component.name, outcome, self.text_copy)
             }
         };
         let duration_ms = started.elapsed().as_millis() as u64;
@@ -266,6 +279,7 @@ impl ServerHandler for McpServer {
             ServerCapabilities::builder()
                 .enable_tools()
                 .enable_tool_list_changed()
+                .enable_prompts()
                 .build(),
         )
         .with_server_info(Implementation::new(
@@ -274,8 +288,32 @@ impl ServerHandler for McpServer {
         ))
         .with_instructions(
             "Tools for OrderDesk stores. Call tenant_info first to see whether the session \
-                 is authenticated and which store is active.",
+             is authenticated, which store is active and today's date (UTC). List tools \
+             answer a compact summary of each record: ask for `fields` or `view: \"full\"` \
+             only when you need more, and follow `pagination.next_offset` for more records.",
         )
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        Ok(ListPromptsResult {
+            prompts: prompts::list(),
+            ..Default::default()
+        })
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        let arguments = request.arguments.unwrap_or_default();
+        prompts::get(&request.name, &arguments, std::time::SystemTime::now())
+            .map(Into::into)
+            .map_err(|error| ErrorData::invalid_params(error.0, None))
     }
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {

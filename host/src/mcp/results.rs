@@ -1,5 +1,20 @@
 //! What a call's outcome becomes for the model: a result with `structuredContent` and a
 //! text copy, or a tool error (`isError: true`) whose message says what to do next.
+//!
+//! ## Why the text copy is TOON, not the JSON again
+//!
+//! A result carries the data twice: `structuredContent` (the object the tool's
+//! `outputSchema` describes) and a text block "for backwards compatibility" (MCP
+//! 2025-06-18). Clients give the model one of them, not both: the spec's guidance
+//! (SEP-2200) and most clients (VS Code, Claude Desktop, LangChain's adapters) use
+//! `content` when present; Claude Code and Cursor use `structuredContent`. So both
+//! must hold all of the data, but neither needs to be JSON twice. The text copy is the
+//! same data in TOON (Token-Oriented Object Notation, `toon-format`): JSON's data
+//! model, with a list of like records written as one header and a row per record — a
+//! page of order summaries takes about 40 % fewer bytes (and tokens) than its JSON
+//! text, which on the wire would also be escaped inside a string. The end-to-end tests
+//! decode every text copy and compare it with `structuredContent`. An operator whose
+//! clients parse the text as JSON sets `text_copy = "json"` (`ORDERDESK_MCP_TEXT_COPY`).
 
 use rmcp::model::{CallToolResult, ContentBlock};
 use serde_json::{Value, json};
@@ -7,14 +22,47 @@ use serde_json::{Value, json};
 use crate::bindings::ToolError;
 use crate::runtime::CallError;
 
+/// The form of a successful result's text copy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TextCopy {
+    /// TOON: the same data in fewer tokens (the default).
+    #[default]
+    Toon,
+    /// The component's JSON text, as it answered it.
+    Json,
+}
+
+impl TextCopy {
+    /// `toon` or `json` (any case).
+    pub fn parse(text: &str) -> Option<TextCopy> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "toon" => Some(TextCopy::Toon),
+            "json" => Some(TextCopy::Json),
+            _ => None,
+        }
+    }
+}
+
 /// The tool result of a call's outcome; `component` names the component for the
 /// messages that blame it.
-pub(super) fn call_result(component: &str, outcome: Result<String, CallError>) -> CallToolResult {
+pub(super) fn call_result(
+    component: &str,
+    outcome: Result<String, CallError>,
+    text_copy: TextCopy,
+) -> CallToolResult {
     match outcome {
         Ok(text) => match serde_json::from_str::<Value>(&text) {
-            // The text copy is the component's own JSON text: serialising the parsed
-            // value again would cost as much as the parse (a page of orders is ~100 KB).
-            Ok(Value::Object(map)) => structured_result(Value::Object(map), text),
+            Ok(Value::Object(map)) => {
+                let value = Value::Object(map);
+                let text = match text_copy {
+                    // TOON cannot fail on a parsed value; should it, the JSON is kept.
+                    TextCopy::Toon => toon_format::encode_default(&value).unwrap_or(text),
+                    // The component's own JSON text: serialising the parsed value again
+                    // would cost as much as the parse.
+                    TextCopy::Json => text,
+                };
+                structured_result(value, text)
+            }
             Ok(other) => CallToolResult::structured(json!({ "result": other })),
             Err(e) => error_result(
                 "internal",
@@ -35,7 +83,7 @@ pub(super) fn call_result(component: &str, outcome: Result<String, CallError>) -
     }
 }
 
-/// A successful result: `structuredContent` plus a text block with the same JSON.
+/// A successful result: `structuredContent` plus a text block with the same data.
 fn structured_result(value: Value, text: String) -> CallToolResult {
     let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
     result.structured_content = Some(value);
@@ -87,18 +135,22 @@ mod tests {
 
     #[test]
     fn results_keep_the_components_text_and_errors_carry_their_kind() {
-        let ok = call_result("c", Ok(r#"{"a": 1}"#.into()));
-        assert_eq!(outcome_of(&ok), "ok");
-        assert_eq!(ok.structured_content, Some(json!({"a": 1})));
-        assert_eq!(ok.content[0].as_text().unwrap().text, r#"{"a": 1}"#);
+        let json_copy = call_result("c", Ok(r#"{"a": 1}"#.into()), TextCopy::Json);
+        assert_eq!(outcome_of(&json_copy), "ok");
+        assert_eq!(json_copy.structured_content, Some(json!({"a": 1})));
+        assert_eq!(json_copy.content[0].as_text().unwrap().text, r#"{"a": 1}"#);
 
-        let wrapped = call_result("c", Ok("[1]".into()));
+        let wrapped = call_result("c", Ok("[1]".into()), TextCopy::Toon);
         assert_eq!(wrapped.structured_content, Some(json!({"result": [1]})));
 
-        let invalid = call_result("c", Ok("{".into()));
+        let invalid = call_result("c", Ok("{".into()), TextCopy::Toon);
         assert_eq!(outcome_of(&invalid), "error:internal");
 
-        let limited = call_result("c", Err(CallError::Tool(ToolError::RateLimited(2500))));
+        let limited = call_result(
+            "c",
+            Err(CallError::Tool(ToolError::RateLimited(2500))),
+            TextCopy::Toon,
+        );
         assert_eq!(outcome_of(&limited), "error:rate_limited");
         assert!(
             limited.content[0]
@@ -108,11 +160,43 @@ mod tests {
                 .contains("wait 2.5 s")
         );
 
-        let trap = call_result("comp", Err(CallError::Trap("unreachable".into())));
+        let trap = call_result(
+            "comp",
+            Err(CallError::Trap("unreachable".into())),
+            TextCopy::Toon,
+        );
         let message = &trap.content[0].as_text().unwrap().text;
         assert!(
             message.contains("component `comp` failed: unreachable"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn the_text_copy_is_the_same_data_in_fewer_bytes() {
+        let orders: Vec<Value> = (0..50)
+            .map(|n| {
+                json!({"id": format!("33445{n:02}"), "date_added": "2026-12-01 10:02:00",
+                       "email": format!("c{n}@example.org"), "order_total": 40.5,
+                       "folder_id": 1004, "payment_status": "Captured", "item_count": 2})
+            })
+            .collect();
+        let page = json!({"orders": orders, "pagination": {"has_more": true, "next_offset": 50}});
+        let text = page.to_string();
+        let result = call_result("orders", Ok(text.clone()), TextCopy::Toon);
+        let copy = &result.content[0].as_text().unwrap().text;
+        assert_eq!(
+            toon_format::decode_default::<Value>(copy).unwrap(),
+            page,
+            "the copy decodes to the structured content"
+        );
+        assert!(
+            copy.len() * 10 < text.len() * 7,
+            "TOON {} bytes vs JSON {} bytes",
+            copy.len(),
+            text.len()
+        );
+        assert_eq!(TextCopy::parse(" JSON "), Some(TextCopy::Json));
+        assert_eq!(TextCopy::parse("yaml"), None);
     }
 }

@@ -15,8 +15,12 @@ pub struct Limits {
     pub max_cpu_time: Duration,
     /// Wall-clock bound of a whole call, host calls (OrderDesk requests) included.
     pub max_call_time: Duration,
-    /// Size of a tool's JSON result.
+    /// Size of a tool's JSON result: a hard limit, past which the call fails.
     pub max_result_bytes: usize,
+    /// The size components are asked to keep an answer under (`session.budget`): a page
+    /// of records stops before it and says where to continue. A model's client cuts a
+    /// tool result at about 25,000 tokens; 60 KiB is about 15,000.
+    pub answer_bytes: usize,
     /// Log output per call.
     pub max_log_bytes: usize,
     /// Tools one component may declare.
@@ -34,6 +38,7 @@ impl Default for Limits {
             max_cpu_time: Duration::from_secs(5),
             max_call_time: Duration::from_secs(120),
             max_result_bytes: 1 << 20,
+            answer_bytes: 60 << 10,
             max_log_bytes: 64 << 10,
             max_tools: 200,
             max_schema_bytes: 64 << 10,
@@ -47,6 +52,8 @@ impl Limits {
     pub fn capabilities(&self) -> CapabilityLimits {
         CapabilityLimits {
             max_log_bytes: self.max_log_bytes,
+            // Never more than the hard limit, or an answer sized to it would fail.
+            answer_bytes: self.answer_bytes.min(self.max_result_bytes),
         }
     }
 }

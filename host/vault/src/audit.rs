@@ -23,6 +23,25 @@ pub const AUDIT_INTERRUPTED: &str = "error:outcome_unknown (the server stopped b
 
 use rusqlite::Connection;
 
+/// Which of a tenant's audit rows [`Vault::search_audit`] answers; each field given
+/// narrows it.
+#[derive(Clone, Debug, Default)]
+pub struct AuditQuery {
+    /// Exactly this tool.
+    pub tool: Option<String>,
+    /// `ok`, `error` (every error) or `error:KIND`.
+    pub outcome: Option<String>,
+    /// Calls that acted on this store.
+    pub store_id: Option<String>,
+    /// At or after this time (`YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS`, UTC).
+    pub since: Option<String>,
+    /// At most this many (1 to [`AUDIT_SEARCH_MAX`]).
+    pub limit: usize,
+}
+
+/// The most rows one [`Vault::search_audit`] answers.
+pub const AUDIT_SEARCH_MAX: usize = 200;
+
 use crate::{AuditEntry, AuditSource, TenantId, Vault, VaultError, db, utc_now};
 
 impl Vault {
@@ -110,6 +129,55 @@ impl Vault {
             .into_iter()
             .map(|(_, entry)| entry)
             .collect())
+    }
+
+    /// One tenant's audit rows that match `query`, newest first, at most
+    /// [`AUDIT_SEARCH_MAX`]: what a tenant may see of its own calls (`audit_recent`).
+    pub fn search_audit(
+        &self,
+        tenant: &TenantId,
+        query: &AuditQuery,
+    ) -> Result<Vec<(AuditSource, AuditEntry)>, VaultError> {
+        // `error` matches every error; `error:KIND` also matches the rows whose
+        // outcome adds a reason after the kind (an interrupted intent's).
+        let outcome_pattern = query.outcome.as_deref().map(|outcome| {
+            let escaped = outcome
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            if outcome == "error" {
+                "error:%".to_string()
+            } else {
+                format!("{escaped} %")
+            }
+        });
+        let limit = query.limit.clamp(1, AUDIT_SEARCH_MAX) as i64;
+        let sql = format!(
+            "SELECT {} FROM audit_log WHERE tenant_id = ?1 \
+             AND (?2 IS NULL OR tool = ?2) \
+             AND (?3 IS NULL OR outcome = ?3 OR outcome LIKE ?4 ESCAPE '\\') \
+             AND (?5 IS NULL OR store_id = ?5) \
+             AND (?6 IS NULL OR at >= ?6) \
+             ORDER BY id DESC LIMIT ?7",
+            db::AUDIT_COLUMNS
+        );
+        let conn = self.conn();
+        let rows = conn
+            .prepare_cached(&sql)?
+            .query_map(
+                rusqlite::params![
+                    tenant.as_str(),
+                    query.tool,
+                    query.outcome,
+                    outcome_pattern,
+                    query.store_id,
+                    query.since,
+                    limit
+                ],
+                db::audit_row,
+            )?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
     }
 
     /// Like [`Vault::audit_entries`], with who made each change.

@@ -735,6 +735,29 @@ pub(crate) fn prune_audit(conn: &Connection, older_than: Duration) -> Result<usi
     )?)
 }
 
+/// The columns [`audit_row`] reads, in its order.
+pub(crate) const AUDIT_COLUMNS: &str =
+    "at, tenant_id, store_id, tool, arguments, outcome, duration_ms, correlation_id, source";
+
+/// One audit row selected as [`AUDIT_COLUMNS`], with who made the change.
+pub(crate) fn audit_row(r: &Row<'_>) -> rusqlite::Result<(AuditSource, AuditEntry)> {
+    let duration: i64 = r.get(6)?;
+    let source: String = r.get(8)?;
+    Ok((
+        AuditSource::parse(&source),
+        AuditEntry {
+            at: r.get(0)?,
+            tenant_id: r.get(1)?,
+            store_id: r.get(2)?,
+            tool: r.get(3)?,
+            arguments: r.get(4)?,
+            outcome: r.get(5)?,
+            duration_ms: u64::try_from(duration).unwrap_or(0),
+            correlation_id: r.get(7)?,
+        },
+    ))
+}
+
 /// Newest first, with who made each change.
 pub(crate) fn audit_entries(
     conn: &Connection,
@@ -742,25 +765,8 @@ pub(crate) fn audit_entries(
     limit: usize,
 ) -> Result<Vec<(AuditSource, AuditEntry)>, VaultError> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let map = |r: &Row<'_>| {
-        let duration: i64 = r.get(6)?;
-        let source: String = r.get(8)?;
-        Ok((
-            AuditSource::parse(&source),
-            AuditEntry {
-                at: r.get(0)?,
-                tenant_id: r.get(1)?,
-                store_id: r.get(2)?,
-                tool: r.get(3)?,
-                arguments: r.get(4)?,
-                outcome: r.get(5)?,
-                duration_ms: u64::try_from(duration).unwrap_or(0),
-                correlation_id: r.get(7)?,
-            },
-        ))
-    };
-    const COLUMNS: &str =
-        "at, tenant_id, store_id, tool, arguments, outcome, duration_ms, correlation_id, source";
+    let map = audit_row;
+    const COLUMNS: &str = AUDIT_COLUMNS;
     let rows = match tenant {
         Some(t) => {
             let sql = format!(

@@ -71,7 +71,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 use rusqlite::Connection;
 use secrecy::SecretString;
 
-pub use audit::{AUDIT_INTERRUPTED, AUDIT_PENDING};
+pub use audit::{AUDIT_INTERRUPTED, AUDIT_PENDING, AUDIT_SEARCH_MAX, AuditQuery};
 #[cfg(feature = "bench")]
 pub use bench::BENCHMARK_AUTHENTICATING_KEYS;
 pub use clock::{format_utc, utc_now};

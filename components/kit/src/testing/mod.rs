@@ -45,9 +45,9 @@ use std::rc::Rc;
 use serde_json::Value;
 
 use crate::log::Level;
-use crate::orderdesk::{ApiRequest, ApiResponse, CacheMode, Method};
+use crate::orderdesk::{ApiAnswer, ApiRequest, CacheMode, Method};
 use crate::session::SessionInfo;
-use crate::vault::{MatchKind, ResolvedStore, StoreSummary, TenantSummary};
+use crate::vault::{CallEntry, CallFilter, MatchKind, ResolvedStore, StoreSummary, TenantSummary};
 use crate::{HostError, StoreRef, ToolError, Tools, UpstreamError};
 
 /// The tenant [`MockHost::with_store`] authenticates.
@@ -57,6 +57,13 @@ pub const TENANT_ID: &str = "tenant-1";
 pub const STORE_ID: &str = "100001";
 /// Its name.
 pub const STORE_NAME: &str = "main";
+/// What `session::now` answers unless [`MockHost::now`] says otherwise.
+pub const DEFAULT_NOW: &str = "2026-12-02 12:00:00";
+/// `session::budget().result_bytes` unless [`MockHost::budget`] says otherwise (the
+/// host's default `[limits] answer_kib`).
+pub const DEFAULT_RESULT_BYTES: u32 = 60 << 10;
+/// `session::budget().time_left_ms` unless [`MockHost::budget`] says otherwise.
+pub const DEFAULT_TIME_LEFT_MS: u32 = 30_000;
 
 /// An OrderDesk request a component sent ([`MockHost::requests`]).
 #[derive(Clone, Debug, PartialEq)]
@@ -131,7 +138,11 @@ impl MockHost {
     /// assert_eq!(session::info().tenant_id.as_deref(), Some("t-7"));
     /// ```
     pub fn new() -> Self {
-        let state = Rc::new(RefCell::new(MockState::default()));
+        let state = Rc::new(RefCell::new(MockState {
+            now: DEFAULT_NOW.to_string(),
+            budget: (DEFAULT_RESULT_BYTES, DEFAULT_TIME_LEFT_MS),
+            ..MockState::default()
+        }));
         INSTALLED.with(|installed| {
             let mut installed = installed.borrow_mut();
             assert!(
@@ -192,6 +203,41 @@ impl MockHost {
         self
     }
 
+    /// What `session::now` answers (default [`DEFAULT_NOW`]). See `session::now`.
+    pub fn now(self, now: &str) -> Self {
+        self.state.borrow_mut().now = now.to_string();
+        self
+    }
+
+    /// What `session::budget` answers (default [`DEFAULT_RESULT_BYTES`] and
+    /// [`DEFAULT_TIME_LEFT_MS`]). See `session::budget`.
+    pub fn budget(self, result_bytes: u32, time_left_ms: u32) -> Self {
+        self.state.borrow_mut().budget = (result_bytes, time_left_ms);
+        self
+    }
+
+    /// Add a call of `tool` with `outcome` (`ok`, `error:KIND`) to the tenant's audit
+    /// log, newer than those added before, in the active store, at the mock's `now`.
+    /// See `vault::recent_calls`.
+    pub fn audit(self, tool: &str, outcome: &str) -> Self {
+        {
+            let mut state = self.state.borrow_mut();
+            let number = state.audit.len() + 1;
+            let entry = CallEntry {
+                at: state.now.clone(),
+                tool: tool.to_string(),
+                outcome: outcome.to_string(),
+                store_id: state.active_store.clone(),
+                correlation_id: format!("mock-{number}"),
+                arguments: "{}".to_string(),
+                duration_ms: 5,
+                source: "mcp".to_string(),
+            };
+            state.audit.push(entry);
+        }
+        self
+    }
+
     /// Serve the session as the sandbox does (`session::info().sandbox`).
     ///
     /// ```
@@ -223,10 +269,22 @@ impl MockHost {
     /// assert_eq!(get("/orders/8"), Err(HostError::NotFound("Order Not Found".into())));
     /// ```
     pub fn reply(&self, status: u16, body: Value) -> &Self {
-        self.state
-            .borrow_mut()
-            .replies
-            .push_back(Scripted::Reply { status, body });
+        self.state.borrow_mut().replies.push_back(Scripted::Reply {
+            status,
+            body,
+            cache_age_s: None,
+        });
+        self
+    }
+
+    /// Script a successful answer as the host's cache gives it, `age_s` seconds old
+    /// (what `orderdesk::request` reports as `cache_age_s`). See `orderdesk::request`.
+    pub fn reply_cached(&self, status: u16, body: Value, age_s: u32) -> &Self {
+        self.state.borrow_mut().replies.push_back(Scripted::Reply {
+            status,
+            body,
+            cache_age_s: Some(age_s),
+        });
         self
     }
 
@@ -424,7 +482,12 @@ fn matches_shallowly(schema: &Value, value: &Value) -> Result<(), String> {
 }
 
 enum Scripted {
-    Reply { status: u16, body: Value },
+    Reply {
+        status: u16,
+        body: Value,
+        /// Answered as the host's cache would, this many seconds old.
+        cache_age_s: Option<u32>,
+    },
     Fail(HostError),
 }
 

@@ -2,6 +2,7 @@
 //! stores, OrderDesk replies in script order, log lines and progress reports.
 
 use super::*;
+use crate::session::CallBudget;
 
 /// The state behind a [`MockHost`], which the kit's host functions use natively.
 #[derive(Default)]
@@ -17,6 +18,11 @@ pub(crate) struct MockState {
     pub(super) requests: Vec<Request>,
     pub(super) logs: Vec<LogLine>,
     pub(super) progress: Vec<Progress>,
+    pub(crate) now: String,
+    /// `session::budget`: result bytes, milliseconds left.
+    pub(super) budget: (u32, u32),
+    /// The tenant's audit log, oldest first.
+    pub(super) audit: Vec<CallEntry>,
 }
 
 impl MockState {
@@ -91,6 +97,34 @@ impl MockState {
             total,
             message: message.map(str::to_string),
         });
+    }
+
+    pub(crate) fn budget(&self) -> CallBudget {
+        CallBudget {
+            result_bytes: self.budget.0,
+            time_left_ms: self.budget.1,
+        }
+    }
+
+    /// As the vault: the tenant's calls matching `filter`, newest first.
+    pub(crate) fn recent_calls(&self, filter: &CallFilter) -> Result<Vec<CallEntry>, HostError> {
+        self.tenant()?;
+        let outcome_matches = |outcome: &str| match filter.outcome.as_deref() {
+            None => true,
+            Some("error") => outcome.starts_with("error:"),
+            Some(wanted) => outcome == wanted || outcome.starts_with(&format!("{wanted} ")),
+        };
+        Ok(self
+            .audit
+            .iter()
+            .rev()
+            .filter(|e| filter.tool.as_ref().is_none_or(|tool| &e.tool == tool))
+            .filter(|e| outcome_matches(&e.outcome))
+            .filter(|e| filter.store_id.is_none() || e.store_id == filter.store_id)
+            .filter(|e| filter.since.as_ref().is_none_or(|since| &e.at >= since))
+            .take(filter.limit.clamp(1, 200) as usize)
+            .cloned()
+            .collect())
     }
 
     pub(crate) fn authenticate(&mut self, master_key: &str) -> Result<TenantSummary, HostError> {
@@ -233,7 +267,7 @@ impl MockState {
         Ok(summary)
     }
 
-    pub(crate) fn send(&mut self, request: &ApiRequest) -> Result<ApiResponse, HostError> {
+    pub(crate) fn send(&mut self, request: &ApiRequest) -> Result<ApiAnswer, HostError> {
         self.tenant()?;
         let store_id = match (&request.store, self.active()) {
             (Some(named), _) if !named.trim().is_empty() => self.resolve(named)?.0.store_id,
@@ -250,7 +284,7 @@ impl MockState {
     }
 
     /// Record a request that reaches OrderDesk and answer it from the script.
-    fn answer(&mut self, store_id: String, request: &ApiRequest) -> Result<ApiResponse, HostError> {
+    fn answer(&mut self, store_id: String, request: &ApiRequest) -> Result<ApiAnswer, HostError> {
         let body = request
             .body
             .as_ref()
@@ -275,7 +309,11 @@ impl MockState {
                 ),
             })),
             Some(Scripted::Fail(error)) => Err(error),
-            Some(Scripted::Reply { status, body }) => {
+            Some(Scripted::Reply {
+                status,
+                body,
+                cache_age_s,
+            }) => {
                 let message = || {
                     body.get("message")
                         .and_then(Value::as_str)
@@ -283,11 +321,11 @@ impl MockState {
                         .to_string()
                 };
                 match status {
-                    200..=299 => Ok(ApiResponse {
+                    200..=299 => Ok(ApiAnswer {
                         status,
                         body: body.to_string(),
                         store_id,
-                        cached: false,
+                        cache_age_s,
                     }),
                     401 | 403 => Err(HostError::Upstream(UpstreamError {
                         status: 401,

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use orderdesk_vault::{AuditEntry, AuditSource, TenantId};
+use orderdesk_vault::{AuditEntry, AuditQuery, AuditSource, TenantId};
 
 use crate::{open, raw};
 
@@ -180,5 +180,99 @@ fn audit_rows_say_who_made_the_change() {
         raw(dir.path())
             .execute("UPDATE audit_log SET source = 'someone'", [])
             .is_err()
+    );
+}
+
+#[test]
+fn a_tenant_searches_only_its_own_rows_by_tool_outcome_store_and_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = open(dir.path());
+    let row = |tenant: &str, tool: &str, outcome: &str, store: &str, at: &str| AuditEntry {
+        at: at.into(),
+        tenant_id: Some(tenant.into()),
+        store_id: Some(store.into()),
+        tool: tool.into(),
+        arguments: "{}".into(),
+        outcome: outcome.into(),
+        duration_ms: 3,
+        correlation_id: format!("{tenant}-{tool}-{at}"),
+    };
+    vault
+        .record_audits(&[
+            row("a", "orders_get", "ok", "1", "2026-12-01 10:00:00"),
+            row(
+                "a",
+                "orders_update",
+                "error:conflict",
+                "1",
+                "2026-12-02 09:00:00",
+            ),
+            row(
+                "a",
+                "orders_update",
+                "error:outcome_unknown (the server stopped)",
+                "2",
+                "2026-12-02 10:00:00",
+            ),
+            row(
+                "b",
+                "orders_update",
+                "error:conflict",
+                "1",
+                "2026-12-02 11:00:00",
+            ),
+            row("a", "orders_list", "ok", "2", "2026-12-02 12:00:00"),
+        ])
+        .unwrap();
+    let search = |query: AuditQuery| -> Vec<String> {
+        vault
+            .search_audit(&TenantId("a".into()), &query)
+            .unwrap()
+            .into_iter()
+            .map(|(_, e)| e.correlation_id)
+            .collect()
+    };
+    let all = search(AuditQuery {
+        limit: 50,
+        ..Default::default()
+    });
+    assert_eq!(all.len(), 4, "tenant b's row is not a's: {all:?}");
+    assert_eq!(all[0], "a-orders_list-2026-12-02 12:00:00", "newest first");
+    let errors = search(AuditQuery {
+        outcome: Some("error".into()),
+        limit: 50,
+        ..Default::default()
+    });
+    assert_eq!(errors.len(), 2);
+    // A kind matches its rows with a reason after it, and `_` is no wildcard.
+    let unknown = search(AuditQuery {
+        outcome: Some("error:outcome_unknown".into()),
+        limit: 50,
+        ..Default::default()
+    });
+    assert_eq!(unknown, ["a-orders_update-2026-12-02 10:00:00"]);
+    assert!(
+        search(AuditQuery {
+            outcome: Some("error:outcome_unknow_".into()),
+            limit: 50,
+            ..Default::default()
+        })
+        .is_empty()
+    );
+    let narrowed = search(AuditQuery {
+        tool: Some("orders_update".into()),
+        store_id: Some("1".into()),
+        since: Some("2026-12-02".into()),
+        limit: 50,
+        ..Default::default()
+    });
+    assert_eq!(narrowed, ["a-orders_update-2026-12-02 09:00:00"]);
+    assert_eq!(
+        search(AuditQuery {
+            limit: 1,
+            ..Default::default()
+        })
+        .len(),
+        1
     );
 }
