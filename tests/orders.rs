@@ -4,13 +4,9 @@
 #[path = "support/server.rs"]
 mod server;
 
-#[path = "support/output_schemas.rs"]
-mod output_schemas;
-
 use orderdesk_sim::{
     DEMO_API_KEY, DEMO_STORE_ID, Fault, FaultKind, SimConfig, SimHandle, Simulator,
 };
-use output_schemas::checked_call;
 use rmcp::RoleClient;
 use serde_json::{Value, json};
 use server::{Launch, call, create_tenant, err, eventually, fixture, fresh_dir, ok};
@@ -514,19 +510,19 @@ async fn reads_answer_each_view_within_the_output_schema_and_pages_fit_the_budge
         arguments
     };
     // The default page of 50, in each view: what issue 15 measured (263 KB whole).
-    let summary = checked_call(&f.client, "orders_list", with(json!({"limit": 50}))).await;
-    let full = checked_call(
+    let summary = ok(&call(&f.client, "orders_list", with(json!({"limit": 50}))).await);
+    let full = ok(&call(
         &f.client,
         "orders_list",
         with(json!({"limit": 50, "view": "full"})),
     )
-    .await;
-    let fields = checked_call(
+    .await);
+    let fields = ok(&call(
         &f.client,
         "orders_list",
         with(json!({"limit": 50, "fields": ["shipping.first_name", "order_items.code"]})),
     )
-    .await;
+    .await);
     assert_eq!(summary["view"], "summary");
     assert_eq!(full["view"], "full");
     assert_eq!(fields["view"], "fields");
@@ -547,7 +543,7 @@ async fn reads_answer_each_view_within_the_output_schema_and_pages_fit_the_budge
     ] {
         let mut arguments = with(view);
         arguments["limit"] = json!(500);
-        let page = checked_call(&f.client, "orders_list", arguments).await;
+        let page = ok(&call(&f.client, "orders_list", arguments).await);
         assert!(
             page.to_string().len() <= 60 * 1024,
             "{}",
@@ -559,35 +555,45 @@ async fn reads_answer_each_view_within_the_output_schema_and_pages_fit_the_budge
         }
     }
 
-    let got = checked_call(&f.client, "orders_get", json!({"order_id": order_id})).await;
+    let got = ok(&call(&f.client, "orders_get", json!({"order_id": order_id})).await);
     assert!(got["order"]["item_count"].is_u64(), "{got}");
-    checked_call(
+    // A cached answer says how old it is; fresh: true goes to OrderDesk (before any
+    // write, which empties the store's cache).
+    let again = ok(&call(&f.client, "orders_get", json!({"order_id": order_id})).await);
+    assert!(again["cache_age_s"].is_u64(), "{again}");
+    let fresh = ok(&call(
+        &f.client,
+        "orders_get",
+        json!({"order_id": order_id, "fresh": true}),
+    )
+    .await);
+    assert!(fresh.get("cache_age_s").is_none(), "{fresh}");
+    ok(&call(
         &f.client,
         "orders_get",
         json!({"order_id": order_id, "view": "full", "fresh": true}),
     )
-    .await;
-    checked_call(
+    .await);
+    ok(&call(
         &f.client,
         "orders_get",
         json!({"order_id": order_id, "fields": ["customer", "order_items.price"]}),
     )
-    .await;
+    .await);
 
-    checked_call(
+    ok(&call(
         &f.client,
         "shipments_create",
         json!({"order_id": order_id, "shipment": {"tracking_number": "1Z999", "carrier_code": "UPS"}}),
-    )
-    .await;
-    let shipments = checked_call(&f.client, "shipments_list", json!({"order_id": order_id})).await;
+    ).await);
+    let shipments = ok(&call(&f.client, "shipments_list", json!({"order_id": order_id})).await);
     let shipment_id = id_of(&shipments["shipments"][0]);
-    let items = checked_call(
+    let items = ok(&call(
         &f.client,
         "order_items_list",
         json!({"order_id": order_id, "view": "full"}),
     )
-    .await;
+    .await);
     let item_id = id_of(&items["order_items"][0]);
     for view in [
         json!({}),
@@ -596,34 +602,24 @@ async fn reads_answer_each_view_within_the_output_schema_and_pages_fit_the_budge
     ] {
         let mut one = view.clone();
         one["order_id"] = json!(order_id);
-        checked_call(&f.client, "order_items_list", one.clone()).await;
-        checked_call(&f.client, "shipments_list", one.clone()).await;
+        ok(&call(&f.client, "order_items_list", one.clone()).await);
+        ok(&call(&f.client, "shipments_list", one.clone()).await);
         one["item_id"] = json!(item_id);
-        checked_call(&f.client, "order_items_get", one.clone()).await;
+        ok(&call(&f.client, "order_items_get", one.clone()).await);
         one.as_object_mut().unwrap().remove("item_id");
         one["shipment_id"] = json!(shipment_id);
-        checked_call(&f.client, "shipments_get", one).await;
+        ok(&call(&f.client, "shipments_get", one).await);
     }
 
-    // A cached answer says how old it is; fresh: true goes to OrderDesk.
-    let again = checked_call(&f.client, "orders_get", json!({"order_id": order_id})).await;
-    assert!(again["cached"].is_object(), "{again}");
-    let fresh = checked_call(
-        &f.client,
-        "orders_get",
-        json!({"order_id": order_id, "fresh": true}),
-    )
-    .await;
-    assert!(fresh.get("cached").is_none(), "{fresh}");
 
     // Writes answer within their schemas too, typed change sets accepted.
-    checked_call(
+    ok(&call(
         &f.client,
         "orders_update",
         json!({"order_id": order_id, "changes": {"payment_status": "Captured",
                                                  "shipping": {"address2": "Suite 5"}}}),
     )
-    .await;
+    .await);
     let refused = err(&call(
         &f.client,
         "orders_update",
@@ -631,23 +627,23 @@ async fn reads_answer_each_view_within_the_output_schema_and_pages_fit_the_budge
     )
     .await);
     assert!(refused.contains("payment_status"), "{refused}");
-    checked_call(
+    ok(&call(
         &f.client,
         "shipments_update",
         json!({"order_id": order_id, "shipment_id": shipment_id,
                "changes": {"date_shipped": "2026-11-03"}}),
     )
-    .await;
-    checked_call(
+    .await);
+    ok(&call(
         &f.client,
         "order_items_update",
         json!({"order_id": order_id, "item_id": item_id, "changes": {"quantity": "2"}}),
     )
-    .await;
-    checked_call(
+    .await);
+    ok(&call(
         &f.client,
         "orders_add_note",
         json!({"order_id": order_id, "note": "checked"}),
     )
-    .await;
+    .await);
 }

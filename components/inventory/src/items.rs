@@ -44,7 +44,7 @@ pub fn tools() -> Vec<ToolSpec> {
              OrderDesk holds for it (cost, weight, location, metadata, variations, \
              dates, …), `fields` only the fields named. To find an item by SKU use \
              inventory_list with `code`. May answer from the host's short-lived cache \
-             (then `cached` says how old the answer is; `fresh: true` reads OrderDesk \
+             (then `cache_age_s` says how old the answer is; `fresh: true` reads OrderDesk \
              again).",
         )
         .input(|| {

@@ -1,9 +1,8 @@
 //! The `inventory` tool group: the inventory items (SKUs, stock, prices) of an
 //! OrderDesk store, at `/inventory-items[/{id}]`.
 //!
-//! Grants: `orderdesk` (read and write) and `log`. Neither `session` nor `vault`: this
-//! component sees no key and needs nothing of the session but the store the host
-//! resolves for each request.
+//! Grants: `orderdesk` (read and write), `session` (only `budget`: how large a page of
+//! items may grow) and `log`. Never `vault`: this component sees no key.
 //!
 //! Layout: `items.rs` declares the tools (the kit's `ToolSpec`s) and holds the
 //! get/create/update/delete handlers, `list.rs` the paged list; `item.rs` checks items
@@ -132,6 +131,22 @@ mod tests {
             caches,
             [CacheMode::UseCache, CacheMode::Bypass, CacheMode::UseCache]
         );
+    }
+
+    #[test]
+    fn a_cached_answer_says_how_old_it_is() {
+        let host = MockHost::with_store();
+        host.reply_cached(
+            200,
+            json!({"status": "success", "inventory_item": item(7)}),
+            12,
+        )
+        .reply_cached(200, page(3), 30);
+        let got = call("inventory_get", json!({"item_id": "7"})).unwrap();
+        assert_eq!(got["cache_age_s"], 12);
+        assert!(got["note"].as_str().unwrap().contains("fresh: true"));
+        let listed = call("inventory_list", json!({})).unwrap();
+        assert_eq!(listed["cache_age_s"], 30);
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub const DESCRIPTION: &str = "List the store's inventory items (GET /inventory-
                                together must match. One page holds up to `limit` items (1–500, default 50) and stops \
                                early when the answer would grow too large for the client; `pagination.next_offset` \
                                gives the `offset` of the next page (null when there is none). May answer from the \
-                               host's short-lived cache (then `cached` says how old the answer is; `fresh: true` \
+                               host's short-lived cache (then `cache_age_s` says how old the answer is; `fresh: true` \
                                reads OrderDesk again).";
 
 const DEFAULT_LIMIT: u64 = 50;

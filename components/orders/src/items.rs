@@ -36,7 +36,7 @@ pub fn tools() -> Vec<ToolSpec> {
              by default (id, name, code, price, quantity); `view: \"full\"` answers \
              whole items (weight, delivery_type, variations, metadata, …), `fields` only \
              the fields named. May answer from the host's short-lived cache (then \
-             `cached` says how old the answer is; `fresh: true` reads OrderDesk again).",
+             `cache_age_s` says how old the answer is; `fresh: true` reads OrderDesk again).",
         )
         .input(|| {
             schema::read_input(

@@ -1,7 +1,8 @@
 //! The `orders` tool group: orders, order items and shipments of an OrderDesk store.
 //!
-//! Grants: `orderdesk` (read and write), `session` (only `report-progress`, for
-//! `orders_list` with `fetch_all`), `log`. Never `vault`: this component sees no key.
+//! Grants: `orderdesk` (read and write), `session` (`budget`: how large an answer may
+//! grow and how long `fetch_all` may go on; `report-progress` for `fetch_all`), `log`.
+//! Never `vault`: this component sees no key.
 //!
 //! Layout: `orders.rs`, `list.rs`, `items.rs` and `shipments.rs` each declare their
 //! tools (the kit's `ToolSpec`s) and hold the handlers; `resource.rs` is the
@@ -102,7 +103,7 @@ mod tests {
         assert_eq!(summary["view"], "summary");
         assert!(summary["more"].as_str().unwrap().contains("view: \"full\""));
         assert_eq!(summary["store_id"], "200002");
-        assert!(summary.get("cached").is_none());
+        assert!(summary.get("cache_age_s").is_none());
 
         let full = call(
             "orders_get",
@@ -363,6 +364,70 @@ mod tests {
             ToolError::InvalidInput,
         );
         assert!(no_range.contains("needs a date range"), "{no_range}");
+    }
+
+    #[test]
+    fn a_cached_answer_says_how_old_it_is_and_fresh_reads_orderdesk() {
+        let host = MockHost::with_store();
+        host.reply_cached(
+            200,
+            json!({"status": "success", "order": full_order(7)}),
+            42,
+        )
+        .reply_cached(200, page(0, 2, 2), 5)
+        .reply(200, json!({"status": "success", "order": full_order(7)}));
+        let cached = call("orders_get", json!({"order_id": "7"})).unwrap();
+        assert_eq!(cached["cache_age_s"], 42);
+        let note = cached["note"].as_str().unwrap();
+        assert!(
+            note.contains("42 s old") && note.contains("fresh: true"),
+            "{note}"
+        );
+        let listed = call(
+            "orders_list",
+            json!({"limit": 2, "search_start_date": "2026-01-01"}),
+        )
+        .unwrap();
+        assert_eq!(listed["cache_age_s"], 5);
+        let fresh = call("orders_get", json!({"order_id": "7", "fresh": true})).unwrap();
+        assert!(fresh.get("cache_age_s").is_none() && fresh.get("note").is_none());
+        assert_eq!(host.requests()[2].cache, CacheMode::Bypass);
+    }
+
+    #[test]
+    fn the_page_budget_comes_from_the_host() {
+        let host = MockHost::with_store().budget(8 * 1024, 30_000);
+        host.reply(200, full_page(0, 50, 50));
+        let listed = call("orders_list", json!({"view": "full"})).unwrap();
+        let kept = listed["orders"].as_array().unwrap().len();
+        assert!(kept > 0 && kept < 5, "{kept}");
+        assert!(listed.to_string().len() <= 8 * 1024);
+        assert!(
+            listed["note"]
+                .as_str()
+                .unwrap()
+                .contains("within 8192 bytes"),
+            "{listed}"
+        );
+    }
+
+    #[test]
+    fn fetch_all_answers_what_it_has_before_the_call_runs_out_of_time() {
+        let host = MockHost::with_store().budget(60 * 1024, 4_000);
+        host.reply(200, page(0, 500, 1200));
+        let result = call(
+            "orders_list",
+            json!({"fetch_all": true, "search_start_date": "2025-01-01"}),
+        )
+        .unwrap();
+        assert_eq!(result["orders"].as_array().unwrap().len(), 500);
+        assert_eq!(result["pagination"]["next_offset"], 500);
+        let note = result["note"].as_str().unwrap();
+        assert!(
+            note.contains("time limit") && note.contains("offset 500"),
+            "{note}"
+        );
+        assert_eq!(host.requests().len(), 1);
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub const DESCRIPTION: &str = "Search the store's orders (GET /orders), newest f
                                there is none). `fetch_all: true` pages through everything in a date range (at most \
                                5,000 orders, reported when cut short). `include_history` adds each order's history and \
                                makes the search much slower. May answer from the host's short-lived cache (then \
-                               `cached` says how old the answer is; `fresh: true` reads OrderDesk again).";
+                               `cache_age_s` says how old the answer is; `fresh: true` reads OrderDesk again).";
 
 const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 500;
@@ -237,7 +237,7 @@ pub fn run(args: Args) -> Result<Value, ToolError> {
         one_page(&target, &query, offset, limit, &read, &mut notes)?
     };
     if !notes.is_empty() {
-        result["note"] = json!(notes.join("; "));
+        views::add_note(&mut result, &notes.join("; "));
     }
     Ok(result)
 }
@@ -382,9 +382,14 @@ fn cut_note(kept: u64, left_out: usize, budget: usize, next: u64, view: &View) -
     format!("{first}{smaller}")
 }
 
-/// How much order JSON one `fetch_all` call returns at most: under the host's default
-/// 1 MiB result limit, with room for the pagination and notes around it.
-const RESULT_BUDGET_BYTES: usize = 900 * 1024;
+/// How much order JSON one `fetch_all` call returns at most: more than a page's answer
+/// budget (the caller asked for everything), under the host's default 1 MiB hard limit
+/// on a result, with room for the pagination and notes around it.
+const FETCH_ALL_BYTES: usize = 900 * 1024;
+
+/// Time to keep for one more page of 500 orders (a slow OrderDesk answer, its retries)
+/// and for answering: with less left, `fetch_all` answers what it has.
+const PAGE_TIME_MS: u32 = 10_000;
 
 /// Page through the search with the largest page size, reporting progress after each
 /// page, until the end, the bound, or a failure after the first page (then what was
@@ -404,7 +409,14 @@ fn fetch_every_page(
     let mut incomplete = None;
     let mut result_bytes = 0usize;
     let mut budget_stop = false;
+    let mut out_of_time = false;
+    // The answer budget when the operator set it larger (it is never over the hard limit).
+    let budget = FETCH_ALL_BYTES.max(answer_budget());
     for page_number in 0..MAX_PAGES {
+        if page_number > 0 && session::budget().time_left_ms < PAGE_TIME_MS {
+            out_of_time = true;
+            break;
+        }
         let (page, reply) = match get_page(target, query, offset, MAX_LIMIT, read.cache) {
             Ok(answer) => answer,
             Err(error) if page_number == 0 => return Err(error),
@@ -415,13 +427,13 @@ fn fetch_every_page(
         };
         total = page.total_records().or(total);
         let returned = page.records_returned();
-        // Keep whole orders while they fit the result budget; the next call resumes at
-        // the first order left out (always keep one, or a huge order could never pass).
+        // Keep orders while they fit the budget; the next call resumes at the first
+        // order left out.
         let mut kept = 0u64;
         for order in page.into_orders() {
             let order = ORDERS.render(&order, read.view);
             let size = serde_json::to_string(&order).map_or(0, |text| text.len()) + 1;
-            if result_bytes + size > RESULT_BUDGET_BYTES {
+            if result_bytes + size > budget {
                 budget_stop = true;
                 break;
             }
@@ -458,8 +470,13 @@ fn fetch_every_page(
                 _ => ", use the summary view or fewer `fields`",
             };
             notes.push(format!(
-                "stopped at {fetched} orders to keep the result under the host's size limit \
-                 (about 1 MB); continue with offset {offset}{smaller} or narrow the date range"
+                "stopped at {fetched} orders to keep the result within {budget} bytes; \
+                 continue with offset {offset}{smaller} or narrow the date range"
+            ));
+        } else if out_of_time {
+            notes.push(format!(
+                "stopped at {fetched} orders to answer within the call's time limit; continue \
+                 with offset {offset} or narrow the date range"
             ));
         } else if incomplete.is_none() {
             notes.push(format!(

@@ -30,7 +30,7 @@ pub fn tools() -> Vec<ToolSpec> {
              everything OrderDesk holds for it (customer and shipping addresses, items, \
              shipments, notes, totals, checkout data, metadata), `fields` only the fields \
              named (dotted paths, e.g. [\"shipping\", \"order_items.code\"]). May answer \
-             from the host's short-lived cache (then `cached` says how old the answer is; \
+             from the host's short-lived cache (then `cache_age_s` says how old the answer is; \
              `fresh: true` reads OrderDesk again).",
         )
         .input(|| {

@@ -55,7 +55,7 @@ pub fn tools() -> Vec<ToolSpec> {
              summary by default (id, order_id, tracking_number, carrier_code, \
              shipment_method, date_shipped); `view: \"full\"` answers whole shipments \
              (tracking_url, weight, cost, status, …), `fields` only the fields named. May \
-             answer from the host's short-lived cache (then `cached` says how old the \
+             answer from the host's short-lived cache (then `cache_age_s` says how old the \
              answer is; `fresh: true` reads OrderDesk again).",
         )
         .input(|| {

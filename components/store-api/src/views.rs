@@ -25,18 +25,17 @@
 
 use order_model::schemas::{self, Field};
 use order_model::views::{self, PATH_PATTERN};
-use orderdesk_tool_kit::ToolError;
 use orderdesk_tool_kit::args::invalid;
+use orderdesk_tool_kit::{ToolError, session};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::{CacheMode, Reply};
 
 /// How many bytes of JSON one answer may hold: the host's budget for a tool result
-/// (what an MCP client keeps of a result without cutting it).
+/// (what an MCP client keeps of a result without cutting it; `[limits]` sets it).
 pub fn answer_budget() -> usize {
-    // Until the host says (`session::budget`), its documented default: 60 KiB.
-    60 * 1024
+    usize::try_from(session::budget().result_bytes).unwrap_or(usize::MAX)
 }
 
 /// What the envelope around a page's records may take (pagination, notes, hints).
@@ -387,7 +386,7 @@ impl Records {
             json!({"type": "string", "description": "How to get more of each record."}),
         );
         properties.insert("store_id".into(), json!({"type": "string"}));
-        properties.insert("cached".into(), cached_schema());
+        properties.insert("cache_age_s".into(), cache_age_schema());
         properties.insert("note".into(), json!({"type": "string"}));
         properties
     }
@@ -442,25 +441,34 @@ fn summary_property(name: &str) -> Value {
     }
 }
 
-/// `cached` of an answer the host's cache gave (see [`cached_schema`]).
+/// Say how old an answer the host's cache gave is: `cache_age_s`, and a note that
+/// `fresh: true` reads OrderDesk again.
 pub fn add_cached(answer: &mut Value, reply: &Reply) {
-    if reply.cached {
-        answer["cached"] = json!({
-            "age_seconds": Value::Null,
-            "note": "answered from the host's short-lived cache; fresh: true reads OrderDesk again"
-        });
+    if let Some(age) = reply.cache_age_s {
+        answer["cache_age_s"] = json!(age);
+        add_note(
+            answer,
+            &format!(
+                "answered from the host's cache, {age} s old; fresh: true reads OrderDesk again"
+            ),
+        );
     }
 }
 
-/// The schema of `cached`.
-pub fn cached_schema() -> Value {
-    json!({"type": "object",
-           "description": "Present when the host's cache answered: how old the answer is.",
-           "properties": {
-               "age_seconds": {"type": ["integer", "null"], "minimum": 0},
-               "note": {"type": "string"}
-           },
-           "required": ["age_seconds"]})
+/// Add `note` to the answer's `note` (notes are joined with "; ").
+pub fn add_note(answer: &mut Value, note: &str) {
+    let joined = match answer.get("note").and_then(Value::as_str) {
+        Some(earlier) if !earlier.is_empty() => format!("{earlier}; {note}"),
+        _ => note.to_string(),
+    };
+    answer["note"] = json!(joined);
+}
+
+/// The schema of `cache_age_s`.
+pub fn cache_age_schema() -> Value {
+    json!({"type": "integer", "minimum": 0,
+           "description": "Present when the host's cache answered: seconds since OrderDesk \
+                           gave the answer (fresh: true reads OrderDesk again)."})
 }
 
 /// The schema of a `pagination` ([`crate::schema::pagination`]).
