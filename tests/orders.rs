@@ -611,7 +611,6 @@ async fn reads_answer_each_view_within_the_output_schema_and_pages_fit_the_budge
         ok(&call(&f.client, "shipments_get", one).await);
     }
 
-
     // Writes answer within their schemas too, typed change sets accepted.
     ok(&call(
         &f.client,
