@@ -77,11 +77,12 @@ async fn stdio_session_lists_calls_validates_and_survives() {
     assert_eq!(delete.destructive_hint, Some(true));
     assert_eq!(delete.read_only_hint, Some(false));
 
-    // a tool call: structuredContent plus a text copy of the same JSON
+    // a tool call: structuredContent plus a text copy of the same data, in TOON
     let result = call(&client, "tenant_info", json!({})).await;
     let info = ok(&result);
     assert_eq!(info["authenticated"], json!(false));
-    let text: Value = serde_json::from_str(&text_of(&result)).expect("the text copy is JSON");
+    let text: Value =
+        toon_format::decode_default(&text_of(&result)).expect("the text copy is TOON");
     assert_eq!(text, info);
     assert_alive(&client).await;
 
