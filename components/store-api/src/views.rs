@@ -5,8 +5,10 @@
 //!
 //! A read tool describes its records once ([`Records`]), adds [`read_properties`] to
 //! its input schema, reads [`ReadOptions`] from its arguments, and answers with
-//! [`Records::one`] or [`Records::page`]; its output schema comes from
-//! [`Records::one_output`] or [`Records::page_output`].
+//! [`Records::one`] or [`Records::list`] (a paged list cuts its page with
+//! [`Records::fit`] to [`answer_budget`]); its output schema comes from
+//! [`Records::one_output`] or [`Records::list_output`], a write's from
+//! [`Records::write_output`].
 //!
 //! ```
 //! use orderdesk_store_api::views::{ReadOptions, View, ORDERS};
