@@ -148,7 +148,10 @@ fn tools_lists_each_tool_with_its_arguments() {
         "{text}"
     );
     assert!(
-        text.contains("    arguments: limit?: integer, offset?: integer, code?: string, search?: string, store?: string"),
+        text.contains(
+            "    arguments: limit?: integer, offset?: integer, code?: string, search?: string, \
+             view?: string, fields?: array, fresh?: boolean, store?: string"
+        ),
         "{text}"
     );
     let json = orderdesk_mcp(&dir, &["tools", "--sandbox", "--json"]);

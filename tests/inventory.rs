@@ -94,7 +94,12 @@ async fn list_paging_yields_exactly_the_simulators_set() {
     // `code` is passed through as OrderDesk's filter: exactly the item with that SKU.
     let stored = f.sim.simulator.inventory_items(DEMO_STORE_ID);
     let sku = stored[3]["code"].as_str().unwrap().to_string();
-    let by_code = ok(&call(&f.client, "inventory_list", json!({"code": sku})).await);
+    let by_code = ok(&call(
+        &f.client,
+        "inventory_list",
+        json!({"code": sku, "view": "full"}),
+    )
+    .await);
     let found = by_code["inventory_items"].as_array().unwrap();
     assert_eq!(found.len(), 1, "{by_code}");
     assert_eq!(
@@ -177,7 +182,12 @@ async fn get_reads_the_stored_item_and_reports_a_missing_one() {
     let f = fixture("inventory-get").await;
     let stored = f.sim.simulator.inventory_items(DEMO_STORE_ID)[2].clone();
     let id = id_of(&stored);
-    let got = ok(&call(&f.client, "inventory_get", json!({"item_id": id})).await);
+    let got = ok(&call(
+        &f.client,
+        "inventory_get",
+        json!({"item_id": id, "view": "full"}),
+    )
+    .await);
     assert_eq!(got["inventory_item"], stored, "{got}");
     assert_eq!(got["store_id"], DEMO_STORE_ID);
     assert!(
@@ -478,4 +488,46 @@ async fn a_503_on_create_is_sent_once_and_reported_as_outcome_unknown() {
         before,
         "the faulted request was not applied"
     );
+}
+
+#[tokio::test]
+async fn reads_answer_each_view_within_the_output_schema() {
+    let f = fixture("inventory-views").await;
+    let mut ids = Vec::new();
+    for view in [
+        json!({}),
+        json!({"view": "full"}),
+        json!({"fields": ["stock", "metadata"]}),
+    ] {
+        let mut arguments = view.clone();
+        arguments["limit"] = json!(500);
+        let page = ok(&call(&f.client, "inventory_list", arguments).await);
+        assert!(page.to_string().len() <= 60 * 1024);
+        ids.push(page["inventory_items"][0]["id"].clone());
+        let mut one = view;
+        one["item_id"] = json!(
+            ids[0]
+                .as_str()
+                .map_or_else(|| ids[0].to_string(), str::to_string)
+        );
+        let got = ok(&call(&f.client, "inventory_get", one).await);
+        assert!(got["inventory_item"]["id"].is_string() || got["inventory_item"]["id"].is_number());
+    }
+    let item_id = ids[0]
+        .as_str()
+        .map_or_else(|| ids[0].to_string(), str::to_string);
+    let cached = ok(&call(&f.client, "inventory_get", json!({"item_id": item_id})).await);
+    assert!(cached["cache_age_s"].is_u64(), "{cached}");
+    ok(&call(
+        &f.client,
+        "inventory_update",
+        json!({"item_id": item_id, "changes": {"stock": "12", "location": null}}),
+    )
+    .await);
+    ok(&call(
+        &f.client,
+        "inventory_create",
+        json!({"item": {"name": "Views mug", "code": "VIEWS-1", "price": 3}}),
+    )
+    .await);
 }

@@ -442,18 +442,20 @@ async fn fetch_all_pages_through_a_range_and_reports_progress() {
         json!({"store_id": DEMO_STORE_ID, "api_key": DEMO_API_KEY}),
     )
     .await);
-    // 1,200 orders are ~3 MB of JSON: each fetch_all call stops under the host's 1 MiB
-    // result limit and says where to continue; the calls together return every order once.
+    // 1,200 whole orders are ~3 MB of JSON: each fetch_all call stops under the host's
+    // 1 MiB result limit and says where to continue; the calls together return every
+    // order once.
     let (start, end) = ("2000-01-01", "2099-12-31");
     let mut seen = std::collections::BTreeSet::new();
     let mut offset = 0;
     let mut calls = 0;
     loop {
         let mut params = rmcp::model::CallToolRequestParams::new("orders_list").with_arguments(
-            json!({"fetch_all": true, "search_start_date": start, "search_end_date": end, "offset": offset})
-                .as_object()
-                .unwrap()
-                .clone(),
+            json!({"fetch_all": true, "view": "full", "search_start_date": start,
+                   "search_end_date": end, "offset": offset})
+            .as_object()
+            .unwrap()
+            .clone(),
         );
         params.meta = Some(rmcp::model::RequestMetaObject::with_progress_token(
             rmcp::model::ProgressToken(rmcp::model::NumberOrString::Number(calls)),
@@ -492,4 +494,155 @@ async fn fetch_all_pages_through_a_range_and_reports_progress() {
         progress.0.load(std::sync::atomic::Ordering::SeqCst) >= calls as usize
     })
     .await;
+}
+
+#[tokio::test]
+async fn reads_answer_each_view_within_the_output_schema_and_pages_fit_the_budget() {
+    let f = fixture("orders-views").await;
+    let order_id = id_of(&some_order(&f.sim));
+    let range = json!({"search_start_date": "2000-01-01", "search_end_date": "2099-12-31"});
+    let with = |extra: Value| {
+        let mut arguments = range.clone();
+        arguments
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        arguments
+    };
+    // The default page of 50, in each view: what issue 15 measured (263 KB whole).
+    let summary = ok(&call(&f.client, "orders_list", with(json!({"limit": 50}))).await);
+    let full = ok(&call(
+        &f.client,
+        "orders_list",
+        with(json!({"limit": 50, "view": "full"})),
+    )
+    .await);
+    let fields = ok(&call(
+        &f.client,
+        "orders_list",
+        with(json!({"limit": 50, "fields": ["shipping.first_name", "order_items.code"]})),
+    )
+    .await);
+    assert_eq!(summary["view"], "summary");
+    assert_eq!(full["view"], "full");
+    assert_eq!(fields["view"], "fields");
+    eprintln!(
+        "orders_list limit 50: summary {} bytes ({} orders), full {} bytes ({} orders), \
+         fields {} bytes",
+        summary.to_string().len(),
+        summary["orders"].as_array().unwrap().len(),
+        full.to_string().len(),
+        full["orders"].as_array().unwrap().len(),
+        fields.to_string().len()
+    );
+    // 500 works in every view, each page within the budget, continuing where it stopped.
+    for view in [
+        json!({}),
+        json!({"view": "full"}),
+        json!({"fields": ["email"]}),
+    ] {
+        let mut arguments = with(view);
+        arguments["limit"] = json!(500);
+        let page = ok(&call(&f.client, "orders_list", arguments).await);
+        assert!(
+            page.to_string().len() <= 60 * 1024,
+            "{}",
+            page.to_string().len()
+        );
+        let kept = page["orders"].as_array().unwrap().len() as u64;
+        if page["pagination"]["has_more"] == true {
+            assert_eq!(page["pagination"]["next_offset"], kept);
+        }
+    }
+
+    let got = ok(&call(&f.client, "orders_get", json!({"order_id": order_id})).await);
+    assert!(got["order"]["item_count"].is_u64(), "{got}");
+    // A cached answer says how old it is; fresh: true goes to OrderDesk (before any
+    // write, which empties the store's cache).
+    let again = ok(&call(&f.client, "orders_get", json!({"order_id": order_id})).await);
+    assert!(again["cache_age_s"].is_u64(), "{again}");
+    let fresh = ok(&call(
+        &f.client,
+        "orders_get",
+        json!({"order_id": order_id, "fresh": true}),
+    )
+    .await);
+    assert!(fresh.get("cache_age_s").is_none(), "{fresh}");
+    ok(&call(
+        &f.client,
+        "orders_get",
+        json!({"order_id": order_id, "view": "full", "fresh": true}),
+    )
+    .await);
+    ok(&call(
+        &f.client,
+        "orders_get",
+        json!({"order_id": order_id, "fields": ["customer", "order_items.price"]}),
+    )
+    .await);
+
+    ok(&call(
+        &f.client,
+        "shipments_create",
+        json!({"order_id": order_id, "shipment": {"tracking_number": "1Z999", "carrier_code": "UPS"}}),
+    ).await);
+    let shipments = ok(&call(&f.client, "shipments_list", json!({"order_id": order_id})).await);
+    let shipment_id = id_of(&shipments["shipments"][0]);
+    let items = ok(&call(
+        &f.client,
+        "order_items_list",
+        json!({"order_id": order_id, "view": "full"}),
+    )
+    .await);
+    let item_id = id_of(&items["order_items"][0]);
+    for view in [
+        json!({}),
+        json!({"view": "full"}),
+        json!({"fields": ["code"]}),
+    ] {
+        let mut one = view.clone();
+        one["order_id"] = json!(order_id);
+        ok(&call(&f.client, "order_items_list", one.clone()).await);
+        ok(&call(&f.client, "shipments_list", one.clone()).await);
+        one["item_id"] = json!(item_id);
+        ok(&call(&f.client, "order_items_get", one.clone()).await);
+        one.as_object_mut().unwrap().remove("item_id");
+        one["shipment_id"] = json!(shipment_id);
+        ok(&call(&f.client, "shipments_get", one).await);
+    }
+
+    // Writes answer within their schemas too, typed change sets accepted.
+    ok(&call(
+        &f.client,
+        "orders_update",
+        json!({"order_id": order_id, "changes": {"payment_status": "Captured",
+                                                 "shipping": {"address2": "Suite 5"}}}),
+    )
+    .await);
+    let refused = err(&call(
+        &f.client,
+        "orders_update",
+        json!({"order_id": order_id, "changes": {"payment_status": "Paid"}}),
+    )
+    .await);
+    assert!(refused.contains("payment_status"), "{refused}");
+    ok(&call(
+        &f.client,
+        "shipments_update",
+        json!({"order_id": order_id, "shipment_id": shipment_id,
+               "changes": {"date_shipped": "2026-11-03"}}),
+    )
+    .await);
+    ok(&call(
+        &f.client,
+        "order_items_update",
+        json!({"order_id": order_id, "item_id": item_id, "changes": {"quantity": "2"}}),
+    )
+    .await);
+    ok(&call(
+        &f.client,
+        "orders_add_note",
+        json!({"order_id": order_id, "note": "checked"}),
+    )
+    .await);
 }

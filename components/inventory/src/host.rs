@@ -1,7 +1,7 @@
 //! The inventory component's OrderDesk requests: a store-api [`Target`] with this
 //! component's hints (which tool finds an id, which one checks a write).
 
-pub use orderdesk_store_api::{CacheMode, Target};
+pub use orderdesk_store_api::Target;
 
 /// A target in `store` (the tool's `store` argument), else the active store. `subject`
 /// names the thing addressed in messages, e.g. `inventory item 700101`.

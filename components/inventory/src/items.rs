@@ -2,14 +2,19 @@
 //! (get, update, delete) and `POST /inventory-items`. The list is in `list.rs`.
 
 use order_model::lenient;
+use order_model::schemas::{self as record_schemas, INVENTORY_ITEM};
+use order_model::views::INVENTORY_SUMMARY_FIELDS;
 use orderdesk_store_api::schema::{self, CREATE, DELETE, ID_PATTERN, READ, UPDATE};
+use orderdesk_store_api::views::{
+    INVENTORY_ITEMS, ReadOptions, read_properties, write_result_output,
+};
 use orderdesk_store_api::{Expected, Id, Update};
 use orderdesk_tool_kit::args::{NonBlank, invalid};
 use orderdesk_tool_kit::{ToolError, ToolSpec};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::host::{self, CacheMode, Target};
+use crate::host::{self, Target};
 use crate::item::{self, ITEM_FIELDS};
 use crate::list;
 
@@ -28,18 +33,30 @@ pub fn tools() -> Vec<ToolSpec> {
     vec![
         ToolSpec::new("inventory_list", "List inventory items", list::DESCRIPTION)
             .input(list::input)
+            .output(list::output)
             .annotations(READ)
             .run(list::run),
         ToolSpec::new(
             "inventory_get",
             "Get an inventory item",
-            "Read one inventory item by its id, with everything OrderDesk holds for \
-             it (name, code/SKU, price, cost, weight, stock, location, metadata, \
-             variations, dates). Changes nothing. To find an item by SKU use \
-             inventory_list with `code`. May answer from the host's short-lived \
-             cache (then `cached` is true).",
+            "Read one inventory item by its id. Changes nothing. A summary by default \
+             (id, name, code, price, stock); `view: \"full\"` answers everything \
+             OrderDesk holds for it (cost, weight, location, metadata, variations, \
+             dates, …), `fields` only the fields named. To find an item by SKU use \
+             inventory_list with `code`. May answer from the host's short-lived cache \
+             (then `cache_age_s` says how old the answer is; `fresh: true` reads OrderDesk \
+             again).",
         )
-        .input(|| schema::input(json!({"item_id": item_id()}), &["item_id"]))
+        .input(|| {
+            let mut properties = json!({"item_id": item_id()});
+            if let (Value::Object(properties), Value::Object(read)) =
+                (&mut properties, read_properties(INVENTORY_SUMMARY_FIELDS))
+            {
+                properties.extend(read);
+            }
+            schema::input(properties, &["item_id"])
+        })
+        .output(|| INVENTORY_ITEMS.one_output(json!({})))
         .annotations(READ)
         .run(get),
         ToolSpec::new(
@@ -56,21 +73,16 @@ pub fn tools() -> Vec<ToolSpec> {
         .input(|| {
             schema::input(
                 json!({
-                    "item": {
-                        "type": "object",
-                        "description": format!("The item's fields: {ITEM_FIELDS}."),
-                        "properties": {
-                            "name": {"type": ["string", "number"], "description": "Item name."},
-                            "code": {"type": ["string", "number"],
-                                     "description": "SKU, matched against order items' code."},
-                            "stock": {"type": ["number", "string"],
-                                      "description": "Quantity on hand."}
-                        }
-                    }
+                    "item": record_schemas::new_record(
+                        INVENTORY_ITEM,
+                        &format!("The item's fields: {ITEM_FIELDS}."),
+                        &[],
+                    )
                 }),
                 &["item"],
             )
         })
+        .output(|| INVENTORY_ITEMS.write_output(json!({})))
         .annotations(CREATE)
         .run(create),
         ToolSpec::new(
@@ -88,15 +100,17 @@ pub fn tools() -> Vec<ToolSpec> {
             schema::input(
                 json!({
                     "item_id": item_id(),
-                    "changes": schema::object(
+                    "changes": record_schemas::changes(
+                        INVENTORY_ITEM,
                         "Only the fields to change, e.g. {\"stock\": 40} or {\"price\": \
-                         \"14.00\", \"location\": null}."
+                         \"14.00\", \"location\": null}. null removes a field."
                     ),
                     "expected_date_updated": schema::expected_date_updated("the item")
                 }),
                 &["item_id", "changes"],
             )
         })
+        .output(|| INVENTORY_ITEMS.write_output(json!({})))
         .annotations(UPDATE)
         .run(update),
         ToolSpec::new(
@@ -108,6 +122,10 @@ pub fn tools() -> Vec<ToolSpec> {
              its SKU are not changed.",
         )
         .input(|| schema::input(json!({"item_id": item_id()}), &["item_id"]))
+        .output(|| {
+            write_result_output(json!({"deleted": {"type": "boolean"},
+                                       "item_id": {"type": "string"}}))
+        })
         .annotations(DELETE)
         .run(delete),
     ]
@@ -128,11 +146,25 @@ impl ItemRef {
     }
 }
 
-fn get(args: ItemRef) -> Result<Value, ToolError> {
-    let (target, path, _) = args.target();
-    Ok(target
-        .get(&path, Vec::new(), CacheMode::UseCache)?
-        .payload())
+/// The arguments of inventory_get.
+#[derive(Deserialize)]
+struct Get {
+    item_id: Id,
+    store: Option<NonBlank>,
+    #[serde(flatten)]
+    read: ReadOptions,
+}
+
+fn get(args: Get) -> Result<Value, ToolError> {
+    let view = args.read.view()?;
+    let item = ItemRef {
+        item_id: args.item_id,
+        store: args.store,
+    };
+    let (target, path, _) = item.target();
+    let reply = target.get(&path, Vec::new(), args.read.cache())?;
+    let record = reply.record("inventory_item")?;
+    Ok(INVENTORY_ITEMS.one(&record, &view, &reply))
 }
 
 #[derive(Deserialize)]

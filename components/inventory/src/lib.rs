@@ -1,9 +1,9 @@
 //! The `inventory` tool group: the inventory items (SKUs, stock, prices) of an
 //! OrderDesk store, at `/inventory-items[/{id}]`.
 //!
-//! Grants: `orderdesk` (read and write), `session` (`report-progress` and the call's
-//! budget, for `inventory_update_many`) and `log`. Never `vault`: this component sees
-//! no key.
+//! Grants: `orderdesk` (read and write), `session` (`budget`: how large a page of items
+//! may grow and how long `inventory_update_many` may go on; `report-progress` for it)
+//! and `log`. Never `vault`: this component sees no key.
 //!
 //! Layout: `items.rs` declares the tools (the kit's `ToolSpec`s) and holds the
 //! get/create/update/delete handlers, `list.rs` the paged list, `stock.rs`
@@ -61,13 +61,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            listed,
-            json!({
-                "inventory_items": [{"id": "1", "code": "MUG"}, {"id": "2"}],
-                "pagination": {"total_records": 7, "records_returned": 2, "offset": 5,
-                               "limit": 2, "has_more": false, "next_offset": null},
-                "store_id": "100001"
-            })
+            listed["inventory_items"],
+            json!([{"id": "1", "code": "MUG"}, {"id": "2"}])
+        );
+        assert_eq!(
+            listed["pagination"],
+            json!({"total_records": 7, "records_returned": 2, "offset": 5,
+                   "limit": 2, "has_more": false, "next_offset": null})
+        );
+        assert_eq!(
+            (&listed["view"], &listed["store_id"]),
+            (&json!("summary"), &json!("100001"))
         );
         let request = &host.requests()[0];
         assert_eq!(
@@ -79,6 +83,107 @@ mod tests {
             [("limit", "2"), ("offset", "5"), ("code", "MUG")]
                 .map(|(k, v)| (k.to_string(), v.to_string()))
         );
+    }
+
+    /// An inventory item as OrderDesk answers it, PHP quirks included.
+    fn item(id: u64) -> Value {
+        json!({"id": id.to_string(), "name": "Ceramic mug", "code": format!("MUG-{id}"),
+               "price": "12.00", "cost": "4.10", "weight": "0.75", "stock": "11",
+               "location": "Aisle 4, bin 12", "manufacturer_sku": "CM-WHT-350",
+               "metadata": {"supplier": "Potter & Co", "reorder_note": "x".repeat(300)},
+               "variation_list": [], "update_source": "api",
+               "date_added": "2026-01-10 09:00:00", "date_updated": "2026-11-02 09:15:40"})
+    }
+
+    fn page(count: u64) -> Value {
+        let items: Vec<Value> = (0..count).map(item).collect();
+        json!({"status": "success", "records_returned": count, "total_records": 2000,
+               "offset": 0, "limit": count, "inventory_items": items})
+    }
+
+    #[test]
+    fn reads_answer_a_summary_by_default_and_whole_items_or_fields_on_request() {
+        let host = MockHost::with_store();
+        for _ in 0..3 {
+            host.reply(200, json!({"status": "success", "inventory_item": item(7)}));
+        }
+        let summary = call("inventory_get", json!({"item_id": "7"})).unwrap();
+        assert_eq!(
+            summary["inventory_item"],
+            json!({"id": "7", "name": "Ceramic mug", "code": "MUG-7", "price": 12,
+                   "stock": 11})
+        );
+        assert_eq!(summary["view"], "summary");
+        let full = call(
+            "inventory_get",
+            json!({"item_id": "7", "view": "full", "fresh": true}),
+        )
+        .unwrap();
+        assert_eq!(
+            (&full["inventory_item"], &full["view"]),
+            (&item(7), &json!("full"))
+        );
+        let fields = call(
+            "inventory_get",
+            json!({"item_id": "7", "fields": ["location", "metadata.supplier"]}),
+        )
+        .unwrap();
+        assert_eq!(
+            fields["inventory_item"],
+            json!({"id": "7", "location": "Aisle 4, bin 12",
+                   "metadata": {"supplier": "Potter & Co"}})
+        );
+        let caches: Vec<CacheMode> = host.requests().iter().map(|r| r.cache).collect();
+        assert_eq!(
+            caches,
+            [CacheMode::UseCache, CacheMode::Bypass, CacheMode::UseCache]
+        );
+    }
+
+    #[test]
+    fn a_cached_answer_says_how_old_it_is() {
+        let host = MockHost::with_store();
+        host.reply_cached(
+            200,
+            json!({"status": "success", "inventory_item": item(7)}),
+            12,
+        )
+        .reply_cached(200, page(3), 30);
+        let got = call("inventory_get", json!({"item_id": "7"})).unwrap();
+        assert_eq!(got["cache_age_s"], 12);
+        assert!(got["note"].as_str().unwrap().contains("fresh: true"));
+        let listed = call("inventory_list", json!({})).unwrap();
+        assert_eq!(listed["cache_age_s"], 30);
+    }
+
+    #[test]
+    fn a_list_page_stops_at_the_answer_budget_in_every_view() {
+        let host = MockHost::with_store();
+        for _ in 0..3 {
+            host.reply(200, page(500));
+        }
+        let budget = orderdesk_store_api::views::answer_budget();
+        let mut kept = Vec::new();
+        for arguments in [
+            json!({"limit": 500, "view": "full"}),
+            json!({"limit": 500}),
+            json!({"limit": 500, "fields": ["stock", "location"], "fresh": true}),
+        ] {
+            let listed = call("inventory_list", arguments).unwrap();
+            let count = listed["inventory_items"].as_array().unwrap().len();
+            assert!(listed.to_string().len() <= budget);
+            if count < 500 {
+                assert_eq!(listed["pagination"]["next_offset"], count);
+                let note = listed["note"].as_str().unwrap();
+                assert!(
+                    note.contains(&format!("continue with offset {count}")),
+                    "{note}"
+                );
+            }
+            kept.push(count);
+        }
+        assert!(kept[0] < kept[1] && kept[0] < kept[2], "{kept:?}");
+        assert_eq!(host.requests()[2].cache, CacheMode::Bypass);
     }
 
     #[test]

@@ -1,28 +1,34 @@
 //! `inventory_list`: `GET /inventory-items`, one page at a time.
 
 use order_model::lenient;
+use order_model::views::INVENTORY_SUMMARY_FIELDS;
 use orderdesk_store_api::schema::{self, pagination};
+use orderdesk_store_api::views::{
+    self, INVENTORY_ITEMS, ReadOptions, answer_budget, pagination_schema, read_properties,
+};
 use orderdesk_tool_kit::ToolError;
 use orderdesk_tool_kit::args::{NonBlank, WholeNumber, in_range};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::host::{self, CacheMode};
+use crate::host;
 
-pub const DESCRIPTION: &str = "List the store's inventory items (GET /inventory-items): \
-                               name, code (SKU), price, cost, weight, stock, location and the rest of each record. \
-                               Changes nothing. `code` finds the item with exactly that SKU; `search` finds text in the \
-                               items (such as the name or SKU); both together must match. One page holds up to `limit` \
-                               items (1–500, default 50); `pagination.next_offset` gives the `offset` of the next page \
-                               (null when there is none). May answer from the host's short-lived cache (then `cached` \
-                               is true).";
+pub const DESCRIPTION: &str = "List the store's inventory items (GET /inventory-items). \
+                               Changes nothing. Each item is a summary by default (id, name, code (SKU), price, stock); \
+                               `view: \"full\"` answers whole items (cost, weight, location, metadata, variations, \
+                               dates, …), `fields` only the fields named (dotted paths). `code` finds the item with \
+                               exactly that SKU; `search` finds text in the items (such as the name or SKU); both \
+                               together must match. One page holds up to `limit` items (1–500, default 50) and stops \
+                               early when the answer would grow too large for the client; `pagination.next_offset` \
+                               gives the `offset` of the next page (null when there is none). May answer from the \
+                               host's short-lived cache (then `cache_age_s` says how old the answer is; `fresh: true` \
+                               reads OrderDesk again).";
 
 const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 500;
 
 pub fn input() -> Value {
-    schema::input(
-        json!({
+    let mut properties = json!({
             "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
                       "default": DEFAULT_LIMIT,
                       "description": "Items per page, 1–500 (default 50)."},
@@ -33,9 +39,18 @@ pub fn input() -> Value {
                      "description": "Only the item with this SKU code (e.g. \"MUG-WHT\")."},
             "search": {"type": "string", "minLength": 1,
                        "description": "Only items whose text (e.g. name or SKU) contains this."}
-        }),
-        &[],
-    )
+    });
+    if let (Value::Object(properties), Value::Object(read)) =
+        (&mut properties, read_properties(INVENTORY_SUMMARY_FIELDS))
+    {
+        properties.extend(read);
+    }
+    schema::input(properties, &[])
+}
+
+/// The answer: a page of items in the view asked for.
+pub fn output() -> Value {
+    INVENTORY_ITEMS.list_output(json!({"pagination": pagination_schema()}))
 }
 
 #[derive(Deserialize)]
@@ -45,9 +60,12 @@ pub struct ListArgs {
     code: Option<NonBlank>,
     search: Option<NonBlank>,
     store: Option<NonBlank>,
+    #[serde(flatten)]
+    read: ReadOptions,
 }
 
 pub fn run(args: ListArgs) -> Result<Value, ToolError> {
+    let view = args.read.view()?;
     let limit = in_range("limit", args.limit, 1..=MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
     let offset = in_range("offset", args.offset, 0..=u32::MAX.into())?.unwrap_or(0);
     let mut query = vec![
@@ -60,7 +78,7 @@ pub fn run(args: ListArgs) -> Result<Value, ToolError> {
         }
     }
     let target = host::target(args.store, "the inventory search");
-    let reply = target.get("/inventory-items", query, CacheMode::UseCache)?;
+    let reply = target.get("/inventory-items", query, args.read.cache())?;
     let body = &reply.body;
     let items = match body.get("inventory_items") {
         Some(Value::Array(items)) => items.clone(),
@@ -79,17 +97,31 @@ pub fn run(args: ListArgs) -> Result<Value, ToolError> {
             .and_then(lenient::integer)
             .and_then(|n| u64::try_from(n).ok())
     };
-    let returned = count("records_returned").unwrap_or(items.len() as u64);
     let total = count("total_records");
     let offset = count("offset").unwrap_or(offset);
     let limit = count("limit").unwrap_or(limit);
+    // Cut to the answer budget: the page then ends at the first item left out.
+    let budget = answer_budget();
+    let fitted = INVENTORY_ITEMS.fit(items, &view, budget);
+    let kept = fitted.records.len() as u64;
+    let mut pagination = pagination(total, kept, offset, limit);
     let mut result = json!({
-        "inventory_items": items,
-        "pagination": pagination(total, returned, offset, limit),
+        "inventory_items": fitted.records,
+        "view": view.name(),
+        "more": INVENTORY_ITEMS.more(&view),
+        "pagination": pagination.take(),
         "store_id": reply.store_id,
     });
-    if reply.cached {
-        result["cached"] = json!(true);
+    if fitted.left_out > 0 {
+        let next = offset + kept;
+        result["pagination"]["has_more"] = json!(true);
+        result["pagination"]["next_offset"] = json!(next);
+        result["note"] = json!(format!(
+            "stopped after {kept} items ({} of this page left out) to keep the answer within \
+             {budget} bytes; continue with offset {next}",
+            fitted.left_out
+        ));
     }
+    views::add_cached(&mut result, &reply);
     Ok(result)
 }

@@ -12,7 +12,9 @@
 //! [`deep_merge`] applies a change set to a fetched record, and [`validate`] checks what
 //! OrderDesk requires of new orders, items and shipments, with messages that show a
 //! valid example. [`replies`] has a typed model of each endpoint's answer (pages with
-//! their paging, one record, a message).
+//! their paging, one record, a message). [`views`] makes the lean summaries and the
+//! projections of records that answers sized for an agent hold, and [`schemas`] the
+//! JSON Schemas of the records and of their change sets.
 
 #![warn(missing_docs)]
 
@@ -20,7 +22,9 @@ pub mod lenient;
 pub mod merge;
 mod records;
 pub mod replies;
+pub mod schemas;
 pub mod validate;
+pub mod views;
 
 pub use merge::deep_merge;
 pub use records::{Address, ErrorEnvelope, ModelError, Order, OrderItem, OrderList, Shipment};

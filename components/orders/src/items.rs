@@ -1,7 +1,10 @@
 //! Order items: `/orders/{order_id}/order-items[/{item_id}]`. OrderDesk recalculates the
 //! order's totals after every change.
 
+use order_model::schemas::{self as record_schemas, ORDER_ITEM};
 use order_model::validate::validate_new_item;
+use order_model::views::ITEM_SUMMARY_FIELDS;
+use orderdesk_store_api::views::{ORDER_ITEMS, write_result_output};
 use orderdesk_tool_kit::{Args, ToolError, ToolSpec};
 use serde_json::{Value, json};
 
@@ -17,6 +20,7 @@ const ITEMS: Resource = Resource {
     tools: "order_items",
     locked: &["id"],
     validate: validate_new_item,
+    records: &ORDER_ITEMS,
 };
 
 fn item_id() -> Value {
@@ -28,23 +32,37 @@ pub fn tools() -> Vec<ToolSpec> {
         ToolSpec::new(
             "order_items_list",
             "List an order's items",
-            "List the line items of one order (id, name, code, price, quantity, \
-             variations, metadata). Changes nothing.",
+            "List the line items of one order. Changes nothing. Each item is a summary \
+             by default (id, name, code, price, quantity); `view: \"full\"` answers \
+             whole items (weight, delivery_type, variations, metadata, …), `fields` only \
+             the fields named. May answer from the host's short-lived cache (then \
+             `cache_age_s` says how old the answer is; `fresh: true` reads OrderDesk again).",
         )
-        .input(|| schema::input(json!({"order_id": schema::order_id()}), &["order_id"]))
+        .input(|| {
+            schema::read_input(
+                json!({"order_id": schema::order_id()}),
+                &["order_id"],
+                ITEM_SUMMARY_FIELDS,
+            )
+        })
+        .output(|| ORDER_ITEMS.list_output(json!({"order_id": {"type": "string"}})))
         .annotations(READ)
         .run(list),
         ToolSpec::new(
             "order_items_get",
             "Get an order item",
-            "Read one line item of an order. Changes nothing.",
+            "Read one line item of an order. Changes nothing. A summary by default (id, \
+             name, code, price, quantity); `view: \"full\"` answers the whole item, \
+             `fields` only the fields named. `fresh: true` bypasses the host's cache.",
         )
         .input(|| {
-            schema::input(
+            schema::read_input(
                 json!({"order_id": schema::order_id(), "item_id": item_id()}),
                 &["order_id", "item_id"],
+                ITEM_SUMMARY_FIELDS,
             )
         })
+        .output(|| ORDER_ITEMS.one_output(json!({"order_id": {"type": "string"}})))
         .annotations(READ)
         .run(get),
         ToolSpec::new(
@@ -58,15 +76,18 @@ pub fn tools() -> Vec<ToolSpec> {
             schema::input(
                 json!({
                     "order_id": schema::order_id(),
-                    "item": schema::object(
+                    "item": record_schemas::new_record(
+                        ORDER_ITEM,
                         "The new item's fields: name, code (SKU), price, quantity, weight, \
                          delivery_type (ship, noship, download, future), category_code, \
-                         variation_list {option: value}, metadata {key: value}."
+                         variation_list {option: value}, metadata {key: value}.",
+                        &[],
                     )
                 }),
                 &["order_id", "item"],
             )
         })
+        .output(|| ORDER_ITEMS.write_output(json!({"order_id": {"type": "string"}})))
         .annotations(CREATE)
         .run(create),
         ToolSpec::new(
@@ -83,9 +104,10 @@ pub fn tools() -> Vec<ToolSpec> {
                 json!({
                     "order_id": schema::order_id(),
                     "item_id": item_id(),
-                    "changes": schema::object(
+                    "changes": record_schemas::changes(
+                        ORDER_ITEM,
                         "Only the fields to change, e.g. {\"quantity\": 3} or \
-                         {\"variation_list\": {\"Size\": \"L\"}}."
+                         {\"variation_list\": {\"Size\": \"L\"}}. null removes a field."
                     ),
                     "expected_date_updated": schema::expected_date_updated(
                         "the order it belongs to (items and shipments have no date_updated of their own; OrderDesk bumps the order's whenever one changes)"
@@ -94,6 +116,7 @@ pub fn tools() -> Vec<ToolSpec> {
                 &["order_id", "item_id", "changes"],
             )
         })
+        .output(|| ORDER_ITEMS.write_output(json!({"order_id": {"type": "string"}})))
         .annotations(UPDATE)
         .run(update),
         ToolSpec::new(
@@ -108,6 +131,11 @@ pub fn tools() -> Vec<ToolSpec> {
                 json!({"order_id": schema::order_id(), "item_id": item_id()}),
                 &["order_id", "item_id"],
             )
+        })
+        .output(|| {
+            write_result_output(json!({"deleted": {"type": "boolean"},
+                                       "order_id": {"type": "string"},
+                                       "item_id": {"type": "string"}}))
         })
         .annotations(DELETE)
         .run(delete),

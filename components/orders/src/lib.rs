@@ -1,7 +1,8 @@
 //! The `orders` tool group: orders, order items and shipments of an OrderDesk store.
 //!
-//! Grants: `orderdesk` (read and write), `session` (`report-progress`, for
-//! `orders_list` with `fetch_all` and the bulk tools), `log`. Never `vault`: this component sees no key.
+//! Grants: `orderdesk` (read and write), `session` (`budget`: how large an answer may
+//! grow and how long `fetch_all` and the bulk tools may go on; `report-progress` for
+//! them), `log`. Never `vault`: this component sees no key.
 //!
 //! Layout: `orders.rs`, `list.rs`, `items.rs` and `shipments.rs` each declare their
 //! tools (the kit's `ToolSpec`s) and hold the handlers; `bulk.rs` the tools for many
@@ -58,29 +59,161 @@ mod tests {
                "offset": first, "orders": orders})
     }
 
+    /// A whole order as OrderDesk answers it (PHP quirks included), with id `id`.
+    fn full_order(id: u64) -> Value {
+        let mut order: Value = serde_json::from_str(include_str!(
+            "../../order-model/tests/fixtures/order-full.json"
+        ))
+        .unwrap();
+        order["id"] = json!(id.to_string());
+        order
+    }
+
+    /// A page of `GET /orders` holding whole orders `first..first + count` of `total`.
+    fn full_page(first: u64, count: u64, total: u64) -> Value {
+        let orders: Vec<Value> = (first..first + count).map(full_order).collect();
+        json!({"status": "success", "records_returned": count, "total_records": total,
+               "offset": first, "limit": count, "orders": orders})
+    }
+
+    fn size(value: &Value) -> usize {
+        value.to_string().len()
+    }
+
     #[test]
-    fn get_reads_the_order_from_the_named_store() {
+    fn get_answers_a_summary_by_default_and_the_whole_order_or_fields_on_request() {
         let host = MockHost::with_store().store("200002", "second");
-        host.reply(
-            200,
-            json!({"status": "success", "execution_time": "0.02",
-                   "order": {"id": "3344551", "email": "jo@example.com"}}),
-        );
-        let order = call(
+        for _ in 0..3 {
+            host.reply(
+                200,
+                json!({"status": "success", "execution_time": "0.02",
+                                   "order": full_order(3344551)}),
+            );
+        }
+        let summary = call(
             "orders_get",
             json!({"order_id": "3344551", "store": "second"}),
         )
         .unwrap();
         assert_eq!(
-            order,
-            json!({"order": {"id": "3344551", "email": "jo@example.com"}, "store_id": "200002"})
+            summary["order"],
+            json!({"id": "3344551", "source_id": "#10482", "date_added": "2026-10-30 14:02:11",
+                   "date_updated": "2026-11-02 09:15:40", "email": "sam.chen@example.org",
+                   "customer_name": "Sam Chen", "order_total": 85.29, "folder_id": 1004,
+                   "payment_status": "Captured", "item_count": 2,
+                   "shipping": {"city": "San Francisco", "country": "US"}, "tracking_count": 1})
         );
-        let request = &host.requests()[0];
+        assert_eq!(summary["view"], "summary");
+        assert!(summary["more"].as_str().unwrap().contains("view: \"full\""));
+        assert_eq!(summary["store_id"], "200002");
+        assert!(summary.get("cache_age_s").is_none());
+
+        let full = call(
+            "orders_get",
+            json!({"order_id": "3344551", "view": "full", "fresh": true}),
+        )
+        .unwrap();
+        assert_eq!(full["order"], full_order(3344551));
+        assert_eq!(full["view"], "full");
+
+        let fields = call(
+            "orders_get",
+            json!({"order_id": "3344551", "fields": ["shipping.first_name", "order_items.code"]}),
+        )
+        .unwrap();
         assert_eq!(
-            (request.method, request.path.as_str(), request.cache),
+            fields["order"],
+            json!({"id": "3344551", "shipping": {"first_name": "Sam"},
+                   "order_items": [{"code": "MUG-WHT"}, {"code": "POUR-01"}]})
+        );
+        assert_eq!(fields["view"], "fields");
+
+        let requests = host.requests();
+        assert_eq!(
+            (
+                requests[0].method,
+                requests[0].path.as_str(),
+                requests[0].cache
+            ),
             (Method::Get, "/orders/3344551", CacheMode::UseCache)
         );
-        assert_eq!(request.store_id, "200002");
+        assert_eq!(requests[0].store_id, "200002");
+        assert_eq!(requests[1].cache, CacheMode::Bypass, "fresh: true");
+        assert_eq!(requests[2].cache, CacheMode::UseCache);
+    }
+
+    #[test]
+    fn views_and_fields_are_checked_before_anything_is_sent() {
+        let host = MockHost::with_store();
+        let both = error_message(
+            call(
+                "orders_get",
+                json!({"order_id": "7", "view": "full", "fields": ["email"]}),
+            ),
+            ToolError::InvalidInput,
+        );
+        assert!(both.contains("either `view` or `fields`"), "{both}");
+        let path = error_message(
+            call("orders_list", json!({"fields": ["order_items[0].code"]})),
+            ToolError::InvalidInput,
+        );
+        assert!(path.contains("dotted path"), "{path}");
+        let view = error_message(
+            call(
+                "shipments_list",
+                json!({"order_id": "7", "view": "compact"}),
+            ),
+            ToolError::InvalidInput,
+        );
+        assert!(view.contains("\"summary\" or \"full\""), "{view}");
+        assert!(host.requests().is_empty());
+    }
+
+    #[test]
+    fn a_page_stops_at_the_answer_budget_and_says_where_to_continue() {
+        let host = MockHost::with_store();
+        host.reply(200, full_page(0, 500, 1200))
+            .reply(200, full_page(0, 500, 1200))
+            .reply(200, full_page(0, 50, 1200))
+            .reply(200, full_page(0, 50, 1200));
+        let budget = orderdesk_store_api::views::answer_budget();
+
+        let full = call("orders_list", json!({"limit": 500, "view": "full"})).unwrap();
+        let kept = full["orders"].as_array().unwrap().len();
+        assert!(kept > 0 && kept < 500, "{kept}");
+        assert!(size(&full) <= budget, "{} > {budget}", size(&full));
+        assert_eq!(full["pagination"]["next_offset"], kept);
+        assert_eq!(full["pagination"]["records_returned"], kept);
+        assert_eq!(full["pagination"]["has_more"], true);
+        let note = full["note"].as_str().unwrap();
+        assert!(
+            note.contains(&format!("continue with offset {kept}")),
+            "{note}"
+        );
+        assert!(note.contains("summary view or `fields`"), "{note}");
+
+        let summaries = call("orders_list", json!({"limit": 500})).unwrap();
+        let summarised = summaries["orders"].as_array().unwrap().len();
+        assert!(
+            summarised > 5 * kept,
+            "{summarised} summaries, {kept} whole orders"
+        );
+        assert!(size(&summaries) <= budget);
+        assert_eq!(summaries["pagination"]["next_offset"], summarised);
+
+        // What issue 15 measured: 50 whole orders, against 50 summaries.
+        let fifty_full = call("orders_list", json!({"limit": 50, "view": "full"})).unwrap();
+        let fifty = call("orders_list", json!({"limit": 50})).unwrap();
+        assert_eq!(fifty["orders"].as_array().unwrap().len(), 50);
+        assert_eq!(fifty["pagination"]["next_offset"], 50);
+        eprintln!(
+            "orders_list limit 50: summary {} bytes; full {} bytes for {} orders (budget {budget})",
+            size(&fifty),
+            size(&fifty_full),
+            fifty_full["orders"].as_array().unwrap().len()
+        );
+        let requests = host.requests();
+        assert_eq!(requests[0].query[0], ("limit".into(), "500".into()));
     }
 
     #[test]
@@ -392,6 +525,144 @@ mod tests {
             ToolError::InvalidInput,
         );
         assert!(no_range.contains("needs a date range"), "{no_range}");
+    }
+
+    #[test]
+    fn a_cached_answer_says_how_old_it_is_and_fresh_reads_orderdesk() {
+        let host = MockHost::with_store();
+        host.reply_cached(
+            200,
+            json!({"status": "success", "order": full_order(7)}),
+            42,
+        )
+        .reply_cached(200, page(0, 2, 2), 5)
+        .reply(200, json!({"status": "success", "order": full_order(7)}));
+        let cached = call("orders_get", json!({"order_id": "7"})).unwrap();
+        assert_eq!(cached["cache_age_s"], 42);
+        let note = cached["note"].as_str().unwrap();
+        assert!(
+            note.contains("42 s old") && note.contains("fresh: true"),
+            "{note}"
+        );
+        let listed = call(
+            "orders_list",
+            json!({"limit": 2, "search_start_date": "2026-01-01"}),
+        )
+        .unwrap();
+        assert_eq!(listed["cache_age_s"], 5);
+        let fresh = call("orders_get", json!({"order_id": "7", "fresh": true})).unwrap();
+        assert!(fresh.get("cache_age_s").is_none() && fresh.get("note").is_none());
+        assert_eq!(host.requests()[2].cache, CacheMode::Bypass);
+    }
+
+    #[test]
+    fn the_page_budget_comes_from_the_host() {
+        let host = MockHost::with_store().budget(8 * 1024, 30_000);
+        host.reply(200, full_page(0, 50, 50));
+        let listed = call("orders_list", json!({"view": "full"})).unwrap();
+        let kept = listed["orders"].as_array().unwrap().len();
+        assert!(kept > 0 && kept < 5, "{kept}");
+        assert!(listed.to_string().len() <= 8 * 1024);
+        assert!(
+            listed["note"]
+                .as_str()
+                .unwrap()
+                .contains("within 8192 bytes"),
+            "{listed}"
+        );
+    }
+
+    #[test]
+    fn fetch_all_answers_what_it_has_before_the_call_runs_out_of_time() {
+        let host = MockHost::with_store().budget(60 * 1024, 4_000);
+        host.reply(200, page(0, 500, 1200));
+        let result = call(
+            "orders_list",
+            json!({"fetch_all": true, "search_start_date": "2025-01-01"}),
+        )
+        .unwrap();
+        assert_eq!(result["orders"].as_array().unwrap().len(), 500);
+        assert_eq!(result["pagination"]["next_offset"], 500);
+        let note = result["note"].as_str().unwrap();
+        assert!(
+            note.contains("time limit") && note.contains("offset 500"),
+            "{note}"
+        );
+        assert_eq!(host.requests().len(), 1);
+    }
+
+    #[test]
+    fn item_and_shipment_reads_answer_each_view() {
+        let host = MockHost::with_store();
+        let order = full_order(7);
+        let items = order["order_items"].clone();
+        let shipments = order["order_shipments"].clone();
+        host.reply(200, json!({"status": "success", "order_items": items}))
+            .reply(200, json!({"status": "success", "order_items": items}))
+            .reply(200, json!({"status": "success", "order_item": items[0]}))
+            .reply(200, json!({"status": "success", "shipments": shipments}))
+            .reply(200, json!({"status": "success", "shipment": shipments[0]}))
+            .reply(200, json!({"status": "success", "shipment": shipments[0]}));
+
+        let listed = call("order_items_list", json!({"order_id": "7"})).unwrap();
+        assert_eq!(
+            listed["order_items"],
+            json!([{"id": "88120001", "name": "Ceramic mug", "code": "MUG-WHT", "price": 14.99,
+                    "quantity": 2},
+                   {"id": "88120002", "name": "Pour-over kit", "code": "POUR-01",
+                    "price": 44.99, "quantity": 1}])
+        );
+        assert_eq!(
+            (&listed["view"], &listed["order_id"]),
+            (&json!("summary"), &json!("7"))
+        );
+        let full = call(
+            "order_items_list",
+            json!({"order_id": "7", "view": "full", "fresh": true}),
+        )
+        .unwrap();
+        assert_eq!(full["order_items"], items);
+        let one = call(
+            "order_items_get",
+            json!({"order_id": "7", "item_id": "88120001", "fields": ["variation_list"]}),
+        )
+        .unwrap();
+        assert_eq!(
+            one["order_item"],
+            json!({"id": "88120001", "variation_list": {"Color": "White"}})
+        );
+
+        let listed = call("shipments_list", json!({"order_id": "7"})).unwrap();
+        let summary = &listed["shipments"][0];
+        assert_eq!(summary["tracking_number"], "9400111899223197428490");
+        assert!(summary.get("tracking_url").is_none(), "{summary}");
+        let one = call(
+            "shipments_get",
+            json!({"order_id": "7", "shipment_id": "551200", "view": "full"}),
+        )
+        .unwrap();
+        assert_eq!(
+            (&one["shipment"], &one["view"]),
+            (&shipments[0], &json!("full"))
+        );
+        let fields = call(
+            "shipments_get",
+            json!({"order_id": "7", "shipment_id": "551200", "fields": ["tracking_url"]}),
+        )
+        .unwrap();
+        assert_eq!(fields["view"], "fields");
+        assert_eq!(
+            fields["shipment"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .collect::<Vec<_>>(),
+            ["id", "tracking_url"]
+        );
+
+        let caches: Vec<CacheMode> = host.requests().iter().map(|r| r.cache).collect();
+        assert_eq!(caches[1], CacheMode::Bypass);
+        assert!(caches.iter().filter(|c| **c == CacheMode::Bypass).count() == 1);
     }
 
     #[test]

@@ -2,6 +2,10 @@
 //! `fetch_all`, every page of a date range up to a bound.
 
 use order_model::{OrderList, lenient};
+use orderdesk_store_api::Reply;
+use orderdesk_store_api::views::{
+    self, ORDERS, ReadOptions, View, answer_budget, pagination_schema, read_properties,
+};
 use orderdesk_tool_kit::args::{NonBlank, field, in_range, invalid};
 use orderdesk_tool_kit::errors::describe;
 use orderdesk_tool_kit::{Args, ToolError, session};
@@ -14,10 +18,16 @@ pub const DESCRIPTION: &str = "Search the store's orders (GET /orders), newest f
                                default. Changes nothing. Always give a date range (search_start_date/search_end_date for \
                                when orders were added, or modified_start_date/modified_end_date): OrderDesk asks clients \
                                to, and searches without one are slow. Filters combine (AND); there is no free-text search. \
-                               One page holds up to `limit` orders (1–500, default 50); `pagination.next_offset` gives the \
-                               `offset` of the next page (null when there is none). `fetch_all: true` pages through \
-                               everything in a date range (at most 5,000 orders, reported when cut short). \
-                               `include_history` adds each order's history and makes the search much slower.";
+                               Each order is a summary by default (id, source_id, date_added, date_updated, email, \
+                               customer_name, order_total, folder_id, folder_name when OrderDesk sends it, \
+                               payment_status, item_count, shipping {city, country}, tracking_count); `view: \"full\"` \
+                               answers whole orders, `fields` only the fields named (dotted paths). One page holds up to \
+                               `limit` orders (1–500, default 50) and stops early when the answer would grow too large \
+                               for the client; `pagination.next_offset` gives the `offset` of the next page (null when \
+                               there is none). `fetch_all: true` pages through everything in a date range (at most \
+                               5,000 orders, reported when cut short). `include_history` adds each order's history and \
+                               makes the search much slower. May answer from the host's short-lived cache (then \
+                               `cache_age_s` says how old the answer is; `fresh: true` reads OrderDesk again).";
 
 const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 500;
@@ -158,7 +168,19 @@ pub fn input() -> Value {
                "description": "Fetch every page (500 per page, at most 5,000 orders). Requires a \
                                date range (search_* or modified_* dates)."}),
     );
+    if let Value::Object(read) = read_properties(order_model::views::ORDER_SUMMARY_FIELDS) {
+        properties.extend(read);
+    }
     schema::input(Value::Object(properties), &[])
+}
+
+/// The answer: a page of orders in the view asked for.
+pub fn output() -> Value {
+    ORDERS.list_output(json!({
+        "pagination": pagination_schema(),
+        "incomplete": {"type": "string",
+                       "description": "Why fetch_all stopped early, and where to continue."}
+    }))
 }
 
 /// The handler. The filters are read by name from their table, so the arguments stay
@@ -173,6 +195,12 @@ pub fn run(args: Args) -> Result<Value, ToolError> {
     let include_history = field::<Option<bool>>(&args, "include_history")?.unwrap_or(false);
     let fetch_all = field::<Option<bool>>(&args, "fetch_all")?.unwrap_or(false);
     let store: Option<NonBlank> = field(&args, "store")?;
+    let options = ReadOptions::from_args(&args)?;
+    let view = options.view()?;
+    let read = Read {
+        view: &view,
+        cache: options.cache(),
+    };
 
     let mut notes = Vec::new();
     let mut query = filters;
@@ -193,7 +221,7 @@ pub fn run(args: Args) -> Result<Value, ToolError> {
                 "limit is ignored with fetch_all (pages of {MAX_LIMIT})"
             ));
         }
-        fetch_every_page(&target, &query, offset, &mut notes)?
+        fetch_every_page(&target, &query, offset, &read, &mut notes)?
     } else {
         if !has_date_range {
             notes.push(
@@ -206,10 +234,10 @@ pub fn run(args: Args) -> Result<Value, ToolError> {
             notes.push(format!("limit defaulted to {DEFAULT_LIMIT}"));
             DEFAULT_LIMIT
         });
-        one_page(&target, &query, offset, limit)?
+        one_page(&target, &query, offset, limit, &read, &mut notes)?
     };
     if !notes.is_empty() {
-        result["note"] = json!(notes.join("; "));
+        views::add_note(&mut result, &notes.join("; "));
     }
     Ok(result)
 }
@@ -273,45 +301,95 @@ fn is_date(value: &str) -> bool {
     })
 }
 
+/// What a search answers of each order, and whether the host's cache may answer it.
+struct Read<'a> {
+    view: &'a View,
+    cache: CacheMode,
+}
+
 fn get_page(
     target: &Target,
     query: &[(String, String)],
     offset: u64,
     limit: u64,
-) -> Result<(OrderList, String), ToolError> {
+    cache: CacheMode,
+) -> Result<(OrderList, Reply), ToolError> {
     let mut page_query = vec![
         ("limit".to_string(), limit.to_string()),
         ("offset".to_string(), offset.to_string()),
     ];
     page_query.extend_from_slice(query);
-    let reply = target.get("/orders", page_query, CacheMode::UseCache)?;
-    let page = OrderList::from_value(reply.body).map_err(|e| {
+    let mut reply = target.get("/orders", page_query, cache)?;
+    let page = OrderList::from_value(reply.body.take()).map_err(|e| {
         ToolError::Upstream(format!("OrderDesk's order search answered oddly: {e}"))
     })?;
-    Ok((page, reply.store_id))
+    Ok((page, reply))
 }
 
+/// One page of up to `limit` orders, cut to the answer budget: when it stops early,
+/// `next_offset` is the first order left out.
 fn one_page(
     target: &Target,
     query: &[(String, String)],
     offset: u64,
     limit: u64,
+    read: &Read,
+    notes: &mut Vec<String>,
 ) -> Result<Value, ToolError> {
-    let (page, store_id) = get_page(target, query, offset, limit)?;
+    let (page, reply) = get_page(target, query, offset, limit, read.cache)?;
     let total = page.total_records();
-    let returned = page.records_returned();
     let limit = page.limit().unwrap_or(limit);
     let offset = page.offset().unwrap_or(offset);
-    Ok(json!({
-        "orders": page.into_orders(),
-        "pagination": pagination(total, returned, offset, limit),
-        "store_id": store_id,
-    }))
+    let budget = answer_budget();
+    let fitted = ORDERS.fit(page.into_orders(), read.view, budget);
+    let kept = fitted.records.len() as u64;
+    let mut pagination = pagination(total, kept, offset, limit);
+    if fitted.left_out > 0 {
+        let next = offset + kept;
+        pagination["has_more"] = json!(true);
+        pagination["next_offset"] = json!(next);
+        notes.push(cut_note(kept, fitted.left_out, budget, next, read.view));
+    }
+    let mut answer = json!({
+        "orders": fitted.records,
+        "view": read.view.name(),
+        "more": ORDERS.more(read.view),
+        "pagination": pagination,
+        "store_id": reply.store_id,
+    });
+    views::add_cached(&mut answer, &reply);
+    Ok(answer)
 }
 
-/// How much order JSON one `fetch_all` call returns at most: under the host's default
-/// 1 MiB result limit, with room for the pagination and notes around it.
-const RESULT_BUDGET_BYTES: usize = 900 * 1024;
+/// The note of a page cut short by the byte budget.
+fn cut_note(kept: u64, left_out: usize, budget: usize, next: u64, view: &View) -> String {
+    let smaller = match view {
+        View::Full => "; the summary view or `fields` fit more per page",
+        View::Fields(_) => "; fewer `fields` fit more per page",
+        View::Summary => "",
+    };
+    let first = if kept == 0 {
+        format!(
+            "the order at offset {next} alone is larger than the answer budget ({budget} \
+             bytes): read it with orders_get or ask for fewer fields"
+        )
+    } else {
+        format!(
+            "stopped after {kept} orders ({left_out} of this page left out) to keep the answer \
+             within {budget} bytes; continue with offset {next}"
+        )
+    };
+    format!("{first}{smaller}")
+}
+
+/// How much order JSON one `fetch_all` call returns at most: more than a page's answer
+/// budget (the caller asked for everything), under the host's default 1 MiB hard limit
+/// on a result, with room for the pagination and notes around it.
+const FETCH_ALL_BYTES: usize = 900 * 1024;
+
+/// Time to keep for one more page of 500 orders (a slow OrderDesk answer, its retries)
+/// and for answering: with less left, `fetch_all` answers what it has.
+const PAGE_TIME_MS: u32 = 10_000;
 
 /// Page through the search with the largest page size, reporting progress after each
 /// page, until the end, the bound, or a failure after the first page (then what was
@@ -320,18 +398,26 @@ fn fetch_every_page(
     target: &Target,
     query: &[(String, String)],
     start: u64,
+    read: &Read,
     notes: &mut Vec<String>,
 ) -> Result<Value, ToolError> {
     let cap = MAX_LIMIT * MAX_PAGES;
     let mut orders = Vec::new();
     let mut offset = start;
     let mut total = None;
-    let mut store_id = String::new();
+    let mut last_reply = None;
     let mut incomplete = None;
     let mut result_bytes = 0usize;
     let mut budget_stop = false;
+    let mut out_of_time = false;
+    // The answer budget when the operator set it larger (it is never over the hard limit).
+    let budget = FETCH_ALL_BYTES.max(answer_budget());
     for page_number in 0..MAX_PAGES {
-        let (page, page_store) = match get_page(target, query, offset, MAX_LIMIT) {
+        if page_number > 0 && session::budget().time_left_ms < PAGE_TIME_MS {
+            out_of_time = true;
+            break;
+        }
+        let (page, reply) = match get_page(target, query, offset, MAX_LIMIT, read.cache) {
             Ok(answer) => answer,
             Err(error) if page_number == 0 => return Err(error),
             Err(error) => {
@@ -339,15 +425,15 @@ fn fetch_every_page(
                 break;
             }
         };
-        store_id = page_store;
         total = page.total_records().or(total);
         let returned = page.records_returned();
-        // Keep whole orders while they fit the result budget; the next call resumes at
-        // the first order left out (always keep one, or a huge order could never pass).
+        // Keep orders while they fit the budget; the next call resumes at the first
+        // order left out.
         let mut kept = 0u64;
         for order in page.into_orders() {
-            let size = serde_json::to_string(&order).map_or(0, |text| text.len());
-            if result_bytes + size > RESULT_BUDGET_BYTES && !orders.is_empty() {
+            let order = ORDERS.render(&order, read.view);
+            let size = serde_json::to_string(&order).map_or(0, |text| text.len()) + 1;
+            if result_bytes + size > budget {
                 budget_stop = true;
                 break;
             }
@@ -355,6 +441,7 @@ fn fetch_every_page(
             orders.push(order);
             kept += 1;
         }
+        last_reply = Some(reply);
         offset += if budget_stop { kept } else { returned };
         let expected = total.map(|t| t.saturating_sub(start).min(cap) as f64);
         session::report_progress(
@@ -372,13 +459,24 @@ fn fetch_every_page(
     }
     let fetched = orders.len() as u64;
     let mut pagination = pagination(total, fetched, start, MAX_LIMIT);
-    // The loop's stopping offset is where a next call resumes.
-    if pagination["has_more"] == json!(true) {
+    // The loop's stopping offset is where a next call resumes (even when not one order
+    // fitted, which `pagination` alone would call the end).
+    if budget_stop || pagination["has_more"] == json!(true) {
+        pagination["has_more"] = json!(true);
         pagination["next_offset"] = json!(offset);
         if budget_stop {
+            let smaller = match read.view {
+                View::Summary => "",
+                _ => ", use the summary view or fewer `fields`",
+            };
             notes.push(format!(
-                "stopped at {fetched} orders to keep the result under the host's size limit \
-                 (about 1 MB); continue with offset {offset} or narrow the date range"
+                "stopped at {fetched} orders to keep the result within {budget} bytes; \
+                 continue with offset {offset}{smaller} or narrow the date range"
+            ));
+        } else if out_of_time {
+            notes.push(format!(
+                "stopped at {fetched} orders to answer within the call's time limit; continue \
+                 with offset {offset} or narrow the date range"
             ));
         } else if incomplete.is_none() {
             notes.push(format!(
@@ -387,7 +485,15 @@ fn fetch_every_page(
             ));
         }
     }
-    let mut result = json!({"orders": orders, "pagination": pagination, "store_id": store_id});
+    let reply = last_reply.expect("the first page was fetched or the call failed");
+    let mut result = json!({
+        "orders": orders,
+        "view": read.view.name(),
+        "more": ORDERS.more(read.view),
+        "pagination": pagination,
+        "store_id": reply.store_id,
+    });
+    views::add_cached(&mut result, &reply);
     if let Some(error) = incomplete {
         result["incomplete"] = json!(format!(
             "stopped after {fetched} orders: {error}; continue with offset {offset}"

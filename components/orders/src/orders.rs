@@ -1,36 +1,49 @@
 //! Orders: `/orders/{id}` (get, update, delete), `POST /orders`, `POST /move-orders`,
 //! `POST /orders/{id}/order-history`. The search (`orders_list`) is in `list.rs`.
 
+use order_model::schemas::{self as record_schemas, ORDER};
 use order_model::validate::validate_new_order;
+use order_model::views::ORDER_SUMMARY_FIELDS;
+use orderdesk_store_api::views::{ORDERS, ReadOptions, read_properties, write_result_output};
 use orderdesk_store_api::{Expected, Id, Update, any_record};
 use orderdesk_tool_kit::args::{NonBlank, invalid};
 use orderdesk_tool_kit::{ToolError, ToolSpec};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::host::{self, CacheMode, Target};
+use crate::host::{self, Target};
 use crate::list;
 use crate::resource::with;
 use crate::schema::{self, CREATE, DELETE, READ, UPDATE};
 
-/// OrderDesk's limit on a history note.
-const NOTE_MAX: usize = 1800;
+use record_schemas::NOTE_MAX;
 
 pub fn tools() -> Vec<ToolSpec> {
     vec![
         ToolSpec::new(
             "orders_get",
             "Get an order",
-            "Read one order with everything OrderDesk holds for it: customer and \
-             shipping addresses, items, shipments, notes, totals, folder, payment \
-             status, checkout data and metadata. Changes nothing. May answer from the \
-             host's short-lived cache (then `cached` is true).",
+            "Read one order. Changes nothing. Answers a summary by default (id, \
+             source_id, date_added, date_updated, email, customer_name, order_total, \
+             folder_id, folder_name when OrderDesk sends it, payment_status, item_count, \
+             shipping {city, country}, tracking_count); `view: \"full\"` answers \
+             everything OrderDesk holds for it (customer and shipping addresses, items, \
+             shipments, notes, totals, checkout data, metadata), `fields` only the fields \
+             named (dotted paths, e.g. [\"shipping\", \"order_items.code\"]). May answer \
+             from the host's short-lived cache (then `cache_age_s` says how old the answer is; \
+             `fresh: true` reads OrderDesk again).",
         )
-        .input(|| schema::input(json!({"order_id": schema::order_id()}), &["order_id"]))
+        .input(|| {
+            let mut properties = json!({"order_id": schema::order_id()});
+            extend(&mut properties, read_properties(ORDER_SUMMARY_FIELDS));
+            schema::input(properties, &["order_id"])
+        })
+        .output(|| ORDERS.one_output(json!({})))
         .annotations(READ)
         .run(get),
         ToolSpec::new("orders_list", "Search orders", list::DESCRIPTION)
             .input(list::input)
+            .output(list::output)
             .annotations(READ)
             .run(list::run),
         ToolSpec::new(
@@ -45,32 +58,8 @@ pub fn tools() -> Vec<ToolSpec> {
              \"state\":\"IL\",\"postal_code\":\"62701\",\"country\":\"US\"},\
              \"order_items\":[{\"name\":\"Canvas tote\",\"price\":40,\"quantity\":1}]}.",
         )
-        .input(|| {
-            schema::input(
-                json!({
-                    "order": {
-                        "type": "object",
-                        "description": "The order's fields: email, shipping and customer \
-                                        {first_name, last_name, company, address1…address4, \
-                                        city, state, postal_code, country, phone}, order_items \
-                                        [{name, code, price, quantity, weight, delivery_type, \
-                                        variation_list, metadata}], shipping_method, totals, \
-                                        payment_status, source_name, source_id, folder_id, \
-                                        checkout_data, order_metadata.",
-                        "properties": {
-                            "order_items": {"type": "array", "minItems": 1,
-                                            "items": {"type": "object"},
-                                            "description": "At least one item."},
-                            "shipping": {"type": "object", "description": "Shipping address."},
-                            "customer": {"type": "object",
-                                         "description": "Customer (billing) address."}
-                        },
-                        "required": ["order_items"]
-                    }
-                }),
-                &["order"],
-            )
-        })
+        .input(|| schema::input(json!({"order": new_order()}), &["order"]))
+        .output(|| ORDERS.write_output(json!({})))
         .annotations(CREATE)
         .run(create),
         ToolSpec::new(
@@ -89,15 +78,18 @@ pub fn tools() -> Vec<ToolSpec> {
             schema::input(
                 json!({
                     "order_id": schema::order_id(),
-                    "changes": schema::object(
+                    "changes": record_schemas::changes(
+                        ORDER,
                         "Only the fields to change, e.g. {\"shipping\": {\"address2\": \
-                         \"Suite 5\"}} or {\"email\": \"new@example.org\", \"tag_name\": null}."
+                         \"Suite 5\"}} or {\"email\": \"new@example.org\", \"tag_name\": null}. \
+                         null removes a field; fields not listed here are passed on too."
                     ),
                     "expected_date_updated": schema::expected_date_updated("the order")
                 }),
                 &["order_id", "changes"],
             )
         })
+        .output(|| ORDERS.write_output(json!({})))
         .annotations(UPDATE)
         .run(update),
         ToolSpec::new(
@@ -108,6 +100,10 @@ pub fn tools() -> Vec<ToolSpec> {
              another folder with orders_move.",
         )
         .input(|| schema::input(json!({"order_id": schema::order_id()}), &["order_id"]))
+        .output(|| {
+            write_result_output(json!({"deleted": {"type": "boolean"},
+                                       "order_id": {"type": "string"}}))
+        })
         .annotations(DELETE)
         .run(delete),
         ToolSpec::new(
@@ -129,9 +125,43 @@ pub fn tools() -> Vec<ToolSpec> {
                 &["order_id", "note"],
             )
         })
+        .output(|| ORDERS.write_output(json!({"order_id": {"type": "string"}})))
         .annotations(CREATE)
         .run(add_note),
     ]
+}
+
+/// The `order` of orders_create: the typed order, with at least one item.
+fn new_order() -> Value {
+    let mut order = record_schemas::new_record(
+        ORDER,
+        "The order's fields: email, shipping and customer {first_name, last_name, company, \
+         address1…address4, city, state, postal_code, country, phone}, order_items [{name, \
+         code, price, quantity, weight, delivery_type, variation_list, metadata}], \
+         shipping_method, totals, payment_status, source_name, source_id, folder_id, \
+         checkout_data, order_metadata.",
+        &["folder_id"],
+    );
+    order["properties"]["order_items"]["type"] = json!("array");
+    order["properties"]["order_items"]["minItems"] = json!(1);
+    order["required"] = json!(["order_items"]);
+    order
+}
+
+/// `properties` (an object) with `more`'s properties added.
+pub fn extend(properties: &mut Value, more: Value) {
+    if let (Value::Object(properties), Value::Object(more)) = (properties, more) {
+        properties.extend(more);
+    }
+}
+
+/// The arguments of orders_get.
+#[derive(Deserialize)]
+struct Get {
+    order_id: Id,
+    store: Option<NonBlank>,
+    #[serde(flatten)]
+    read: ReadOptions,
 }
 
 /// The arguments of the tools that address one order.
@@ -148,14 +178,19 @@ impl OrderRef {
     }
 }
 
-fn get(args: OrderRef) -> Result<Value, ToolError> {
-    let (target, order_id) = args.target();
+fn get(args: Get) -> Result<Value, ToolError> {
+    let view = args.read.view()?;
+    let (target, order_id) = OrderRef {
+        order_id: args.order_id,
+        store: args.store,
+    }
+    .target();
     let reply = target.get(
         &format!("/orders/{order_id}"),
         Vec::new(),
-        CacheMode::UseCache,
+        args.read.cache(),
     )?;
-    Ok(reply.payload())
+    Ok(ORDERS.one(&reply.record("order")?, &view, &reply))
 }
 
 #[derive(Deserialize)]

@@ -4,12 +4,13 @@
 //! `shipment`…), so the handlers read their arguments by name ([`field`]).
 
 use order_model::validate::ValidationError;
+use orderdesk_store_api::views::{ReadOptions, Records, answer_budget};
 use orderdesk_store_api::{Expected, Id, Update, any_record};
 use orderdesk_tool_kit::args::{NonBlank, field, invalid};
 use orderdesk_tool_kit::{Args, ToolError};
 use serde_json::{Value, json};
 
-use crate::host::{self, CacheMode, Target};
+use crate::host::{self, Target};
 
 /// A kind of record below `/orders/{order_id}/…`.
 pub struct Resource {
@@ -29,6 +30,8 @@ pub struct Resource {
     pub locked: &'static [&'static str],
     /// The check a new record must pass.
     pub validate: fn(&Value, &str) -> Result<(), ValidationError>,
+    /// How reads answer it (summary, schema).
+    pub records: &'static Records,
 }
 
 impl Resource {
@@ -50,17 +53,35 @@ impl Resource {
         Ok((target, path, order_id, id))
     }
 
+    /// Every record of the order, in the view asked for, as many as fit the answer
+    /// budget (OrderDesk answers the whole list at once).
     pub fn list(&self, args: Args) -> Result<Value, ToolError> {
         let order_id: Id = field(&args, "order_id")?;
+        let read = ReadOptions::from_args(&args)?;
+        let view = read.view()?;
         let target = store_target(&args, format!("order {order_id}"))?;
-        let reply = target.get(&self.collection(&order_id), Vec::new(), CacheMode::UseCache)?;
-        Ok(with(reply.payload(), "order_id", json!(order_id)))
+        let mut reply = target.get(&self.collection(&order_id), Vec::new(), read.cache())?;
+        let records = match reply.body[self.records.many].take() {
+            Value::Array(records) => records,
+            // PHP writes a keyed list as an object.
+            Value::Object(records) => records.into_iter().map(|(_, record)| record).collect(),
+            _ => Vec::new(),
+        };
+        let answer = self.records.list(records, &view, &reply, answer_budget());
+        Ok(with(answer, "order_id", json!(order_id)))
     }
 
     pub fn get(&self, args: Args) -> Result<Value, ToolError> {
+        let read = ReadOptions::from_args(&args)?;
+        let view = read.view()?;
         let (target, path, order_id, _) = self.one(&args)?;
-        let reply = target.get(&path, Vec::new(), CacheMode::UseCache)?;
-        Ok(with(reply.payload(), "order_id", json!(order_id)))
+        let reply = target.get(&path, Vec::new(), read.cache())?;
+        let record = reply.record(self.key)?;
+        Ok(with(
+            self.records.one(&record, &view, &reply),
+            "order_id",
+            json!(order_id),
+        ))
     }
 
     pub fn create(&self, args: Args) -> Result<Value, ToolError> {

@@ -1,6 +1,7 @@
 //! The schema pieces only the orders group uses; the shared ones (`input`, ids,
 //! annotation sets) are `orderdesk_store_api::schema`.
 
+use orderdesk_store_api::views::read_properties;
 use orderdesk_tool_kit::{Annotations, annotations};
 use serde_json::Value;
 
@@ -22,4 +23,16 @@ pub fn order_id() -> Value {
 pub fn with_description(mut property: Value, description: &str) -> Value {
     property["description"] = Value::String(description.to_string());
     property
+}
+
+/// The input of a read tool: `properties` plus `view`, `fields` and `fresh` (for
+/// records whose summary holds `summary_fields`) and the optional `store`.
+pub fn read_input(properties: Value, required: &[&str], summary_fields: &str) -> Value {
+    let mut properties = properties;
+    if let (Value::Object(properties), Value::Object(read)) =
+        (&mut properties, read_properties(summary_fields))
+    {
+        properties.extend(read);
+    }
+    input(properties, required)
 }

@@ -1,7 +1,10 @@
 //! Shipments: `/orders/{order_id}/shipments[/{shipment_id}]` and `/batch-shipments`.
 
+use order_model::schemas::{self as record_schemas, SHIPMENT};
 use order_model::validate::{validate_batch_shipments, validate_new_shipment};
+use order_model::views::SHIPMENT_SUMMARY_FIELDS;
 use orderdesk_store_api::Id;
+use orderdesk_store_api::views::{SHIPMENTS as SHIPMENT_RECORDS, write_result_output};
 use orderdesk_tool_kit::args::{NonBlank, invalid};
 use orderdesk_tool_kit::{Args, ToolError, ToolSpec};
 use serde::Deserialize;
@@ -21,12 +24,23 @@ const SHIPMENTS: Resource = Resource {
     // A shipment belongs to the order in its path; moving it would need a new one.
     locked: &["id", "order_id"],
     validate: validate_new_shipment,
+    records: &SHIPMENT_RECORDS,
 };
 
 const SHIPMENT_FIELDS: &str = "tracking_number (required; \"n/a\" when there is none), \
                                carrier_code (e.g. USPS, UPS, FedEx), shipment_method, weight, \
                                cost, tracking_url (derived by OrderDesk when left out), \
                                date_shipped (YYYY-MM-DD)";
+
+/// The `shipment` of shipments_create: the typed shipment, with a tracking number.
+fn new_shipment() -> Value {
+    let mut shipment =
+        record_schemas::new_record(SHIPMENT, &format!("The shipment: {SHIPMENT_FIELDS}."), &[]);
+    shipment["properties"]["tracking_number"]["type"] = json!(["string", "number"]);
+    shipment["properties"]["tracking_number"]["minLength"] = json!(1);
+    shipment["required"] = json!(["tracking_number"]);
+    shipment
+}
 
 fn shipment_id() -> Value {
     schema::id("Shipment id (e.g. \"551200\"), as shipments_list shows it.")
@@ -37,23 +51,39 @@ pub fn tools() -> Vec<ToolSpec> {
         ToolSpec::new(
             "shipments_list",
             "List an order's shipments",
-            "List the shipments of one order (tracking number, carrier, method, \
-             tracking URL, dates). Changes nothing.",
+            "List the shipments of one order. Changes nothing. Each shipment is a \
+             summary by default (id, order_id, tracking_number, carrier_code, \
+             shipment_method, date_shipped); `view: \"full\"` answers whole shipments \
+             (tracking_url, weight, cost, status, …), `fields` only the fields named. May \
+             answer from the host's short-lived cache (then `cache_age_s` says how old the \
+             answer is; `fresh: true` reads OrderDesk again).",
         )
-        .input(|| schema::input(json!({"order_id": schema::order_id()}), &["order_id"]))
+        .input(|| {
+            schema::read_input(
+                json!({"order_id": schema::order_id()}),
+                &["order_id"],
+                SHIPMENT_SUMMARY_FIELDS,
+            )
+        })
+        .output(|| SHIPMENT_RECORDS.list_output(json!({"order_id": {"type": "string"}})))
         .annotations(READ)
         .run(list),
         ToolSpec::new(
             "shipments_get",
             "Get a shipment",
-            "Read one shipment of an order. Changes nothing.",
+            "Read one shipment of an order. Changes nothing. A summary by default (id, \
+             order_id, tracking_number, carrier_code, shipment_method, date_shipped); \
+             `view: \"full\"` answers the whole shipment, `fields` only the fields named. \
+             `fresh: true` bypasses the host's cache.",
         )
         .input(|| {
-            schema::input(
+            schema::read_input(
                 json!({"order_id": schema::order_id(), "shipment_id": shipment_id()}),
                 &["order_id", "shipment_id"],
+                SHIPMENT_SUMMARY_FIELDS,
             )
         })
+        .output(|| SHIPMENT_RECORDS.one_output(json!({"order_id": {"type": "string"}})))
         .annotations(READ)
         .run(get),
         ToolSpec::new(
@@ -68,19 +98,12 @@ pub fn tools() -> Vec<ToolSpec> {
             schema::input(
                 json!({
                     "order_id": schema::order_id(),
-                    "shipment": {
-                        "type": "object",
-                        "description": format!("The shipment: {SHIPMENT_FIELDS}."),
-                        "properties": {
-                            "tracking_number": {"type": "string", "minLength": 1,
-                                                "description": "Tracking number, or \"n/a\"."}
-                        },
-                        "required": ["tracking_number"]
-                    }
+                    "shipment": new_shipment()
                 }),
                 &["order_id", "shipment"],
             )
         })
+        .output(|| SHIPMENT_RECORDS.write_output(json!({"order_id": {"type": "string"}})))
         .annotations(CREATE)
         .run(create),
         ToolSpec::new(
@@ -96,9 +119,10 @@ pub fn tools() -> Vec<ToolSpec> {
                 json!({
                     "order_id": schema::order_id(),
                     "shipment_id": shipment_id(),
-                    "changes": schema::object(
+                    "changes": record_schemas::changes(
+                        SHIPMENT,
                         "Only the fields to change, e.g. {\"tracking_number\": \"1Z999…\", \
-                         \"carrier_code\": \"UPS\"}."
+                         \"carrier_code\": \"UPS\"}. null removes a field."
                     ),
                     "expected_date_updated": schema::expected_date_updated(
                         "the order it belongs to (items and shipments have no date_updated of their own; OrderDesk bumps the order's whenever one changes)"
@@ -107,6 +131,7 @@ pub fn tools() -> Vec<ToolSpec> {
                 &["order_id", "shipment_id", "changes"],
             )
         })
+        .output(|| SHIPMENT_RECORDS.write_output(json!({"order_id": {"type": "string"}})))
         .annotations(UPDATE)
         .run(update),
         ToolSpec::new(
@@ -121,6 +146,11 @@ pub fn tools() -> Vec<ToolSpec> {
                 json!({"order_id": schema::order_id(), "shipment_id": shipment_id()}),
                 &["order_id", "shipment_id"],
             )
+        })
+        .output(|| {
+            write_result_output(json!({"deleted": {"type": "boolean"},
+                                       "order_id": {"type": "string"},
+                                       "shipment_id": {"type": "string"}}))
         })
         .annotations(DELETE)
         .run(delete),
@@ -155,6 +185,13 @@ pub fn tools() -> Vec<ToolSpec> {
                 }),
                 &["shipments"],
             )
+        })
+        .output(|| {
+            write_result_output(json!({
+                "submitted": {"type": "integer", "description": "Shipments sent."},
+                "shipments": {"type": ["array", "object"],
+                              "items": record_schemas::record(SHIPMENT, "A shipment.")}
+            }))
         })
         .annotations(CREATE)
         .run(batch_create),

@@ -11,6 +11,8 @@
 //!   progress, and the arguments to resume with when the time runs short.
 //! - [`schema`]: the `store` argument every store-bound tool takes, ids that are safe
 //!   in a request path ([`Id`]), annotation sets, pagination.
+//! - [`views`]: answers sized for an agent — summaries by default, whole records or
+//!   chosen fields on request, pages cut to a byte budget, fresh reads and cache ages.
 //! - [`replies`]: a typed model of each endpoint's answer (`order_model::replies`),
 //!   read with [`Reply::parse`].
 //!
@@ -37,6 +39,7 @@ pub mod bulk;
 pub mod schema;
 mod target;
 mod update;
+pub mod views;
 
 pub use order_model::replies;
 pub use orderdesk_tool_kit::orderdesk::CacheMode;
