@@ -5,6 +5,7 @@
 //! time runs short (store-api's `bulk`).
 
 use order_model::lenient;
+use order_model::schemas::{self as record_schemas, INVENTORY_ITEM};
 use orderdesk_store_api::bulk::{self, Bulk};
 use orderdesk_store_api::schema::{self, ID_PATTERN, UPDATE};
 use orderdesk_store_api::{Id, Target};
@@ -55,13 +56,13 @@ pub fn tool() -> ToolSpec {
                             "code": {"type": "string", "minLength": 1,
                                      "description": "The item's SKU, instead of item_id \
                                                      (e.g. \"MUG-WHT\")."},
-                            "changes": {
-                                "type": "object",
-                                "minProperties": 1,
-                                "description": format!(
-                                    "The fields to set, e.g. {{\"stock\": 40}}: {ITEM_FIELDS}."
+                            "changes": record_schemas::changes(
+                                INVENTORY_ITEM,
+                                &format!(
+                                    "The fields to set, e.g. {{\"stock\": 40}}: {ITEM_FIELDS}. \
+                                     null is refused here."
                                 )
-                            }
+                            )
                         },
                         "required": ["changes"],
                         "additionalProperties": false

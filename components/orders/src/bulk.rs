@@ -4,6 +4,7 @@
 //! answer what it did and the exact arguments to resume with (store-api's `bulk`).
 
 use order_model::lenient;
+use order_model::schemas::{self as record_schemas, ORDER};
 use orderdesk_store_api::bulk::{self, Bulk};
 use orderdesk_store_api::{Expected, Id, Update, any_record};
 use orderdesk_tool_kit::args::{NonBlank, WholeNumber, in_range, invalid};
@@ -55,9 +56,10 @@ fn update_many_tool() -> ToolSpec {
                         "type": "object",
                         "properties": {
                             "order_id": schema::order_id(),
-                            "changes": schema::object(
+                            "changes": record_schemas::changes(
+                                ORDER,
                                 "Only the fields to change, as for orders_update, e.g. \
-                                 {\"tag_name\": \"Rush\"}."
+                                 {\"tag_name\": \"Rush\"}. null removes a field."
                             ),
                             "expected_date_updated": schema::expected_date_updated("the order")
                         },
