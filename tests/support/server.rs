@@ -202,8 +202,9 @@ pub async fn check_answer<H: ClientHandler>(
         );
     }
     let text = text_of(result);
-    let copy = toon_format::decode_default::<Value>(&text)
-        .or_else(|_| serde_json::from_str::<Value>(&text))
+    // JSON first: TOON's decoder would take a JSON text for something else.
+    let copy = serde_json::from_str::<Value>(&text)
+        .or_else(|_| toon_format::decode_default::<Value>(&text))
         .unwrap_or_else(|e| {
             panic!("the text copy of `{tool}` is neither TOON nor JSON ({e}):\n{text}")
         });

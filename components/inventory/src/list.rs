@@ -123,5 +123,6 @@ pub fn run(args: ListArgs) -> Result<Value, ToolError> {
         ));
     }
     views::add_cached(&mut result, &reply);
+    views::add_now(&mut result);
     Ok(result)
 }

@@ -454,7 +454,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(listed["pagination"]["next_offset"], 2);
-        assert_eq!(listed["note"], "limit defaulted to 50");
+        assert_eq!(
+            listed["note"], "limit defaulted to 50; now 2026-12-02 12:00:00 UTC",
+            "the time is in every list answer's notes"
+        );
         let requests = host.requests();
         let query: Vec<(&str, &str)> = requests[0]
             .query

@@ -239,6 +239,7 @@ pub fn run(args: Args) -> Result<Value, ToolError> {
     if !notes.is_empty() {
         views::add_note(&mut result, &notes.join("; "));
     }
+    views::add_now(&mut result);
     Ok(result)
 }
 

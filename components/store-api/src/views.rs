@@ -320,6 +320,7 @@ impl Records {
             ));
         }
         add_cached(&mut answer, reply);
+        add_now(&mut answer);
         answer
     }
 
@@ -454,6 +455,24 @@ pub fn add_cached(answer: &mut Value, reply: &Reply) {
                 "answered from the host's cache, {age} s old; fresh: true reads OrderDesk again"
             ),
         );
+    }
+}
+
+/// Say in a list answer's `note` what time it is (UTC): a model asked for "today's
+/// orders" or "orders of the last hour" can then check its date range without
+/// guessing (components have no clock of their own; the host's `session::now`).
+///
+/// ```
+/// use orderdesk_tool_kit::testing::MockHost;
+/// let _host = MockHost::with_store().now("2026-12-02 09:30:00");
+/// let mut answer = serde_json::json!({"note": "limit defaulted to 50"});
+/// orderdesk_store_api::views::add_now(&mut answer);
+/// assert_eq!(answer["note"], "limit defaulted to 50; now 2026-12-02 09:30:00 UTC");
+/// ```
+pub fn add_now(answer: &mut Value) {
+    let now = orderdesk_tool_kit::session::now();
+    if !now.is_empty() {
+        add_note(answer, &format!("now {now} UTC"));
     }
 }
 

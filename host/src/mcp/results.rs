@@ -12,8 +12,9 @@
 //! same data in TOON (Token-Oriented Object Notation, `toon-format`): JSON's data
 //! model, with a list of like records written as one header and a row per record — a
 //! page of order summaries takes about 40 % fewer bytes (and tokens) than its JSON
-//! text, which on the wire would also be escaped inside a string. The end-to-end tests
-//! decode every text copy and compare it with `structuredContent`. An operator whose
+//! text, which on the wire would also be escaped inside a string. When TOON is not
+//! shorter (whole orders, deeply nested), the copy is the component's JSON. The
+//! end-to-end tests decode every text copy and compare it with `structuredContent`. An operator whose
 //! clients parse the text as JSON sets `text_copy = "json"` (`ORDERDESK_MCP_TEXT_COPY`).
 
 use rmcp::model::{CallToolResult, ContentBlock};
@@ -25,7 +26,7 @@ use crate::runtime::CallError;
 /// The form of a successful result's text copy.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum TextCopy {
-    /// TOON: the same data in fewer tokens (the default).
+    /// TOON when it is shorter than the JSON, else the JSON (the default).
     #[default]
     Toon,
     /// The component's JSON text, as it answered it.
@@ -55,8 +56,13 @@ pub(super) fn call_result(
             Ok(Value::Object(map)) => {
                 let value = Value::Object(map);
                 let text = match text_copy {
-                    // TOON cannot fail on a parsed value; should it, the JSON is kept.
-                    TextCopy::Toon => toon_format::encode_default(&value).unwrap_or(text),
+                    // TOON wins on lists of like records (a header, then rows); on deeply
+                    // nested records (whole orders) its indentation can cost more than
+                    // JSON's braces, and then the JSON is kept. Should encoding fail, too.
+                    TextCopy::Toon => match toon_format::encode_default(&value) {
+                        Ok(toon) if toon.len() < text.len() => toon,
+                        _ => text,
+                    },
                     // The component's own JSON text: serialising the parsed value again
                     // would cost as much as the parse.
                     TextCopy::Json => text,
@@ -196,6 +202,13 @@ mod tests {
             "TOON {} bytes vs JSON {} bytes",
             copy.len(),
             text.len()
+        );
+        // Where TOON is no shorter, the copy is the JSON.
+        let nested = json!({"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}});
+        let nested_result = call_result("orders", Ok(nested.to_string()), TextCopy::Toon);
+        assert_eq!(
+            nested_result.content[0].as_text().unwrap().text,
+            nested.to_string()
         );
         assert_eq!(TextCopy::parse(" JSON "), Some(TextCopy::Json));
         assert_eq!(TextCopy::parse("yaml"), None);
