@@ -157,6 +157,7 @@ fn current_stock(item: &Value, subject: &str) -> Result<i64, ToolError> {
 
 #[cfg(test)]
 mod tests {
+    use orderdesk_tool_kit::errors::conflict;
     use orderdesk_tool_kit::orderdesk::Method;
     use orderdesk_tool_kit::testing::{self, MockHost, error_message};
     use serde_json::json;
@@ -213,7 +214,7 @@ mod tests {
             call(
                 json!({"item_id": "1", "delta": 2, "expected_date_updated": "2026-03-14 09:00:00"}),
             ),
-            ToolError::Conflict,
+            conflict,
         );
         assert!(conflict.contains("inventory_get"), "{conflict}");
         let odd = error_message(

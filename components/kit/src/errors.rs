@@ -111,7 +111,7 @@ pub fn map_host_error(error: HostError, context: &ErrorContext) -> ToolError {
             ),
             None => m,
         }),
-        HostError::Conflict(m) => ToolError::Conflict(match &context.verify {
+        HostError::Conflict(m) => conflict(match &context.verify {
             Some(verify) => {
                 format!("{m} (this conflicts with the store's current state; {verify})")
             }
@@ -198,6 +198,33 @@ fn names_a_store(message: &str) -> bool {
             .any(|w| m.contains(w))
 }
 
+/// How a conflict starts its `invalid-input` message: the WIT's `tool-error` has no case
+/// of its own for it (a new case would break every component built against this
+/// version), so the host tells one by this prefix and reports `error.kind = "conflict"`.
+pub const CONFLICT_PREFIX: &str = "conflict: ";
+
+/// The tool error for "the store's state is not what the call expected" (e.g. the record
+/// changed since it was read; nothing was changed): the model reads it as
+/// `error.kind = "conflict"`. Say both states and the next step.
+///
+/// ```
+/// use orderdesk_tool_kit::errors::{conflict, conflict_message};
+///
+/// let error = conflict("order 7 changed since it was read; read it again".to_string());
+/// assert_eq!(conflict_message(&error), Some("order 7 changed since it was read; read it again"));
+/// ```
+pub fn conflict(message: String) -> ToolError {
+    ToolError::InvalidInput(format!("{CONFLICT_PREFIX}{message}"))
+}
+
+/// The message of a [`conflict`], without its prefix; `None` for any other error.
+pub fn conflict_message(error: &ToolError) -> Option<&str> {
+    match error {
+        ToolError::InvalidInput(m) => m.strip_prefix(CONFLICT_PREFIX),
+        _ => None,
+    }
+}
+
 /// A tool error as one line, for results that report a partial failure.
 ///
 /// ```
@@ -207,9 +234,10 @@ fn names_a_store(message: &str) -> bool {
 /// ```
 pub fn describe(error: &ToolError) -> String {
     match error {
+        // A conflict's message already starts with `conflict: `.
+        ToolError::InvalidInput(m) if conflict_message(error).is_some() => m.clone(),
         ToolError::InvalidInput(m) => format!("invalid input: {m}"),
         ToolError::NotFound(m) => format!("not found: {m}"),
-        ToolError::Conflict(m) => format!("conflict: {m}"),
         ToolError::Unauthorized(m) => format!("unauthorized: {m}"),
         ToolError::RateLimited(ms) => format!("rate-limited: retry after {ms} ms"),
         ToolError::Upstream(m) => format!("OrderDesk failed: {m}"),
@@ -248,7 +276,7 @@ mod tests {
         );
         assert_eq!(
             host_error(HostError::Conflict("name taken".into())),
-            ToolError::Conflict("name taken".into())
+            conflict("name taken".into())
         );
         assert_eq!(
             host_error(HostError::RateLimited(2000)),

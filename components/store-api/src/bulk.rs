@@ -35,6 +35,7 @@
 //! assert_eq!(host.progress().len(), 3);
 //! ```
 
+use orderdesk_tool_kit::errors::conflict_message;
 use orderdesk_tool_kit::{ToolError, session};
 use serde_json::{Value, json};
 
@@ -324,10 +325,12 @@ impl<'a> Bulk<'a> {
 
 /// A tool error as the model reads it in a result (`error.kind` as the host names it).
 pub fn kind_and_message(error: ToolError) -> (&'static str, String) {
+    if let Some(message) = conflict_message(&error) {
+        return ("conflict", message.to_string());
+    }
     match error {
         ToolError::InvalidInput(m) => ("invalid_input", m),
         ToolError::NotFound(m) => ("not_found", m),
-        ToolError::Conflict(m) => ("conflict", m),
         ToolError::Unauthorized(m) => ("unauthorized", m),
         ToolError::RateLimited(ms) => ("rate_limited", format!("retry after {ms} ms")),
         ToolError::Upstream(m) => ("upstream", m),

@@ -5,6 +5,7 @@ use order_model::deep_merge;
 use order_model::validate::validate_changes;
 use orderdesk_tool_kit::ToolError;
 use orderdesk_tool_kit::args::invalid;
+use orderdesk_tool_kit::errors::conflict;
 use serde_json::{Map, Value, json};
 
 use crate::{CacheMode, Target};
@@ -62,7 +63,8 @@ impl Update<'_> {
     ///
     /// ```
     /// use orderdesk_store_api::{Expected, Target, Update, any_record};
-    /// use orderdesk_tool_kit::{ToolError, testing::{MockHost, error_message}};
+    /// use orderdesk_tool_kit::errors::conflict;
+    /// use orderdesk_tool_kit::testing::{MockHost, error_message};
     /// use serde_json::json;
     ///
     /// let host = MockHost::with_store();
@@ -73,7 +75,7 @@ impl Update<'_> {
     /// let expected = Expected::own("2026-03-14 09:12:45", "order 7", "orders_get");
     /// let refused = update.apply_expecting(&Target::new(None::<String>, "order 7"),
     ///                                      &json!({"email": "b@example.org"}), Some(&expected));
-    /// let message = error_message(refused, ToolError::Conflict);
+    /// let message = error_message(refused, conflict);
     /// assert!(message.contains("2026-03-14 10:00:02") && message.contains("2026-03-14 09:12:45"));
     /// assert_eq!(host.requests().len(), 1, "no PUT");
     /// ```
@@ -193,7 +195,7 @@ impl<'a> Expected<'a> {
         let expected = self.date_updated.trim();
         match record.get("date_updated").and_then(Value::as_str) {
             Some(current) if current.trim() == expected => Ok(()),
-            Some(current) => Err(ToolError::Conflict(format!(
+            Some(current) => Err(conflict(format!(
                 "{subject} changed since it was read: its date_updated is now \"{current}\", not \
                  \"{expected}\" as expected_date_updated says; nothing was written. Read it again \
                  with {read_with}, check that the change still makes sense against what is \
@@ -323,7 +325,7 @@ mod tests {
                 &json!({"quantity": 3}),
                 Some(&expected),
             ),
-            ToolError::Conflict,
+            conflict,
         );
         assert_eq!(
             message,

@@ -23,6 +23,10 @@ use serde_json::{Value, json};
 use crate::bindings::ToolError;
 use crate::runtime::CallError;
 
+/// How a component's `invalid-input` says it is a conflict (the WIT's `tool-error` doc;
+/// the kit's `errors::conflict`).
+const CONFLICT_PREFIX: &str = "conflict: ";
+
 /// The form of a successful result's text copy.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum TextCopy {
@@ -119,9 +123,13 @@ pub(super) fn error_result(kind: &str, message: String) -> CallToolResult {
 
 fn tool_error_result(error: ToolError) -> CallToolResult {
     match error {
-        ToolError::InvalidInput(m) => error_result("invalid_input", m),
+        // A conflict is an invalid-input with a prefix (the WIT's `tool-error` has no case
+        // of its own for it: a new case would break the components built against it).
+        ToolError::InvalidInput(m) => match m.strip_prefix(CONFLICT_PREFIX) {
+            Some(conflict) => error_result("conflict", conflict.to_string()),
+            None => error_result("invalid_input", m),
+        },
         ToolError::NotFound(m) => error_result("not_found", m),
-        ToolError::Conflict(m) => error_result("conflict", m),
         ToolError::Unauthorized(m) => error_result("unauthorized", m),
         ToolError::RateLimited(ms) => error_result(
             "rate_limited",

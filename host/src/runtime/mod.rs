@@ -352,7 +352,6 @@ fn bound_tool_error(error: ToolError, max_bytes: usize) -> ToolError {
     match error {
         ToolError::InvalidInput(m) => ToolError::InvalidInput(bound(m)),
         ToolError::NotFound(m) => ToolError::NotFound(bound(m)),
-        ToolError::Conflict(m) => ToolError::Conflict(bound(m)),
         ToolError::Unauthorized(m) => ToolError::Unauthorized(bound(m)),
         ToolError::RateLimited(ms) => ToolError::RateLimited(ms),
         ToolError::Upstream(m) => ToolError::Upstream(bound(m)),

@@ -408,12 +408,21 @@ pub fn error_message<T: std::fmt::Debug>(
     kind: fn(String) -> ToolError,
 ) -> String {
     let expected = kind(String::new());
+    // A conflict is an invalid-input with a prefix (see `errors::conflict`): asked for
+    // one, only a conflict will do, and its message comes without the prefix; asked for
+    // an invalid input, a conflict will not do.
+    let conflict_expected = crate::errors::conflict_message(&expected).is_some();
     match result {
-        Err(error) if std::mem::discriminant(&error) == std::mem::discriminant(&expected) => {
+        Err(error)
+            if std::mem::discriminant(&error) == std::mem::discriminant(&expected)
+                && crate::errors::conflict_message(&error).is_some() == conflict_expected =>
+        {
+            if let Some(message) = crate::errors::conflict_message(&error) {
+                return message.to_string();
+            }
             match error {
                 ToolError::InvalidInput(m)
                 | ToolError::NotFound(m)
-                | ToolError::Conflict(m)
                 | ToolError::Unauthorized(m)
                 | ToolError::Upstream(m)
                 | ToolError::OutcomeUnknown(m)
@@ -423,7 +432,10 @@ pub fn error_message<T: std::fmt::Debug>(
         }
         other => {
             let kind = format!("{expected:?}");
-            let kind = kind.split('(').next().unwrap_or_default();
+            let kind = match conflict_expected {
+                true => "conflict",
+                false => kind.split('(').next().unwrap_or_default(),
+            };
             panic!("expected a {kind} error, got {other:?}")
         }
     }
