@@ -161,7 +161,10 @@ pub async fn run(paths: &Paths, report: &mut Report) -> anyhow::Result<()> {
         (
             "a 50-order update (tag every order)",
             "orders_update_many",
-            json!({"order_ids": ids, "changes": {"tag_name": "bench"}}),
+            json!({"updates": ids
+                .iter()
+                .map(|id| json!({"order_id": id, "changes": {"tag_name": "bench"}}))
+                .collect::<Vec<_>>()}),
         ),
     ];
     let after = measure(paths, "toon", &tasks).await?;
