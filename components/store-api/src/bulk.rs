@@ -132,7 +132,7 @@ impl<'a> Bulk<'a> {
     }
 
     /// Whether to start the next step. False once the run was stopped, or when the time
-    /// left is less than twice the slowest step so far (at least [`MIN_RESERVE_MS`]),
+    /// left is less than twice the slowest step so far (at least `MIN_RESERVE_MS`),
     /// or the answer would outgrow the budget's result size; the reason goes into the
     /// answer.
     pub fn may_continue(&mut self) -> bool {
