@@ -94,7 +94,7 @@ async fn prompts_fill_in_the_date_and_name_only_served_tools() {
             "check_low_stock"
         ]
     );
-    let today = &orderdesk_sim_today();
+    let date = today();
     for (name, arguments) in [
         ("review_new_orders", json!({"folder": "New"})),
         (
@@ -125,7 +125,7 @@ async fn prompts_fill_in_the_date_and_name_only_served_tools() {
             );
         }
         if name == "review_new_orders" {
-            assert!(text.contains(today.as_str()), "{text}");
+            assert!(text.contains(date.as_str()), "{text}");
         }
     }
     let missing = client
@@ -137,24 +137,9 @@ async fn prompts_fill_in_the_date_and_name_only_served_tools() {
     client.cancel().await.unwrap();
 }
 
-/// Today's date, UTC, as the server writes it.
-fn orderdesk_sim_today() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let days = (secs / 86_400) as i64;
-    // Howard Hinnant's civil-from-days, enough for a test's "today".
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+/// Today's date, UTC, as the server writes it (the vault's clock, which the host uses).
+fn today() -> String {
+    orderdesk_vault::utc_now()[..10].to_string()
 }
 
 #[tokio::test]
@@ -163,7 +148,7 @@ async fn the_tenant_sees_the_time_and_its_own_recent_calls() {
     let client = Launch::new(&dir).sandbox().start().await;
     let info = ok(&call(&client, "tenant_info", json!({})).await);
     let now = info["now_utc"].as_str().unwrap();
-    assert_eq!(&now[..10], orderdesk_sim_today(), "{info}");
+    assert_eq!(&now[..10], today(), "{info}");
 
     ok(&call(
         &client,

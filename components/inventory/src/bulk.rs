@@ -176,11 +176,7 @@ struct UpdateMany {
 
 fn update_many(args: UpdateMany) -> Result<Value, ToolError> {
     let count = args.updates.len();
-    if count == 0 || count > MAX_UPDATES {
-        return Err(invalid(format!(
-            "`updates` must hold 1 to {MAX_UPDATES} items; split a longer list over several calls"
-        )));
-    }
+    bulk::check_count("updates", count, MAX_UPDATES, "items")?;
     let store = args.store.map(NonBlank::into_string);
     let target = host::target(store.clone(), "one of the inventory items").verify(
         "check the items with inventory_get before retrying (setting the same values again \

@@ -6,6 +6,7 @@
 //! other field passes through untouched, so nothing OrderDesk adds is refused or lost.
 
 use order_model::lenient;
+use orderdesk_store_api::Update;
 use serde_json::{Map, Value};
 
 /// A minimal item `POST /inventory-items` accepts.
@@ -120,6 +121,19 @@ pub fn validate_merged(merged: &Value, field: &str) -> Result<(), String> {
             "`{field}` would leave the item with neither a name nor a code; keep one of them"
         )),
         _ => Ok(()),
+    }
+}
+
+/// The fetch → merge → PUT of the inventory item at `path`: the whole item is written
+/// back (its `id` cannot change) after the merged item is checked.
+/// `inventory_update` and `inventory_adjust_stock` share it.
+pub fn update(path: &str) -> Update<'_> {
+    Update {
+        path,
+        key: "inventory_item",
+        noun: "item",
+        locked: &["id"],
+        check_merged: |merged| validate_merged(merged, "changes"),
     }
 }
 

@@ -8,7 +8,7 @@ use orderdesk_store_api::schema::{self, CREATE, DELETE, ID_PATTERN, READ, UPDATE
 use orderdesk_store_api::views::{
     INVENTORY_ITEMS, ReadOptions, read_properties, write_result_output,
 };
-use orderdesk_store_api::{Expected, Id, Update};
+use orderdesk_store_api::{Expected, Id};
 use orderdesk_tool_kit::args::{NonBlank, invalid};
 use orderdesk_tool_kit::{ToolError, ToolSpec};
 use serde::Deserialize;
@@ -214,13 +214,7 @@ fn update(args: Change) -> Result<Value, ToolError> {
     };
     let (target, path, item_id) = item.target();
     let target = target.verify("check the item with inventory_get before retrying");
-    let update = Update {
-        path: &path,
-        key: "inventory_item",
-        noun: "item",
-        locked: &["id"],
-        check_merged: |merged| item::validate_merged(merged, "changes"),
-    };
+    let update = item::update(&path);
     let subject = format!("inventory item {item_id}");
     let expected = args
         .expected_date_updated

@@ -3,7 +3,7 @@
 
 use order_model::lenient;
 use orderdesk_store_api::schema::{self, ID_PATTERN};
-use orderdesk_store_api::{Expected, Id, Update};
+use orderdesk_store_api::{Expected, Id};
 use orderdesk_tool_kit::args::{NonBlank, invalid};
 use orderdesk_tool_kit::{Annotations, ToolError, ToolSpec, annotations};
 use serde::Deserialize;
@@ -94,13 +94,7 @@ fn adjust(args: Adjust) -> Result<Value, ToolError> {
         args.delta
     ));
     let path = format!("/inventory-items/{item_id}");
-    let update = Update {
-        path: &path,
-        key: "inventory_item",
-        noun: "item",
-        locked: &["id"],
-        check_merged: |merged| item::validate_merged(merged, "changes"),
-    };
+    let update = item::update(&path);
     let expected = args
         .expected_date_updated
         .as_deref()

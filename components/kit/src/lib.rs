@@ -213,3 +213,22 @@ pub fn store_json(store: &StoreRef) -> Value {
         "label": store.label,
     })
 }
+
+/// The JSON Schema of what [`store_json`] answers, for a tool's output schema.
+///
+/// ```
+/// use orderdesk_tool_kit::store_schema;
+///
+/// assert_eq!(store_schema()["required"], serde_json::json!(["store_id", "name", "label"]));
+/// ```
+pub fn store_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "store_id": {"type": "string", "description": "OrderDesk's store id."},
+            "name": {"type": "string"},
+            "label": {"type": ["string", "null"]},
+        },
+        "required": ["store_id", "name", "label"],
+    })
+}

@@ -6,13 +6,14 @@
 use order_model::lenient;
 use order_model::schemas::{self as record_schemas, ORDER};
 use orderdesk_store_api::bulk::{self, Bulk};
-use orderdesk_store_api::{Expected, Id, Update, any_record};
+use orderdesk_store_api::{Expected, Id};
 use orderdesk_tool_kit::args::{NonBlank, WholeNumber, in_range, invalid};
 use orderdesk_tool_kit::{ToolError, ToolSpec};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::host::{self, CacheMode, Target};
+use crate::orders::order_update;
 use crate::schema::{self, MOVE, UPDATE};
 
 /// At most this many orders per `orders_update_many` call: two requests each, so a
@@ -154,11 +155,7 @@ struct UpdateMany {
 
 fn update_many(args: UpdateMany) -> Result<Value, ToolError> {
     let count = args.updates.len();
-    if count == 0 || count > MAX_UPDATES {
-        return Err(invalid(format!(
-            "`updates` must hold 1 to {MAX_UPDATES} orders; split a longer list over several calls"
-        )));
-    }
+    bulk::check_count("updates", count, MAX_UPDATES, "orders")?;
     let store = args.store.map(NonBlank::into_string);
     let mut bulk = Bulk::new("orders_update_many", "order", count);
     let mut next = 0;
@@ -186,13 +183,8 @@ fn update_one(store: Option<&str>, entry: &OrderUpdate) -> Result<Value, ToolErr
     let order_id = &entry.order_id;
     let subject = format!("order {order_id}");
     let target = host::target(store, subject.clone());
-    let update = Update {
-        path: &format!("/orders/{order_id}"),
-        key: "order",
-        noun: "record",
-        locked: &["id"],
-        check_merged: any_record,
-    };
+    let path = format!("/orders/{order_id}");
+    let update = order_update(&path);
     let expected = entry
         .expected_date_updated
         .as_deref()

@@ -222,13 +222,8 @@ fn update(args: Change) -> Result<Value, ToolError> {
         store: args.store,
     }
     .target();
-    let update = Update {
-        path: &format!("/orders/{order_id}"),
-        key: "order",
-        noun: "record",
-        locked: &["id"],
-        check_merged: any_record,
-    };
+    let path = format!("/orders/{order_id}");
+    let update = order_update(&path);
     let subject = format!("order {order_id}");
     let expected = args
         .expected_date_updated
@@ -279,4 +274,16 @@ fn add_note(args: Note) -> Result<Value, ToolError> {
     );
     let reply = target.post(&format!("/orders/{order_id}/order-history"), &body)?;
     Ok(with(reply.payload(), "order_id", json!(order_id)))
+}
+
+/// The fetch → merge → PUT of the order at `path` (`/orders/{id}`): the whole order is
+/// written back, its `id` cannot change. `orders_update` and `orders_update_many` share it.
+pub(crate) fn order_update(path: &str) -> Update<'_> {
+    Update {
+        path,
+        key: "order",
+        noun: "record",
+        locked: &["id"],
+        check_merged: any_record,
+    }
 }

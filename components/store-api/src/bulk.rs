@@ -35,6 +35,7 @@
 //! assert_eq!(host.progress().len(), 3);
 //! ```
 
+use orderdesk_tool_kit::args::invalid;
 use orderdesk_tool_kit::errors::conflict_message;
 use orderdesk_tool_kit::{ToolError, session};
 use serde_json::{Value, json};
@@ -321,6 +322,24 @@ impl<'a> Bulk<'a> {
         }
         answer
     }
+}
+
+/// `Ok` when a bulk tool's list `field` holds 1 to `max` entries; otherwise the
+/// `invalid-input` that says to split it (`nouns` names the entries, e.g. `orders`).
+///
+/// ```
+/// use orderdesk_store_api::bulk::check_count;
+///
+/// assert!(check_count("updates", 3, 100, "orders").is_ok());
+/// assert!(check_count("updates", 0, 100, "orders").is_err());
+/// ```
+pub fn check_count(field: &str, count: usize, max: usize, nouns: &str) -> Result<(), ToolError> {
+    if count == 0 || count > max {
+        return Err(invalid(format!(
+            "`{field}` must hold 1 to {max} {nouns}; split a longer list over several calls"
+        )));
+    }
+    Ok(())
 }
 
 /// A tool error as the model reads it in a result (`error.kind` as the host names it).

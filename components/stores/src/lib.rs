@@ -7,7 +7,7 @@
 use orderdesk_tool_kit::args::{NoArguments, NonBlank, invalid};
 use orderdesk_tool_kit::{
     ToolError, ToolSpec, Tools, annotations, host_error, orderdesk, parse_body, session,
-    store_json, vault,
+    store_json, store_schema, vault,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -234,18 +234,6 @@ fn store_property() -> Value {
 /// An object schema with `properties` and `required`.
 fn object(properties: Value, required: &[&str]) -> Value {
     json!({"type": "object", "properties": properties, "required": required})
-}
-
-/// A store as `store_json` shows it.
-fn store_schema() -> Value {
-    object(
-        json!({
-            "store_id": {"type": "string", "description": "OrderDesk's store id."},
-            "name": {"type": "string"},
-            "label": {"type": ["string", "null"]},
-        }),
-        &["store_id", "name", "label"],
-    )
 }
 
 /// A store with its bookkeeping, as `summary_json` shows it.

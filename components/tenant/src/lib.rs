@@ -5,7 +5,7 @@
 
 use orderdesk_tool_kit::args::{NoArguments, NonBlank, WholeNumber, in_range, invalid};
 use orderdesk_tool_kit::{
-    ToolError, ToolSpec, Tools, annotations, host_error, session, store_json, vault,
+    ToolError, ToolSpec, Tools, annotations, host_error, session, store_json, store_schema, vault,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -112,18 +112,6 @@ fn object(properties: Value, required: &[&str]) -> Value {
 /// `schema` or null.
 fn nullable(schema: Value) -> Value {
     json!({"anyOf": [schema, {"type": "null"}]})
-}
-
-/// A store as `store_json` shows it.
-fn store_schema() -> Value {
-    object(
-        json!({
-            "store_id": {"type": "string"},
-            "name": {"type": "string"},
-            "label": {"type": ["string", "null"]},
-        }),
-        &["store_id", "name", "label"],
-    )
 }
 
 fn info_schema() -> Value {
