@@ -200,10 +200,23 @@ pub(crate) fn record_change(
     arguments: &str,
     started: Instant,
 ) -> Result<(), VaultError> {
+    record_store_change(conn, source, tenant_id, None, tool, arguments, started)
+}
+
+/// [`record_change`] of a change that concerns one store.
+pub(crate) fn record_store_change(
+    conn: &Connection,
+    source: AuditSource,
+    tenant_id: Option<&str>,
+    store_id: Option<&str>,
+    tool: &str,
+    arguments: &str,
+    started: Instant,
+) -> Result<(), VaultError> {
     let entry = AuditEntry {
         at: utc_now(),
         tenant_id: tenant_id.map(str::to_string),
-        store_id: None,
+        store_id: store_id.map(str::to_string),
         tool: tool.to_string(),
         arguments: arguments.to_string(),
         outcome: "ok".to_string(),

@@ -19,6 +19,13 @@
 //!   key = HKDF(master key ‖ server key, salt, [`TENANT_KEY_INFO`]), one AES-GCM layer.
 //!   A tenant still on it moves to scheme 2 the next time it signs in (that needs its
 //!   master key).
+//! - Access tokens: 32 bytes from the OS RNG, shown as `odat_` + 64 lowercase hex digits.
+//!   Found with HMAC-SHA256(lookup key, canonical token text), like master keys (the
+//!   prefixes keep the two apart). The token's row holds the tenant's master key
+//!   AES-256-GCM-encrypted under HKDF-SHA256(ikm = the token's bytes, info =
+//!   [`ACCESS_TOKEN_WRAP_INFO`]), with associated data naming the tenant and the token id:
+//!   only the token opens it, and the tag proves the master key is the one wrapped when
+//!   the token was made, so no bcrypt verify is needed on the way in.
 //!
 //! Buffers that hold key material are `Zeroizing`/`SecretBox` so they are wiped on drop.
 
@@ -40,6 +47,17 @@ use crate::error::VaultError;
 pub const MASTER_KEY_PREFIX: &str = "odmk_";
 /// Random bytes in a master key (256 bits).
 pub(crate) const MASTER_KEY_LEN: usize = 32;
+/// The text every access token starts with (recognisable like master keys, and never
+/// mistaken for one).
+pub const ACCESS_TOKEN_PREFIX: &str = "odat_";
+/// Random bytes in an access token (256 bits).
+const ACCESS_TOKEN_LEN: usize = 32;
+/// HKDF `info` of the key that wraps the master key in an access token's row.
+const ACCESS_TOKEN_WRAP_INFO: &[u8] = b"orderdesk-mcp access token wrap v1";
+/// The scheme written to `access_tokens.key_version`.
+pub(crate) const TOKEN_KEY_VERSION: i64 = 1;
+/// Random bytes in an access token's public id (`tok_` + 12 hex digits).
+const TOKEN_ID_LEN: usize = 6;
 /// Length of a tenant's HKDF salt.
 pub(crate) const SALT_LEN: usize = 32;
 /// Length of a derived tenant key (AES-256).
@@ -107,34 +125,20 @@ impl MasterKeyMaterial {
         Ok(Self::from_bytes(bytes))
     }
 
-    fn from_bytes(bytes: Zeroizing<[u8; MASTER_KEY_LEN]>) -> Self {
-        // Build the text in a buffer of exactly the final size: growing a String would
-        // leave unwiped copies of the key in freed memory.
-        let mut text = Zeroizing::new(String::with_capacity(
-            MASTER_KEY_PREFIX.len() + 2 * MASTER_KEY_LEN,
-        ));
-        text.push_str(MASTER_KEY_PREFIX);
-        push_hex(&mut text, &bytes[..]);
+    pub(crate) fn from_bytes(bytes: Zeroizing<[u8; MASTER_KEY_LEN]>) -> Self {
+        let text = prefixed_hex(MASTER_KEY_PREFIX, &bytes[..]);
         MasterKeyMaterial { bytes, text }
     }
 
     /// Parse what a user supplied. The error names the expected form, never the input.
     pub(crate) fn parse(input: &str) -> Result<Self, VaultError> {
-        let malformed = || {
-            VaultError::Unauthenticated(format!(
+        let mut bytes = Zeroizing::new([0u8; MASTER_KEY_LEN]);
+        if !parse_prefixed_hex(input, MASTER_KEY_PREFIX, &mut bytes[..]) {
+            return Err(VaultError::Unauthenticated(format!(
                 "that is not a master key: expected '{MASTER_KEY_PREFIX}' followed by {} hex digits",
                 2 * MASTER_KEY_LEN
-            ))
-        };
-        let input = input.trim();
-        let (prefix, hex_part) = input
-            .split_at_checked(MASTER_KEY_PREFIX.len())
-            .ok_or_else(malformed)?;
-        if !prefix.eq_ignore_ascii_case(MASTER_KEY_PREFIX) || hex_part.len() != 2 * MASTER_KEY_LEN {
-            return Err(malformed());
+            )));
         }
-        let mut bytes = Zeroizing::new([0u8; MASTER_KEY_LEN]);
-        hex::decode_to_slice(hex_part, &mut bytes[..]).map_err(|_| malformed())?;
         Ok(Self::from_bytes(bytes))
     }
 
@@ -153,6 +157,91 @@ impl MasterKeyMaterial {
         s.push_str(&self.text);
         MasterKey(SecretString::from(s))
     }
+}
+
+/// An access token checked for form: its 32 bytes and its canonical text (lowercase
+/// hex). The lookup HMAC and the wrap key always see these, so a token pasted in capitals
+/// or with surrounding whitespace is the same token.
+pub(crate) struct AccessTokenMaterial {
+    bytes: Zeroizing<[u8; ACCESS_TOKEN_LEN]>,
+    text: Zeroizing<String>,
+}
+
+impl AccessTokenMaterial {
+    /// A fresh token from the OS RNG.
+    pub(crate) fn generate() -> Result<Self, VaultError> {
+        let mut bytes = Zeroizing::new([0u8; ACCESS_TOKEN_LEN]);
+        fill_random(&mut bytes[..])?;
+        let text = prefixed_hex(ACCESS_TOKEN_PREFIX, &bytes[..]);
+        Ok(AccessTokenMaterial { bytes, text })
+    }
+
+    /// Parse what a client presented. The error says what an access token looks like
+    /// and where one comes from, never the input.
+    pub(crate) fn parse(input: &str) -> Result<Self, VaultError> {
+        let mut bytes = Zeroizing::new([0u8; ACCESS_TOKEN_LEN]);
+        if parse_prefixed_hex(input, ACCESS_TOKEN_PREFIX, &mut bytes[..]) {
+            let text = prefixed_hex(ACCESS_TOKEN_PREFIX, &bytes[..]);
+            return Ok(AccessTokenMaterial { bytes, text });
+        }
+        let input = input.trim();
+        let is_master_key = input
+            .get(..MASTER_KEY_PREFIX.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(MASTER_KEY_PREFIX));
+        Err(VaultError::Unauthenticated(if is_master_key {
+            format!(
+                "that is a master key, not an access token: a master key is never sent to a \
+                 remote server; present an access token ('{ACCESS_TOKEN_PREFIX}…', made with \
+                 `orderdesk-mcp token create`) as `Authorization: Bearer <token>`"
+            )
+        } else {
+            format!(
+                "that is not an access token: expected '{ACCESS_TOKEN_PREFIX}' followed by {} \
+                 hex digits, as `orderdesk-mcp token create` prints it",
+                2 * ACCESS_TOKEN_LEN
+            )
+        }))
+    }
+
+    pub(crate) fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The text for the caller to show once.
+    pub(crate) fn to_secret(&self) -> SecretString {
+        // Exact capacity, so `into_boxed_str` does not reallocate.
+        let mut s = String::with_capacity(self.text.len());
+        s.push_str(&self.text);
+        SecretString::from(s)
+    }
+}
+
+/// `prefix` followed by `bytes` in lowercase hex, built in a buffer of exactly the final
+/// size: growing a String would leave unwiped copies of the key in freed memory.
+fn prefixed_hex(prefix: &str, bytes: &[u8]) -> Zeroizing<String> {
+    let mut text = Zeroizing::new(String::with_capacity(prefix.len() + 2 * bytes.len()));
+    text.push_str(prefix);
+    push_hex(&mut text, bytes);
+    text
+}
+
+/// Parse `prefix` (any case) and `2 * out.len()` hex digits (any case), surrounding
+/// whitespace ignored, into `out`; whether `input` had that form.
+fn parse_prefixed_hex(input: &str, prefix: &str, out: &mut [u8]) -> bool {
+    let input = input.trim();
+    let Some((head, hex_part)) = input.split_at_checked(prefix.len()) else {
+        return false;
+    };
+    head.eq_ignore_ascii_case(prefix)
+        && hex_part.len() == 2 * out.len()
+        && hex::decode_to_slice(hex_part, out).is_ok()
+}
+
+/// A new access token's public id: `tok_` and 12 random hex digits.
+pub(crate) fn random_token_id() -> Result<String, VaultError> {
+    let mut bytes = [0u8; TOKEN_ID_LEN];
+    fill_random(&mut bytes)?;
+    Ok(format!("tok_{}", hex::encode(bytes)))
 }
 
 /// Fill `buf` from the operating system's RNG (not a user-space PRNG: these bytes become
@@ -194,6 +283,11 @@ pub(crate) fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
 /// anyone test guesses offline faster than against bcrypt.
 pub(crate) fn lookup_value(lookup_key: &[u8], key: &MasterKeyMaterial) -> [u8; 32] {
     hmac_sha256(lookup_key, key.text().as_bytes())
+}
+
+/// The indexed lookup value of an access token: HMAC-SHA256(lookup key, canonical text).
+pub(crate) fn token_lookup_value(lookup_key: &[u8], token: &AccessTokenMaterial) -> [u8; 32] {
+    hmac_sha256(lookup_key, token.text().as_bytes())
 }
 
 /// A short, non-secret name of a master key for the audit log and the operator: the
@@ -287,6 +381,43 @@ pub(crate) fn retired_key_aad(tenant_id: &str, lookup: &[u8], generation: i64) -
         hex::encode(lookup)
     )
     .into_bytes()
+}
+
+/// The associated data of an access token's copy of the master key: its tenant and id.
+pub(crate) fn token_aad(tenant_id: &str, token_id: &str) -> Vec<u8> {
+    format!("orderdesk-mcp access token v1|tenant:{tenant_id}|token:{token_id}").into_bytes()
+}
+
+/// The key an access token's copy of the master key is encrypted under.
+fn token_wrap_key(token: &AccessTokenMaterial) -> Result<TenantKey, VaultError> {
+    let mut okm = vec![0u8; TENANT_KEY_LEN];
+    hkdf_sha256(&[&token.bytes[..]], &[], ACCESS_TOKEN_WRAP_INFO, &mut okm)?;
+    Ok(TenantKey::from(okm))
+}
+
+/// Encrypt `master` under a key derived from `token` (for the token's row).
+pub(crate) fn wrap_master_key(
+    token: &AccessTokenMaterial,
+    aad: &[u8],
+    master: &MasterKeyMaterial,
+) -> Result<Vec<u8>, VaultError> {
+    encrypt(token_wrap_key(token)?.expose_secret(), aad, master.bytes())
+}
+
+/// Open what [`wrap_master_key`] made: `Decrypt` unless `token` and `aad` are the ones it
+/// was made with and not a byte changed.
+pub(crate) fn unwrap_master_key(
+    token: &AccessTokenMaterial,
+    aad: &[u8],
+    blob: &[u8],
+) -> Result<MasterKeyMaterial, VaultError> {
+    let plain = decrypt(token_wrap_key(token)?.expose_secret(), aad, blob)?;
+    let mut bytes = Zeroizing::new([0u8; MASTER_KEY_LEN]);
+    if plain.len() != MASTER_KEY_LEN {
+        return Err(VaultError::Decrypt);
+    }
+    bytes.copy_from_slice(&plain);
+    Ok(MasterKeyMaterial::from_bytes(bytes))
 }
 
 /// Encrypt a store API key (scheme 2): under the tenant key, then under the layer key.
@@ -594,6 +725,44 @@ mod tests {
             assert!(matches!(err, VaultError::Unauthenticated(_)));
         }
         assert_eq!(format!("{:?}", m.to_master_key()), "MasterKey([REDACTED])");
+    }
+
+    #[test]
+    fn access_tokens_have_the_documented_form_and_wrap_the_master_key_for_themselves() {
+        let token = AccessTokenMaterial::generate().unwrap();
+        let text = token.to_secret().expose_secret().to_owned();
+        assert!(text.starts_with(ACCESS_TOKEN_PREFIX));
+        assert_eq!(text.len(), ACCESS_TOKEN_PREFIX.len() + 64);
+        let shouted = format!(" ODAT_{}\t", text[5..].to_ascii_uppercase());
+        let parsed = AccessTokenMaterial::parse(&shouted).unwrap();
+        assert_eq!(parsed.text(), text);
+        for bad in ["", "odat_", &text[5..], &text[..60], &format!("{text}0")] {
+            assert!(AccessTokenMaterial::parse(bad).is_err());
+        }
+        let id = random_token_id().unwrap();
+        assert!(id.starts_with("tok_") && id.len() == 16, "{id}");
+        assert_ne!(random_token_id().unwrap(), id);
+
+        let master = MasterKeyMaterial::generate().unwrap();
+        let aad = token_aad("tenant", &id);
+        let blob = wrap_master_key(&token, &aad, &master).unwrap();
+        assert_eq!(blob.len(), 12 + 32 + 16);
+        let opened = unwrap_master_key(&parsed, &aad, &blob).unwrap();
+        assert_eq!(opened.text(), master.text());
+        let other = AccessTokenMaterial::generate().unwrap();
+        assert!(matches!(
+            unwrap_master_key(&other, &aad, &blob),
+            Err(VaultError::Decrypt)
+        ));
+        assert!(matches!(
+            unwrap_master_key(&token, &token_aad("tenant", "tok_other"), &blob),
+            Err(VaultError::Decrypt)
+        ));
+        // Tokens and master keys never share a lookup value, even with the same bytes.
+        assert_ne!(
+            token_lookup_value(&[1; 32], &token),
+            lookup_value(&[1; 32], &master)
+        );
     }
 
     #[test]

@@ -10,8 +10,9 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use rusqlite_migration::{M, Migrations};
 
+use crate::clock::format_unix;
 use crate::error::VaultError;
-use crate::{AuditEntry, AuditSource, StoreRecord, TenantId, TenantRecord};
+use crate::{AccessTokenRecord, AuditEntry, AuditSource, StoreRecord, TenantId, TenantRecord};
 
 /// The database file's name inside the data directory.
 pub const DB_FILE_NAME: &str = "orderdesk-mcp.sqlite3";
@@ -110,6 +111,36 @@ CREATE INDEX retired_master_keys_tenant ON retired_master_keys (tenant_id);
 -- Who made the change: a tool call (mcp), the command line (cli), the console.
 ALTER TABLE audit_log ADD COLUMN source TEXT NOT NULL DEFAULT 'mcp'
     CHECK (source IN ('mcp', 'cli', 'console'));
+"#,
+    ),
+    M::up(
+        r#"
+-- Access tokens (`orderdesk-mcp token create`): what a remote MCP client presents as
+-- `Authorization: Bearer odat_…`. The token itself is never stored.
+CREATE TABLE access_tokens (
+    token_id       TEXT PRIMARY KEY NOT NULL,           -- 'tok_' + 12 hex digits, public
+    tenant_id      TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    -- HMAC-SHA256(lookup key, token): finds the token in one index read.
+    lookup         BLOB NOT NULL CHECK (length(lookup) = 32),
+    -- The lookup value of the master key the token was made with: the token works while
+    -- that key does (the tenant's current key, or a retired one in its grace period).
+    master_lookup  BLOB NOT NULL CHECK (length(master_lookup) = 32),
+    -- nonce ‖ AES-256-GCM ciphertext ‖ tag of that master key, under a key derived from
+    -- the token; erased (x'') when the token or its tenant is revoked.
+    wrapped_master BLOB NOT NULL,
+    -- The scheme of `wrapped_master`.
+    key_version    INTEGER NOT NULL,
+    scope          TEXT NOT NULL CHECK (scope IN ('read', 'write')),
+    -- The one store of the tenant the token is for (OrderDesk's id); NULL: every store.
+    store_id       TEXT,
+    label          TEXT,
+    created_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%S', 'now')),
+    last_used_at   INTEGER,                             -- unix seconds, to the minute
+    expires_at     INTEGER,                             -- unix seconds; NULL: never
+    revoked_at     TEXT
+) STRICT;
+CREATE UNIQUE INDEX access_tokens_lookup ON access_tokens (lookup);
+CREATE INDEX access_tokens_tenant ON access_tokens (tenant_id);
 "#,
     ),
 ];
@@ -397,7 +428,8 @@ pub(crate) fn update_tenant_key(
 }
 
 /// Mark the tenant revoked: no key hash (nothing verifies), a new generation (running
-/// sessions stop), every store's ciphertext erased. Returns how many stores.
+/// sessions stop), every store's ciphertext and its access tokens' copies of the master
+/// key erased. Returns how many stores.
 pub(crate) fn revoke_tenant(conn: &Connection, tenant: &str) -> Result<usize, VaultError> {
     conn.execute(
         "UPDATE tenants SET key_hash = '', key_generation = key_generation + 1, \
@@ -405,6 +437,10 @@ pub(crate) fn revoke_tenant(conn: &Connection, tenant: &str) -> Result<usize, Va
         [tenant],
     )?;
     delete_retired_of(conn, tenant)?;
+    conn.execute(
+        "UPDATE access_tokens SET wrapped_master = x'' WHERE tenant_id = ?1",
+        [tenant],
+    )?;
     Ok(conn.execute(
         "UPDATE stores SET api_key = x'' WHERE tenant_id = ?1",
         [tenant],
@@ -694,6 +730,210 @@ pub(crate) fn bind_store_origin(
         == 1)
 }
 
+const TOKEN_COLUMNS: &str = "token_id, tenant_id, label, scope, store_id, created_at, \
+     last_used_at, expires_at, revoked_at";
+
+/// An access token's row as [`TOKEN_COLUMNS`] selects it (prefixed `a.` where joined).
+fn token_from_row(r: &Row<'_>) -> rusqlite::Result<AccessTokenRecord> {
+    let scope: String = r.get(3)?;
+    let last_used: Option<i64> = r.get(6)?;
+    let expires: Option<i64> = r.get(7)?;
+    Ok(AccessTokenRecord {
+        token_id: r.get(0)?,
+        tenant_id: TenantId(r.get(1)?),
+        label: r.get(2)?,
+        scope: scope.parse().map_err(|_| {
+            rusqlite::Error::FromSqlConversionFailure(
+                3,
+                rusqlite::types::Type::Text,
+                format!("unknown token scope '{scope}'").into(),
+            )
+        })?,
+        store_id: r.get(4)?,
+        created_at: r.get(5)?,
+        last_used_at: last_used.map(format_unix),
+        expires_at: expires.map(format_unix),
+        revoked_at: r.get(8)?,
+    })
+}
+
+/// A new access token's row.
+pub(crate) struct NewToken<'a> {
+    pub(crate) token_id: &'a str,
+    pub(crate) tenant_id: &'a str,
+    pub(crate) lookup: &'a [u8],
+    pub(crate) master_lookup: &'a [u8],
+    pub(crate) wrapped_master: &'a [u8],
+    pub(crate) key_version: i64,
+    pub(crate) scope: &'a str,
+    pub(crate) store_id: Option<&'a str>,
+    pub(crate) label: Option<&'a str>,
+    pub(crate) expires_at: Option<i64>,
+}
+
+/// Why inserting an access token failed.
+pub(crate) enum InsertTokenError {
+    /// The token id is taken (a random id drawn twice): draw another.
+    IdTaken,
+    Other(VaultError),
+}
+
+pub(crate) fn insert_token(
+    conn: &Connection,
+    t: &NewToken<'_>,
+) -> Result<AccessTokenRecord, InsertTokenError> {
+    let sql = format!(
+        "INSERT INTO access_tokens (token_id, tenant_id, lookup, master_lookup, wrapped_master, \
+         key_version, scope, store_id, label, expires_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING {TOKEN_COLUMNS}"
+    );
+    let mut stmt = conn
+        .prepare_cached(&sql)
+        .map_err(|e| InsertTokenError::Other(e.into()))?;
+    stmt.query_row(
+        params![
+            t.token_id,
+            t.tenant_id,
+            t.lookup,
+            t.master_lookup,
+            t.wrapped_master,
+            t.key_version,
+            t.scope,
+            t.store_id,
+            t.label,
+            t.expires_at
+        ],
+        token_from_row,
+    )
+    .map_err(|e| match constraint_code(&e) {
+        Some(SQLITE_CONSTRAINT_PRIMARYKEY) => InsertTokenError::IdTaken,
+        _ => InsertTokenError::Other(e.into()),
+    })
+}
+
+/// An access token found by its lookup value, with what the per-request check needs.
+pub(crate) struct TokenCheckRow {
+    pub(crate) record: AccessTokenRecord,
+    /// Unix seconds; `record.expires_at` is the same in text.
+    pub(crate) expires_at: Option<i64>,
+    pub(crate) last_used_at: Option<i64>,
+    pub(crate) master_lookup: Vec<u8>,
+    pub(crate) wrapped_master: Vec<u8>,
+    pub(crate) key_version: i64,
+    pub(crate) tenant_revoked_at: Option<String>,
+    /// Whether the token's master key is the tenant's current one.
+    pub(crate) master_is_current: bool,
+    /// When the token's master key stops working if it is a retired one (unix seconds).
+    pub(crate) master_retired_until: Option<i64>,
+}
+
+/// The per-request query of an access token. Its plan is pinned by a test: one search of
+/// the unique index `access_tokens_lookup`, then the tenant by its primary key and the
+/// retired key by its unique index, so its cost does not grow with the number of tokens.
+pub(crate) const TOKEN_BY_LOOKUP: &str = "SELECT a.token_id, a.tenant_id, a.label, a.scope, \
+     a.store_id, a.created_at, a.last_used_at, a.expires_at, a.revoked_at, a.master_lookup, \
+     a.wrapped_master, a.key_version, t.revoked_at, t.lookup = a.master_lookup, \
+     (SELECT r.expires_at FROM retired_master_keys r \
+        WHERE r.lookup = a.master_lookup AND r.tenant_id = a.tenant_id) \
+     FROM access_tokens a JOIN tenants t ON t.id = a.tenant_id WHERE a.lookup = ?1";
+
+pub(crate) fn token_by_lookup(
+    conn: &Connection,
+    lookup: &[u8],
+) -> Result<Option<TokenCheckRow>, VaultError> {
+    Ok(conn
+        .prepare_cached(TOKEN_BY_LOOKUP)?
+        .query_row([lookup], |r| {
+            Ok(TokenCheckRow {
+                record: token_from_row(r)?,
+                last_used_at: r.get(6)?,
+                expires_at: r.get(7)?,
+                master_lookup: r.get(9)?,
+                wrapped_master: r.get(10)?,
+                key_version: r.get(11)?,
+                tenant_revoked_at: r.get(12)?,
+                master_is_current: r.get(13)?,
+                master_retired_until: r.get(14)?,
+            })
+        })
+        .optional()?)
+}
+
+/// Whether an access token still stands, as a session opened with it checks on each use:
+/// (revoked_at, expires_at in unix seconds); `None` when it no longer exists.
+pub(crate) fn token_standing(
+    conn: &Connection,
+    token_id: &str,
+) -> Result<Option<(Option<String>, Option<i64>)>, VaultError> {
+    Ok(conn
+        .prepare_cached("SELECT revoked_at, expires_at FROM access_tokens WHERE token_id = ?1")?
+        .query_row([token_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+/// Record a use of the token at `now` (unix seconds) unless one was recorded less than
+/// `interval` seconds before; whether it wrote.
+pub(crate) fn touch_token(
+    conn: &Connection,
+    token_id: &str,
+    now: i64,
+    interval: i64,
+) -> Result<bool, VaultError> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE access_tokens SET last_used_at = ?2 WHERE token_id = ?1 \
+             AND (last_used_at IS NULL OR last_used_at <= ?2 - ?3)",
+        )?
+        .execute(params![token_id, now, interval])?
+        == 1)
+}
+
+/// One of the tenant's access tokens by id.
+pub(crate) fn token_by_id(
+    conn: &Connection,
+    tenant: &TenantId,
+    token_id: &str,
+) -> Result<Option<AccessTokenRecord>, VaultError> {
+    let sql =
+        format!("SELECT {TOKEN_COLUMNS} FROM access_tokens WHERE tenant_id = ?1 AND token_id = ?2");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![tenant.0, token_id], token_from_row)
+        .optional()?)
+}
+
+/// The tenant's access tokens, oldest first (revoked and expired ones too).
+pub(crate) fn list_tokens(
+    conn: &Connection,
+    tenant: &TenantId,
+) -> Result<Vec<AccessTokenRecord>, VaultError> {
+    let sql = format!(
+        "SELECT {TOKEN_COLUMNS} FROM access_tokens WHERE tenant_id = ?1 \
+         ORDER BY created_at, token_id"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([&tenant.0], token_from_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Revoke one of the tenant's access tokens now, erasing its copy of the master key;
+/// the token as it is now, `None` when it was revoked already (or is not the tenant's).
+pub(crate) fn revoke_token(
+    conn: &Connection,
+    tenant: &TenantId,
+    token_id: &str,
+) -> Result<Option<AccessTokenRecord>, VaultError> {
+    let sql = format!(
+        "UPDATE access_tokens SET wrapped_master = x'', \
+         revoked_at = strftime('%Y-%m-%d %H:%M:%S', 'now') \
+         WHERE tenant_id = ?1 AND token_id = ?2 AND revoked_at IS NULL RETURNING {TOKEN_COLUMNS}"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![tenant.0, token_id], token_from_row)
+        .optional()?)
+}
+
 /// Move everything written so far from the write-ahead log into the database file and
 /// empty the log, so that overwritten ciphertexts do not linger in it (best effort: a
 /// reader of another process can hold the log; `secure_delete` covers the database).
@@ -835,6 +1075,38 @@ mod tests {
             .pragma_query_value(None, "journal_mode", |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
+    }
+
+    /// The per-request check of an access token: the token by its unique index, its
+    /// tenant by primary key, its master key's retired row by its unique index; no scan.
+    #[test]
+    fn the_token_check_is_searches_of_unique_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open(&dir.path().join(DB_FILE_NAME)).unwrap();
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {TOKEN_BY_LOOKUP}"))
+            .unwrap()
+            .query_map([vec![0u8; 32]], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            plan.iter()
+                .any(|p| p.starts_with("SEARCH a USING INDEX access_tokens_lookup (lookup=?)")),
+            "{plan:?}"
+        );
+        assert!(
+            plan.iter()
+                .any(|p| p.starts_with("SEARCH t USING INDEX sqlite_autoindex_tenants_1 (id=?)")),
+            "{plan:?}"
+        );
+        assert!(
+            plan.iter().any(
+                |p| p.starts_with("SEARCH r USING INDEX retired_master_keys_lookup (lookup=?)")
+            ),
+            "{plan:?}"
+        );
+        assert!(!plan.iter().any(|p| p.starts_with("SCAN")), "{plan:?}");
     }
 
     /// What keeps authentication time flat in the number of tenants (the benchmark in

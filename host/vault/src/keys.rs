@@ -4,7 +4,8 @@
 //! wrap key protects in the database.
 //!
 //! The lookup key is made once per database and never changes: a server-key rotation
-//! only encrypts it again, so every master key's lookup value stays valid.
+//! only encrypts it again, so every master key's and access token's lookup value stays
+//! valid.
 
 use rusqlite::{Connection, TransactionBehavior};
 use secrecy::ExposeSecret;
@@ -90,6 +91,11 @@ impl ServerKeys {
     /// The lookup value of a master key (scheme 2).
     pub(crate) fn lookup_value(&self, key: &crypto::MasterKeyMaterial) -> [u8; 32] {
         crypto::lookup_value(self.lookup.expose_secret(), key)
+    }
+
+    /// The lookup value of an access token.
+    pub(crate) fn token_lookup_value(&self, token: &crypto::AccessTokenMaterial) -> [u8; 32] {
+        crypto::token_lookup_value(self.lookup.expose_secret(), token)
     }
 
     /// The lookup value of a master key under scheme 1 (the server key itself).

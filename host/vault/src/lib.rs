@@ -9,6 +9,10 @@
 //!   key; so they can be read only during a session authenticated with the tenant's
 //!   master key, on a server holding the server key. Each is bound to the OrderDesk API
 //!   origin it was saved for and never handed out for another.
+//! - **Access tokens** (`odat_…`, 256 random bits) let a remote client act for a tenant
+//!   without its master key: stored as an HMAC lookup value and the master key
+//!   encrypted under a key derived from the token, revoked at once, expiring, and
+//!   stopping with the master key they were made with.
 //! - **Key lifecycle**: a tenant's master key can be rotated (the old one keeps working
 //!   for a grace period), a tenant revoked or deleted, and the server key rotated; each
 //!   re-encrypts what depends on the key in one transaction and is audited.
@@ -31,6 +35,9 @@
 //!   bcrypt, auto-provisioning, moving scheme-1 tenants to scheme 2, retired keys), a
 //!   session's data key across rotations; rotating master keys, revoking and deleting
 //!   tenants.
+//! - `tokens`: access tokens (`odat_…`) for remote clients: making, listing, revoking
+//!   them, the per-request check, and a session opened with one ([`TokenScope`],
+//!   [`NewAccessToken`], [`AccessTokenRecord`]).
 //! - `stores`: registering, listing, resolving and deleting stores, replacing a store's
 //!   key; input limits; encrypting and decrypting store API keys for their origin.
 //! - `audit`: appending, reading and pruning audit entries.
@@ -62,6 +69,7 @@ mod limiter;
 mod server_key;
 mod stores;
 mod tenants;
+mod tokens;
 mod types;
 
 use std::fmt;
@@ -81,9 +89,10 @@ pub use error::VaultError;
 pub use files::{DataDirCheck, secure_data_dir};
 pub use server_key::{NEW_SERVER_KEY_FILE_NAME, SERVER_KEY_FILE_NAME};
 pub use tenants::{DEFAULT_GRACE, MAX_FAILED_AUTH_PER_MINUTE};
+pub use tokens::{ACCESS_TOKEN_PREFIX, AccessTokenRecord, NewAccessToken, TokenScope};
 pub use types::{
     AuditEntry, AuditSource, MasterKeyRotation, MatchKind, ServerKeyRotation, StoreRecord,
-    TenantId, TenantRecord, TenantRemoval, TenantSession,
+    TenantId, TenantRecord, TenantRemoval, TenantSession, TokenGrant,
 };
 
 use keys::ServerKeys;

@@ -28,7 +28,7 @@ use crate::{MatchKind, StoreRecord, TenantId, TenantSession, Vault, VaultError, 
 
 const MAX_STORE_ID_LEN: usize = 64;
 const MAX_NAME_LEN: usize = 100;
-const MAX_LABEL_LEN: usize = 200;
+pub(crate) const MAX_LABEL_LEN: usize = 200;
 const MAX_API_KEY_LEN: usize = 256;
 const MAX_ORIGIN_LEN: usize = 255;
 
@@ -319,7 +319,7 @@ fn resolve(
 
 /// OrderDesk store ids are numeric; letters, '-', '_' and '.' are tolerated, but nothing
 /// that could break the HTTP header the id is sent in.
-fn validate_store_id(store_id: &str) -> Result<&str, VaultError> {
+pub(crate) fn validate_store_id(store_id: &str) -> Result<&str, VaultError> {
     let s = store_id.trim();
     let ok = !s.is_empty()
         && s.len() <= MAX_STORE_ID_LEN
@@ -335,7 +335,7 @@ fn validate_store_id(store_id: &str) -> Result<&str, VaultError> {
     }
 }
 
-fn validate_text<'a>(what: &str, s: &'a str, max: usize) -> Result<&'a str, VaultError> {
+pub(crate) fn validate_text<'a>(what: &str, s: &'a str, max: usize) -> Result<&'a str, VaultError> {
     if s.chars().count() > max {
         return Err(VaultError::InvalidInput(format!(
             "the {what} is longer than {max} characters"

@@ -154,47 +154,23 @@ impl Vault {
                             None => continue,
                         }
                     }
-                    let key = crypto::derive_tenant_key_v2(material, &row.kdf_salt)?;
-                    return Ok((
-                        TenantId(row.id),
-                        SessionState {
-                            master: material.clone(),
-                            key,
-                            generation: row.key_generation,
-                            expires_at: None,
-                            dead: None,
-                        },
-                    ));
+                    let state = current_key_state(material, &row)?;
+                    return Ok((TenantId(row.id), state));
                 }
                 Found::Retired(row) => {
                     if !crypto::bcrypt_verify(material, &row.key_hash) {
                         return Err(unknown_key());
                     }
-                    if row.expires_at <= unix_now() {
-                        return Err(VaultError::Unauthenticated(format!(
+                    return match retired_key_state(material, &row, &lookup)? {
+                        Some(state) => Ok((TenantId(row.tenant_id), state)),
+                        None => Err(VaultError::Unauthenticated(format!(
                             "this master key was replaced on {} (`orderdesk-mcp tenant \
                              rotate-key`) and its grace period ended at {}; use the tenant's \
                              new master key",
                             row.retired_at,
                             format_unix(row.expires_at)
-                        )));
-                    }
-                    let own = crypto::derive_tenant_key_v2(material, &row.kdf_salt)?;
-                    let data_key = crypto::decrypt(
-                        own.expose_secret(),
-                        &crypto::retired_key_aad(&row.tenant_id, &lookup, row.key_generation),
-                        &row.data_key,
-                    )?;
-                    return Ok((
-                        TenantId(row.tenant_id),
-                        SessionState {
-                            master: material.clone(),
-                            key: TenantKey::from(data_key.to_vec()),
-                            generation: row.key_generation,
-                            expires_at: Some(row.expires_at),
-                            dead: None,
-                        },
-                    ));
+                        ))),
+                    };
                 }
                 Found::Nothing if self.auto_provision => match self.insert_tenant(material) {
                     Err(VaultError::Conflict(_)) => continue,
@@ -208,6 +184,46 @@ impl Vault {
             }
         }
         Err(unknown_key())
+    }
+
+    /// Open `tenant`'s session state with a master key proven otherwise than by bcrypt
+    /// (an access token's copy of it, whose AEAD tag proves it is the key wrapped when the
+    /// token was made): the same lookup as [`Vault::authenticate`] and the same state
+    /// after its bcrypt verify. The key must still be `tenant`'s current master key or a
+    /// retired one in its grace period.
+    pub(crate) fn sign_in_proven(
+        &self,
+        material: &Arc<MasterKeyMaterial>,
+        tenant: &TenantId,
+    ) -> Result<SessionState, VaultError> {
+        let lookup = self.keys().lookup_value(material);
+        let (current, retired) = {
+            let conn = self.conn();
+            (
+                db::tenant_by_lookup(&conn, &lookup)?,
+                db::retired_by_lookup(&conn, &lookup)?,
+            )
+        };
+        if let Some(row) = current.filter(|row| row.id == tenant.0) {
+            if let Some(at) = &row.revoked_at {
+                return Err(revoked(at));
+            }
+            // A key that made a token has signed in, which moved its tenant to scheme 2.
+            if row.key_version == KEY_VERSION {
+                return current_key_state(material, &row);
+            }
+        } else if let Some(row) = retired.filter(|row| row.tenant_id == tenant.0)
+            && let Some(state) = retired_key_state(material, &row, &lookup)?
+        {
+            return Ok(state);
+        }
+        Err(VaultError::Unauthenticated(
+            "the master key this access token was made with has been replaced \
+             (`orderdesk-mcp tenant rotate-key`) and its grace period is over, so the token \
+             no longer works: make a new one with the tenant's current master key \
+             (`orderdesk-mcp token create`)"
+                .into(),
+        ))
     }
 
     /// Move a tenant of scheme 1 to scheme 2: its lookup value under the lookup key, its
@@ -291,6 +307,9 @@ impl Vault {
         if let Some(at) = &tenant.revoked_at {
             return Err(revoked(at));
         }
+        if let Some(grant) = &t.token {
+            self.check_token_standing(grant)?;
+        }
         let (master, retired) = {
             let state = t.lock();
             if let Some(why) = &state.dead {
@@ -316,7 +335,14 @@ impl Vault {
                 return Ok(state.key.clone());
             }
         }
-        match self.sign_in(&master) {
+        // A token's session proved its master key with the token's copy of it: no bcrypt.
+        let signed_in = match &t.token {
+            Some(_) => self
+                .sign_in_proven(&master, &t.tenant_id)
+                .map(|state| (t.tenant_id.clone(), state)),
+            None => self.sign_in(&master),
+        };
+        match signed_in {
             Ok((id, state)) if id == t.tenant_id => {
                 let key = state.key.clone();
                 *t.lock() = state;
@@ -326,10 +352,13 @@ impl Vault {
                 "this session's master key now belongs to another tenant; sign in again".into(),
             )),
             Err(VaultError::Unauthenticated(m)) => {
-                let why = format!(
-                    "this session's master key no longer works ({m}); sign in with the \
-                     tenant's current master key"
-                );
+                let why = match &t.token {
+                    Some(_) => format!("this session's access token no longer works ({m})"),
+                    None => format!(
+                        "this session's master key no longer works ({m}); sign in with the \
+                         tenant's current master key"
+                    ),
+                };
                 t.lock().dead = Some(why.clone());
                 Err(VaultError::Unauthenticated(why))
             }
@@ -380,6 +409,13 @@ impl Vault {
         source: AuditSource,
     ) -> Result<MasterKeyRotation, VaultError> {
         let started = Instant::now();
+        if t.token.is_some() {
+            return Err(VaultError::Unauthenticated(
+                "a session opened with an access token cannot rotate the master key: rotate \
+                 it with the current master key (`orderdesk-mcp tenant rotate-key`)"
+                    .into(),
+            ));
+        }
         let id = t.tenant_id.0.clone();
         let tenant = db::tenant_by_id(&self.conn(), &id)?;
         let current = self.session_key(t, tenant.as_ref())?;
@@ -651,11 +687,53 @@ impl Vault {
     }
 }
 
+/// The session state of `material`, the current master key of `row` (scheme 2),
+/// once the key is proven.
+fn current_key_state(
+    material: &Arc<MasterKeyMaterial>,
+    row: &db::TenantRow,
+) -> Result<SessionState, VaultError> {
+    let key = crypto::derive_tenant_key_v2(material, &row.kdf_salt)?;
+    Ok(SessionState {
+        master: material.clone(),
+        key,
+        generation: row.key_generation,
+        expires_at: None,
+        dead: None,
+    })
+}
+
+/// The session state of `material`, the retired master key of `row` (whose lookup value
+/// is `lookup`), once the key is proven: its copy of the tenant's data key; `None` when
+/// its grace period is over.
+fn retired_key_state(
+    material: &Arc<MasterKeyMaterial>,
+    row: &db::RetiredRow,
+    lookup: &[u8],
+) -> Result<Option<SessionState>, VaultError> {
+    if row.expires_at <= unix_now() {
+        return Ok(None);
+    }
+    let own = crypto::derive_tenant_key_v2(material, &row.kdf_salt)?;
+    let data_key = crypto::decrypt(
+        own.expose_secret(),
+        &crypto::retired_key_aad(&row.tenant_id, lookup, row.key_generation),
+        &row.data_key,
+    )?;
+    Ok(Some(SessionState {
+        master: material.clone(),
+        key: TenantKey::from(data_key.to_vec()),
+        generation: row.key_generation,
+        expires_at: Some(row.expires_at),
+        dead: None,
+    }))
+}
+
 fn unknown_key() -> VaultError {
     VaultError::Unauthenticated("the master key does not belong to any tenant".into())
 }
 
-fn revoked(at: &str) -> VaultError {
+pub(crate) fn revoked(at: &str) -> VaultError {
     VaultError::Unauthenticated(format!(
         "the tenant of this master key was revoked on {at} (`orderdesk-mcp tenant revoke`); \
          ask the operator for a new tenant"

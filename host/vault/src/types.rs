@@ -1,7 +1,8 @@
 //! The vault's public value types: who a tenant is, what a session holds, what a store
 //! and an audit entry look like.
 //!
-//! Plain data with no behaviour beyond formatting. [`TenantSession`] is the exception
+//! Plain data with no behaviour beyond formatting (the access tokens' types are in
+//! `tokens`). [`TenantSession`] is the exception
 //! that proves the rule: its fields are visible to the vault only, so code outside the
 //! crate can hold a session but never forge one or read its key.
 
@@ -11,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::{MasterKeyMaterial, TenantKey};
+use crate::tokens::TokenScope;
 
 /// A tenant's id: a UUID v4 in text form.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -36,10 +38,30 @@ impl fmt::Display for TenantId {
 /// another process) makes the data key stale, the vault signs the session in again with
 /// the master key it was opened with, and every clone sees the new key. During a grace
 /// period that old key still works; after it, the session stops working.
+///
+/// A session opened with an access token ([`Vault::authenticate_access_token`]) carries
+/// the token's grant ([`TenantSession::access_token`]) and stops working as soon as the
+/// token is revoked or expires. The vault refuses it what only a master key may do
+/// (creating access tokens, rotating the master key); narrowing it to the token's scope
+/// and store is for the caller (the host narrows the session's grants).
+///
+/// [`Vault::authenticate_access_token`]: crate::Vault::authenticate_access_token
 #[derive(Clone)]
 pub struct TenantSession {
     pub(crate) tenant_id: TenantId,
     pub(crate) state: Arc<Mutex<SessionState>>,
+    /// Opened with an access token: which, and what it allows.
+    pub(crate) token: Option<Arc<TokenGrant>>,
+}
+
+/// What the access token a session was opened with allows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TokenGrant {
+    /// The token's public id (`tok_…`).
+    pub token_id: String,
+    pub scope: TokenScope,
+    /// The one store (OrderDesk's id) the token is for; `None`: every store of the tenant.
+    pub store_id: Option<String>,
 }
 
 /// What a session holds: the master key it signed in with (to sign in again after a
@@ -61,11 +83,29 @@ impl TenantSession {
         TenantSession {
             tenant_id,
             state: Arc::new(Mutex::new(state)),
+            token: None,
+        }
+    }
+
+    pub(crate) fn with_token(
+        tenant_id: TenantId,
+        state: SessionState,
+        grant: TokenGrant,
+    ) -> TenantSession {
+        TenantSession {
+            token: Some(Arc::new(grant)),
+            ..TenantSession::new(tenant_id, state)
         }
     }
 
     pub fn tenant_id(&self) -> &TenantId {
         &self.tenant_id
+    }
+
+    /// The access token this session was opened with, and what it allows; `None` for a
+    /// session opened with a master key (which may do everything the tenant may).
+    pub fn access_token(&self) -> Option<&TokenGrant> {
+        self.token.as_deref()
     }
 
     /// When the master key this session signed in with stops working (`YYYY-MM-DD
@@ -85,6 +125,7 @@ impl fmt::Debug for TenantSession {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TenantSession")
             .field("tenant_id", &self.tenant_id)
+            .field("token", &self.token)
             .field("key", &"[REDACTED]")
             .finish()
     }

@@ -9,6 +9,7 @@ mod data_dir;
 mod lifecycle;
 mod stores;
 mod tenants;
+mod tokens;
 
 use std::path::Path;
 use std::time::Duration;
