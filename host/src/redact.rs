@@ -1,7 +1,7 @@
 //! Redaction of what may reach a log line or the audit log: secrets by field name in
-//! JSON arguments, master keys (`odmk_…`, any case) and email addresses anywhere in free
-//! text, and the exact secret values a call was given wherever a component repeats them
-//! (its log lines, its progress messages).
+//! JSON arguments, master keys (`odmk_…`) and access tokens (`odat_…`), in any case, and
+//! email addresses anywhere in free text, and the exact secret values a call was given
+//! wherever a component repeats them (its log lines, its progress messages).
 
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
@@ -108,26 +108,36 @@ pub fn redact_with(text: &str, secrets: &[SecretString]) -> String {
     out
 }
 
-/// Whether `word` starts with the master-key prefix, in any case.
-fn is_master_key(word: &str) -> bool {
-    let prefix = orderdesk_vault::MASTER_KEY_PREFIX;
-    word.len() >= prefix.len()
-        && word.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+/// The prefixes of the keys masked wherever they appear in free text: master keys and
+/// access tokens.
+const KEY_PREFIXES: [&str; 2] = [
+    orderdesk_vault::MASTER_KEY_PREFIX,
+    orderdesk_vault::ACCESS_TOKEN_PREFIX,
+];
+
+/// Whether `word` starts with a key's prefix, in any case.
+fn is_key(word: &str) -> bool {
+    KEY_PREFIXES.iter().any(|prefix| {
+        word.len() >= prefix.len()
+            && word.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+    })
 }
 
-/// Free text with master keys (`odmk_…`, any case) and email addresses masked.
+/// Free text with master keys (`odmk_…`) and access tokens (`odat_…`), in any case, and
+/// email addresses masked.
 pub fn redact_text(text: &str) -> String {
-    let may_hold_key = text
-        .as_bytes()
-        .windows(orderdesk_vault::MASTER_KEY_PREFIX.len())
-        .any(|w| w.eq_ignore_ascii_case(orderdesk_vault::MASTER_KEY_PREFIX.as_bytes()));
+    let may_hold_key = KEY_PREFIXES.iter().any(|prefix| {
+        text.as_bytes()
+            .windows(prefix.len())
+            .any(|w| w.eq_ignore_ascii_case(prefix.as_bytes()))
+    });
     if !text.contains('@') && !may_hold_key {
         return text.to_string();
     }
     let mut out = String::with_capacity(text.len());
     let mut word = String::new();
     let flush = |word: &mut String, out: &mut String| {
-        if is_master_key(word) {
+        if is_key(word) {
             out.push_str(REDACTED);
         } else if let Some(at) = word.find('@')
             && at > 0
@@ -178,6 +188,10 @@ mod tests {
     #[test]
     fn upper_case_master_keys_and_a_calls_own_secrets_are_masked() {
         assert_eq!(redact_text("key ODMK_0123ABCD here"), "key [REDACTED] here");
+        assert_eq!(
+            redact_text("Authorization: Bearer odat_0123abcd, or ODAT_4567"),
+            "Authorization: Bearer [REDACTED], or [REDACTED]"
+        );
         let args = json!({"store_id": "1", "api_key": "sk_live_4f9a8b7c6d", "nested": {"password": "short"}});
         let secrets = secret_values(&args);
         assert_eq!(secrets.len(), 1, "short values are not searched for");
