@@ -598,3 +598,197 @@ async fn the_server_key_rotates_through_the_command_line() {
     let listed = succeeded(run(&["stores", "list"], &env_new, None));
     assert!(stdout(&listed).contains(DEMO_STORE_ID));
 }
+
+#[test]
+fn access_tokens_through_the_command_line_are_shown_once_and_never_stored() {
+    let dir = fresh_dir("keys-tokens");
+    let (tenant, master_key) = create_tenant(&dir);
+    let env = [("ORDERDESK_MCP_MASTER_KEY", master_key.as_str())];
+    let run = |args: &[&str]| cli(&dir, args, &env, None);
+    // A store to name with --store (saved unchecked: no OrderDesk needed).
+    succeeded(cli(
+        &dir,
+        &[
+            "stores",
+            "add",
+            "--store-id",
+            "1001",
+            "--name",
+            "demo",
+            "--no-verify",
+        ],
+        &env,
+        Some("SomeApiKey0123456789\n"),
+    ));
+
+    // The defaults: read, every store, 90 days; as JSON for scripts.
+    let created = succeeded(run(&["token", "create", "--json"]));
+    let created: Value = serde_json::from_slice(&created.stdout).unwrap();
+    let first = created["token"].as_str().unwrap().to_string();
+    assert!(first.starts_with("odat_") && first.len() == 69, "{created}");
+    let first_id = created["token_id"].as_str().unwrap().to_string();
+    assert!(first_id.starts_with("tok_"), "{created}");
+    assert_eq!(created["scope"], "read");
+    assert_eq!(created["tenant_id"], tenant.as_str());
+    assert!(created["store_id"].is_null() && created["label"].is_null());
+    assert!(created["expires_at"].is_string() && created["expired"] == false);
+    assert!(created["last_used_at"].is_null() && created["revoked_at"].is_null());
+
+    // As text: the token once, what it is for, and how to use it.
+    let created = succeeded(run(&[
+        "token",
+        "create",
+        "--scope",
+        "write",
+        "--store",
+        "demo",
+        "--expires",
+        "never",
+        "--label",
+        "laptop",
+    ]));
+    let text = stdout(&created);
+    let second = text
+        .lines()
+        .find_map(|l| l.strip_prefix("token:"))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(second.starts_with("odat_") && second != first, "{text}");
+    for expected in [
+        "scope:   write",
+        "store:   demo (1001)",
+        "expires: never",
+        "label:   laptop",
+        "shown only now",
+        "Authorization: Bearer <token>",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in {text}");
+    }
+    let second_id = text
+        .lines()
+        .find_map(|l| l.strip_prefix("id:"))
+        .unwrap()
+        .trim()
+        .to_string();
+    succeeded(run(&["token", "create", "--expires", "12h"]));
+
+    // What is refused, and why.
+    let message = failed(run(&["token", "create", "--expires", "5x"]));
+    assert!(
+        message.contains("not a lifetime") && message.contains("30d"),
+        "{message}"
+    );
+    let message = failed(run(&["token", "create", "--scope", "admin"]));
+    assert!(
+        message.contains("read") && message.contains("write"),
+        "{message}"
+    );
+    let message = failed(run(&["token", "create", "--store", "nosuch"]));
+    assert!(
+        message.contains("--store") && message.contains("nosuch"),
+        "{message}"
+    );
+    let message = failed(cli(&dir, &["token", "list"], &[], None));
+    assert!(message.contains("ORDERDESK_MCP_MASTER_KEY"), "{message}");
+
+    // The list: every token by id, never a token itself.
+    let listed = stdout(&succeeded(run(&["token", "list"])));
+    let header = listed.lines().next().unwrap();
+    for column in [
+        "ID",
+        "LABEL",
+        "SCOPE",
+        "STORE",
+        "CREATED",
+        "LAST USED",
+        "EXPIRES",
+        "REVOKED",
+    ] {
+        assert!(header.contains(column), "{header}");
+    }
+    assert_eq!(listed.lines().count(), 4, "{listed}");
+    for expected in [&first_id, &second_id, "laptop", "demo (1001)", "all stores"] {
+        assert!(listed.contains(expected), "{expected:?} in {listed}");
+    }
+    let listed_json = stdout(&succeeded(run(&["token", "list", "--json"])));
+    let tokens: Value = serde_json::from_str(&listed_json).unwrap();
+    assert_eq!(tokens.as_array().unwrap().len(), 3);
+    let laptop = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["token_id"] == second_id.as_str())
+        .unwrap();
+    assert_eq!(laptop["store_name"], "demo");
+    assert_eq!(laptop["scope"], "write");
+    assert!(laptop["expires_at"].is_null());
+    for output in [&listed, &listed_json] {
+        assert!(!output.contains("odat_"), "{output}");
+    }
+
+    // Revoke by id: at once; again changes nothing. A token given instead of its id,
+    // or an unknown id, is refused without being echoed.
+    let revoked = stdout(&succeeded(run(&["token", "revoke", &second_id])));
+    assert!(revoked.contains("revoked access token"), "{revoked}");
+    let again = stdout(&succeeded(run(&["token", "revoke", &second_id])));
+    assert!(again.contains("already revoked"), "{again}");
+    let message = failed(run(&["token", "revoke", &first]));
+    assert!(message.contains("not a token id"), "{message}");
+    assert!(!message.contains(&first[5..]), "{message}");
+    let message = failed(run(&["token", "revoke", "tok_000000000000"]));
+    assert!(message.contains("token list"), "{message}");
+    let tokens: Value =
+        serde_json::from_slice(&succeeded(run(&["token", "list", "--json"])).stdout).unwrap();
+    let laptop = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["token_id"] == second_id.as_str())
+        .unwrap();
+    assert!(laptop["revoked_at"].is_string(), "{laptop}");
+
+    // Audited from the command line, without a token.
+    let rows = audit_rows(&dir);
+    let cli_rows: Vec<(&str, &str)> = rows
+        .iter()
+        .filter(|r| r.1 == "cli")
+        .map(|r| (r.0.as_str(), r.5.as_str()))
+        .collect();
+    for expected in [
+        ("token create", "ok"),
+        ("token create", "error:not_found"),
+        ("token list", "ok"),
+        ("token revoke", "ok"),
+        ("token revoke", "error:invalid_input"),
+        ("token revoke", "error:not_found"),
+    ] {
+        assert!(cli_rows.contains(&expected), "{expected:?} in {cli_rows:?}");
+    }
+    let made = rows.iter().filter(|r| r.0 == "token create" && r.5 == "ok");
+    assert_eq!(made.count(), 3);
+    let everything = format!("{rows:?}");
+    for token in [&first, &second] {
+        assert!(
+            !everything.contains(&token[5..]),
+            "a token is in the audit log"
+        );
+    }
+
+    // No file of the data directory holds a token (nor the master key).
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        for secret in [&first, &second, &master_key] {
+            let needle = secret[5..].as_bytes();
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle),
+                "{} holds a secret",
+                path.display()
+            );
+        }
+    }
+}

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use orderdesk_host::app::Flags;
+use orderdesk_host::app::{self, Flags};
 
 #[derive(Parser)]
 #[command(
@@ -126,6 +126,12 @@ pub enum Command {
     Stores {
         #[command(subcommand)]
         command: StoresCommand,
+    },
+    /// Manage the access tokens of the tenant whose master key is in
+    /// ORDERDESK_MCP_MASTER_KEY: what a remote MCP client sends instead of the master key.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
     },
     /// Manage the server key (encrypts every store key's outer layer).
     ServerKey {
@@ -285,6 +291,45 @@ pub enum StoresCommand {
     /// and checked with OrderDesk before it replaces the old one; it is saved for the
     /// current API base, so this also moves a store to another API origin.
     UpdateKey { identifier: String },
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Make an access token and print it (shown this once only). A remote MCP client
+    /// sends it as `Authorization: Bearer <token>`; it stops when revoked, when it
+    /// expires, and with the master key it was made with (after a rotation's grace).
+    Create {
+        /// What its sessions may do: `read` (read-only tools; the default, the safer
+        /// choice) or `write`.
+        #[arg(long, value_enum, default_value_t = Scope::Read)]
+        scope: Scope,
+        /// The one store (name or store id) it is for (default: every store).
+        #[arg(long)]
+        store: Option<String>,
+        /// How long it works: `30d`, `12h`, `90m` or `never`.
+        #[arg(long, default_value = app::DEFAULT_TOKEN_LIFETIME)]
+        expires: app::TokenLifetime,
+        /// Your name for it, e.g. the client that holds it.
+        #[arg(long)]
+        label: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the tenant's tokens (id, label, scope, store, created, last used, expiry,
+    /// revocation); never a token itself.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by its id (`tok_…`, as `token list` shows): it stops at once.
+    Revoke { token_id: String },
+}
+
+/// What an access token's sessions may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Scope {
+    Read,
+    Write,
 }
 
 #[derive(Subcommand)]

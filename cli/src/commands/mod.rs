@@ -9,3 +9,4 @@ pub mod serve;
 pub mod server_key;
 pub mod stores;
 pub mod tenant;
+pub mod token;

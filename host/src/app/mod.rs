@@ -5,6 +5,8 @@
 //! - `settings`: flags, environment and config file merged into one [`Settings`];
 //! - `admin`: what the command line does to the vault: the data directory checked,
 //!   every operation audited with source `cli`;
+//! - `tokens`: the access tokens of a tenant (`token create|list|revoke`), audited the
+//!   same way;
 //! - `config`: the config file's format;
 //! - `open`: the vault and OrderDesk, or the sandbox ([`Setup`]);
 //! - `components`: the built-in and directory components loaded with their grants;
@@ -27,6 +29,7 @@ mod open;
 mod reload;
 mod serve;
 mod settings;
+mod tokens;
 pub mod trust;
 
 pub use admin::{CliOp, prepare_data_dir};
@@ -36,3 +39,7 @@ pub use in_process::InProcess;
 pub use open::{Setup, open_host, open_sandbox, open_vault};
 pub use serve::{Server, serve};
 pub use settings::{DEFAULT_API_BASE, Flags, Settings, SettingsError, VaultSettings};
+pub use tokens::{
+    CreatedToken, DEFAULT_TOKEN_LIFETIME, TokenLifetime, TokenListing, TokenRequest,
+    TokenRevocation, create_token, list_tokens, revoke_token,
+};
