@@ -859,15 +859,26 @@ pub(crate) fn token_by_lookup(
         .optional()?)
 }
 
-/// Whether an access token still stands, as a session opened with it checks on each use:
-/// (revoked_at, expires_at in unix seconds); `None` when it no longer exists.
+/// Whether an access token still stands, as a session opened with it checks on each use.
+pub(crate) struct TokenStanding {
+    pub(crate) revoked_at: Option<String>,
+    /// Unix seconds.
+    pub(crate) expires_at: Option<i64>,
+}
+
+/// The token's standing; `None` when it no longer exists.
 pub(crate) fn token_standing(
     conn: &Connection,
     token_id: &str,
-) -> Result<Option<(Option<String>, Option<i64>)>, VaultError> {
+) -> Result<Option<TokenStanding>, VaultError> {
     Ok(conn
         .prepare_cached("SELECT revoked_at, expires_at FROM access_tokens WHERE token_id = ?1")?
-        .query_row([token_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row([token_id], |r| {
+            Ok(TokenStanding {
+                revoked_at: r.get(0)?,
+                expires_at: r.get(1)?,
+            })
+        })
         .optional()?)
 }
 

@@ -733,7 +733,7 @@ fn unknown_key() -> VaultError {
     VaultError::Unauthenticated("the master key does not belong to any tenant".into())
 }
 
-pub(crate) fn revoked(at: &str) -> VaultError {
+fn revoked(at: &str) -> VaultError {
     VaultError::Unauthenticated(format!(
         "the tenant of this master key was revoked on {at} (`orderdesk-mcp tenant revoke`); \
          ask the operator for a new tenant"

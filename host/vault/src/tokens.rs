@@ -406,11 +406,15 @@ impl Vault {
     /// or gone (one read by its primary key).
     pub(crate) fn check_token_standing(&self, grant: &TokenGrant) -> Result<(), VaultError> {
         let id = &grant.token_id;
-        match db::token_standing(&self.conn(), id)? {
-            None => Err(unknown_token()),
-            Some((Some(at), _)) => Err(token_revoked(id, &at)),
-            Some((None, Some(at))) if at <= unix_now() => Err(token_expired(id, at)),
-            Some(_) => Ok(()),
+        let Some(standing) = db::token_standing(&self.conn(), id)? else {
+            return Err(unknown_token());
+        };
+        if let Some(at) = &standing.revoked_at {
+            return Err(token_revoked(id, at));
+        }
+        match standing.expires_at {
+            Some(at) if at <= unix_now() => Err(token_expired(id, at)),
+            _ => Ok(()),
         }
     }
 }

@@ -581,9 +581,9 @@ fn a_token_is_not_at_rest_and_its_copy_of_the_master_key_opens_only_with_it() {
     drop(vault);
     let needles = [
         token.expose_secret().as_bytes().to_vec(),
-        token.expose_secret()[5..].as_bytes().to_vec(),
+        token.expose_secret().as_bytes()[5..].to_vec(),
         master.expose().as_bytes().to_vec(),
-        master.expose()[5..].as_bytes().to_vec(),
+        master.expose().as_bytes()[5..].to_vec(),
     ];
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
