@@ -1,7 +1,8 @@
 //! Trust boundaries of keys, end to end through the real binary: the data directory
 //! made private by `main`, store keys that never go to another API origin, replacing a
-//! store's key (tool and command line), the master-key and server-key lifecycle, and the
-//! audit rows the command line writes.
+//! store's key (tool and command line), the master-key and server-key lifecycle, access
+//! tokens (made, listed and revoked; never stored), and the audit rows the command line
+//! writes.
 
 #[path = "support/server.rs"]
 mod server;
@@ -783,7 +784,7 @@ fn access_tokens_through_the_command_line_are_shown_once_and_never_stored() {
         }
         let bytes = std::fs::read(&path).unwrap();
         for secret in [&first, &second, &master_key] {
-            let needle = secret[5..].as_bytes();
+            let needle = &secret.as_bytes()[5..];
             assert!(
                 !bytes.windows(needle.len()).any(|w| w == needle),
                 "{} holds a secret",

@@ -142,9 +142,10 @@ pub fn create_token(
             "label": request.label,
         }),
     );
-    let (tenant, op) = match sign_in(vault, master_key, op) {
-        Ok(signed_in) => signed_in,
-        Err((op, error)) => return op.finish_failure(vault, Err(error)),
+    let (op, tenant) = sign_in(vault, master_key, op);
+    let tenant = match tenant {
+        Ok(tenant) => tenant,
+        Err(error) => return op.finish_failure(vault, Err(error)),
     };
     let store = match &request.store {
         Some(identifier) => match vault.resolve_store(tenant.tenant_id(), identifier) {
@@ -182,9 +183,10 @@ pub fn create_token(
 /// The access tokens of the tenant of `master_key` (`token list`), oldest first.
 pub fn list_tokens(vault: &Vault, master_key: &SecretString) -> anyhow::Result<Vec<TokenListing>> {
     let op = CliOp::new("token list", json!({}));
-    let (tenant, op) = match sign_in(vault, master_key, op) {
-        Ok(signed_in) => signed_in,
-        Err((op, error)) => return op.finish(vault, Err(error)),
+    let (op, tenant) = sign_in(vault, master_key, op);
+    let tenant = match tenant {
+        Ok(tenant) => tenant,
+        Err(error) => return op.finish(vault, Err(error)),
     };
     let id = tenant.tenant_id();
     let listed = vault.list_stores(id).and_then(|stores| {
@@ -216,9 +218,10 @@ pub fn revoke_token(
     // `id`, not `token_id`: a field named like a secret would be redacted whole, and a
     // token pasted by mistake is masked in the text anyway.
     let op = CliOp::new("token revoke", json!({"id": token_id}));
-    let (tenant, op) = match sign_in(vault, master_key, op) {
-        Ok(signed_in) => signed_in,
-        Err((op, error)) => return op.finish_failure(vault, Err(error)),
+    let (op, tenant) = sign_in(vault, master_key, op);
+    let tenant = match tenant {
+        Ok(tenant) => tenant,
+        Err(error) => return op.finish_failure(vault, Err(error)),
     };
     let id = tenant.tenant_id();
     let revoked = vault.list_access_tokens(id).and_then(|tokens| {
@@ -238,16 +241,13 @@ fn sign_in(
     vault: &Vault,
     master_key: &SecretString,
     op: CliOp,
-) -> Result<(TenantSession, CliOp), (CliOp, anyhow::Error)> {
+) -> (CliOp, anyhow::Result<TenantSession>) {
     match vault.authenticate(master_key) {
-        Ok(tenant) => {
-            let op = op.tenant(tenant.tenant_id().as_str());
-            Ok((tenant, op))
-        }
-        Err(error) => Err((
+        Ok(tenant) => (op.tenant(tenant.tenant_id().as_str()), Ok(tenant)),
+        Err(error) => (
             op,
-            anyhow::Error::from(error).context("ORDERDESK_MCP_MASTER_KEY was not accepted"),
-        )),
+            Err(anyhow::Error::from(error).context("ORDERDESK_MCP_MASTER_KEY was not accepted")),
+        ),
     }
 }
 
