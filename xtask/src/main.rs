@@ -97,6 +97,8 @@ fn serve(extra: &[String]) -> Result<(), String> {
 const OWN_SECRET_PATTERNS: &[&str] = &[
     // master keys as `orderdesk-mcp tenant create` prints them
     "odmk_[0-9a-f]{64}",
+    // access tokens as `orderdesk-mcp token create` prints them
+    "odat_[0-9a-f]{64}",
 ];
 
 /// Scan the tree (honouring .gitignore and .secretsignore, where the fake keys of test
