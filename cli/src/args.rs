@@ -49,9 +49,15 @@ impl Cli {
     /// What the flags say, for the settings to merge.
     pub fn flags(&self) -> Flags {
         let (sandbox, watch) = match self.command {
-            Command::Serve { sandbox, watch } => (sandbox, watch),
+            Command::Serve { sandbox, watch, .. } => (sandbox, watch),
             Command::Call { sandbox, .. } | Command::Tools { sandbox, .. } => (sandbox, false),
             _ => (false, false),
+        };
+        let (http, public_url) = match &self.command {
+            Command::Serve {
+                http, public_url, ..
+            } => (http.clone(), public_url.clone()),
+            _ => (None, None),
         };
         Flags {
             data_dir: self.data_dir.clone(),
@@ -61,6 +67,8 @@ impl Cli {
             insecure_api_base: self.insecure_api_base,
             sandbox,
             watch,
+            http,
+            public_url,
         }
     }
 }
@@ -73,7 +81,7 @@ pub enum LogFormat {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Serve MCP over stdio.
+    /// Serve MCP over stdio (the default), or over HTTP with `--http`.
     Serve {
         /// Use the built-in OrderDesk simulator with a demo store (no account needed).
         #[arg(long)]
@@ -81,6 +89,16 @@ pub enum Command {
         /// Watch the components directory and reload changed components live.
         #[arg(long)]
         watch: bool,
+        /// Serve MCP's Streamable HTTP transport at `/mcp` on ADDR (`PORT`, `IP:PORT`;
+        /// a port alone binds 127.0.0.1) instead of stdio; clients authenticate with
+        /// access tokens (`orderdesk-mcp token create`). Env: ORDERDESK_MCP_HTTP.
+        #[arg(long, value_name = "ADDR")]
+        http: Option<String>,
+        /// The URL clients reach the HTTP server at, when it is behind a
+        /// TLS-terminating proxy (e.g. https://mcp.example.com). Env:
+        /// ORDERDESK_MCP_PUBLIC_URL.
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
     },
     /// Call one tool of the server the same flags would start (in-process, through the
     /// MCP layer) and print its structured result; a tool error goes to stderr and

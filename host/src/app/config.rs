@@ -68,6 +68,9 @@ pub struct ConfigFile {
     pub server: ServerSettings,
     #[serde(default)]
     pub limits: LimitSettings,
+    /// The remote server (`serve --http`).
+    #[serde(default)]
+    pub http: HttpFileSettings,
     /// Component name → the most it may be granted.
     #[serde(default)]
     pub grants: BTreeMap<String, GrantCeiling>,
@@ -78,6 +81,22 @@ pub struct ConfigFile {
     /// Where this config was read from (`None`: defaults, no file).
     #[serde(skip)]
     pub path: Option<PathBuf>,
+}
+
+/// The `[http]` table: the remote server's settings (`serve --http`); see
+/// `app::http::HttpSettings` for what each means and its default.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpFileSettings {
+    pub bind: Option<String>,
+    pub public_url: Option<String>,
+    pub allowed_origins: Option<Vec<String>>,
+    pub trusted_proxies: Option<Vec<String>>,
+    pub max_body_kib: Option<u64>,
+    pub max_concurrent: Option<usize>,
+    pub request_timeout_s: Option<u64>,
+    pub session_idle_s: Option<u64>,
+    pub sessions_per_tenant: Option<usize>,
 }
 
 /// The `[server]` table: what flags and environment variables can also set.

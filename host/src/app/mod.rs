@@ -27,6 +27,7 @@ mod in_process;
 pub mod memory;
 mod open;
 mod reload;
+pub mod remote;
 mod serve;
 mod settings;
 mod tokens;

@@ -23,7 +23,7 @@ pub struct Server {
     pub runtime: Arc<Runtime>,
     pub setup: Setup,
     /// How long a shutdown waits for the calls under way.
-    shutdown_grace: std::time::Duration,
+    pub(super) shutdown_grace: std::time::Duration,
     _watcher: Option<reload::WatchHandle>,
 }
 

@@ -14,6 +14,7 @@ use secrecy::SecretString;
 use thiserror::Error;
 
 use super::config::{ConfigError, ConfigFile};
+use super::remote::HttpSettings;
 use crate::mcp::TextCopy;
 use crate::runtime::Limits;
 use crate::services::DEFAULT_AUDIT_RETENTION;
@@ -35,6 +36,10 @@ pub struct Flags {
     pub insecure_api_base: bool,
     pub sandbox: bool,
     pub watch: bool,
+    /// `--http ADDR`: serve MCP over HTTP rather than stdio.
+    pub http: Option<String>,
+    /// `--public-url URL`: how clients reach the HTTP server behind a proxy.
+    pub public_url: Option<String>,
 }
 
 /// Operator settings of the vault.
@@ -77,6 +82,9 @@ pub struct Settings {
     /// Keep start-up memory rather than hand it back after the first `tools/list`
     /// (`ORDERDESK_MCP_KEEP_STARTUP_MEMORY`; see [`memory`](super::memory)).
     pub keep_startup_memory: bool,
+    /// Serve MCP over HTTP (`--http`, `ORDERDESK_MCP_HTTP`, `[http] bind`) rather than
+    /// stdio, with these settings.
+    pub http: Option<HttpSettings>,
     /// The config file (its grant ceilings are applied when components load).
     pub file: ConfigFile,
 }
@@ -193,7 +201,9 @@ impl Settings {
             None => TextCopy::default(),
         };
         let limits = file.limits()?;
+        let http = HttpSettings::resolve(flags.http, flags.public_url, &env, &file.http)?;
         Ok(Settings {
+            http,
             text_copy,
             data_dir,
             config_path,

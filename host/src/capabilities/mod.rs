@@ -34,7 +34,7 @@ use crate::bindings::orderdesk::mcp::types;
 use crate::bindings::{HostError, StoreRef};
 use crate::grants::{Capability, Grants};
 use crate::services::{BoxFuture, Services};
-use crate::session::{Session, SessionState};
+use crate::session::{Session, SessionAccess, SessionState};
 use errors::vault_error;
 
 /// Receives a call's progress reports (the MCP layer sends them to the client that
@@ -246,6 +246,24 @@ impl CallEnv {
         })
     }
 
+    /// Refuse `what` (a change to the vault) in a session whose access token is
+    /// read-only.
+    fn require_writable(&self, what: &str) -> Result<(), HostError> {
+        if self.context.session.snapshot().access.read_only {
+            Err(HostError::AccessDenied(format!(
+                "this session's access token is read-only: {what} is refused; connect \
+                 with a token created with `--scope write` to change anything"
+            )))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Refuse a store outside the one the session's access token is limited to.
+    fn require_store_allowed(&self, record: &StoreRecord) -> Result<(), HostError> {
+        store_allowed(&self.context.session.snapshot().access, record)
+    }
+
     /// Run host-side work, not counting its time against the component's CPU limit.
     async fn host_work<T>(&mut self, work: impl Future<Output = T>) -> T {
         let started = Instant::now();
@@ -276,6 +294,18 @@ impl CallEnv {
         self.host_work(services.with_vault(move |vault| work(vault, tenant)))
             .await
             .map_err(vault_error)
+    }
+}
+
+/// Whether `access` lets the session use `record` (a token may be limited to one store).
+fn store_allowed(access: &SessionAccess, record: &StoreRecord) -> Result<(), HostError> {
+    match &access.store_id {
+        Some(only) if only != &record.store_id => Err(HostError::AccessDenied(format!(
+            "this session's access token is limited to store {only}: store {} is not \
+             available to it",
+            record.store_id
+        ))),
+        _ => Ok(()),
     }
 }
 

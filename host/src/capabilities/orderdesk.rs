@@ -92,20 +92,24 @@ impl orderdesk_api::Host for OrderDeskView<'_> {
         };
         // The key is handed out only for the origin it was saved for.
         let origin = context.services.orderdesk.api_origin();
+        let access = snapshot.access;
         let (tenant_id, credentials) = self
             .env
             .with_vault_as(tenant, move |vault, tenant| {
                 let (record, _) = vault.resolve_store(tenant.tenant_id(), &identifier)?;
+                if let Err(refused) = super::store_allowed(&access, &record) {
+                    return Ok(Err(refused));
+                }
                 let api_key = vault.store_api_key(&tenant, &record, &origin)?;
-                Ok((
+                Ok(Ok((
                     tenant.tenant_id().to_string(),
                     StoreCredentials {
                         store_id: record.store_id,
                         api_key,
                     },
-                ))
+                )))
             })
-            .await?;
+            .await??;
         self.env.context.record.note_store(&credentials.store_id);
 
         let mut outgoing = ApiRequest::new(method, request.path);

@@ -73,6 +73,7 @@ impl session::Host for SessionView<'_> {
                 vault.resolve_store(tenant.tenant_id(), &identifier)
             })
             .await?;
+        self.env.require_store_allowed(&record)?;
         self.env.context.record.note_store(&record.store_id);
         self.env
             .context

@@ -77,6 +77,22 @@ impl vault::Host for VaultView<'_> {
             ));
         }
         let master_key = SecretString::from(master_key);
+        if self
+            .env
+            .context
+            .session
+            .snapshot()
+            .access
+            .token_id
+            .is_some()
+        {
+            return Err(HostError::NotAvailable(
+                "this session was opened with an access token, which names its tenant: a \
+                 master key is not taken here. To act for another tenant, connect with a \
+                 token of that tenant (`orderdesk-mcp token create`, or the console)"
+                    .into(),
+            ));
+        }
         if !services.secret_arguments {
             return Err(secrets_as_arguments_off(
                 "a master key",
@@ -122,6 +138,13 @@ impl vault::Host for VaultView<'_> {
         self.env.require(Capability::Vault)?;
         let api_key = SecretString::from(api_key);
         let tenant = self.env.tenant()?;
+        self.env.require_writable("registering a store")?;
+        if let Some(only) = self.env.context.session.snapshot().access.store_id {
+            return Err(HostError::AccessDenied(format!(
+                "this session's access token is limited to store {only}: it cannot register \
+                 stores"
+            )));
+        }
         if !self.env.context.services.secret_arguments {
             return Err(secrets_as_arguments_off(
                 "a store's API key",
@@ -184,6 +207,7 @@ impl vault::Host for VaultView<'_> {
     ) -> Result<vault::StoreSummary, HostError> {
         self.env.require(Capability::Vault)?;
         let api_key = SecretString::from(api_key);
+        self.env.require_writable("replacing a store's API key")?;
         if !self.env.context.services.secret_arguments {
             return Err(secrets_as_arguments_off(
                 "a store's API key",
@@ -197,6 +221,7 @@ impl vault::Host for VaultView<'_> {
                 vault.resolve_store(tenant.tenant_id(), &identifier)
             })
             .await?;
+        self.env.require_store_allowed(&record)?;
         self.env.context.record.note_store(&record.store_id);
         // The new key must work before it replaces the old one: OrderDesk's GET /test, at
         // the origin the key will be saved for.
@@ -246,7 +271,11 @@ impl vault::Host for VaultView<'_> {
             .env
             .with_tenant_vault(|vault, tenant| vault.list_stores(tenant.tenant_id()))
             .await?;
-        Ok(stores.iter().map(|s| self.summary(s)).collect())
+        Ok(stores
+            .iter()
+            .filter(|s| self.env.require_store_allowed(s).is_ok())
+            .map(|s| self.summary(s))
+            .collect())
     }
 
     async fn resolve_store(
@@ -260,6 +289,7 @@ impl vault::Host for VaultView<'_> {
                 vault.resolve_store(tenant.tenant_id(), &identifier)
             })
             .await?;
+        self.env.require_store_allowed(&record)?;
         self.env.context.record.note_store(&record.store_id);
         Ok(vault::ResolvedStore {
             store: self.summary(&record),
@@ -272,6 +302,25 @@ impl vault::Host for VaultView<'_> {
 
     async fn delete_store(&mut self, identifier: String) -> Result<vault::StoreSummary, HostError> {
         self.env.require(Capability::Vault)?;
+        self.env.require_writable("deleting a store")?;
+        if self
+            .env
+            .context
+            .session
+            .snapshot()
+            .access
+            .store_id
+            .is_some()
+        {
+            let wanted = identifier.clone();
+            let (record, _) = self
+                .env
+                .with_tenant_vault(move |vault, tenant| {
+                    vault.resolve_store(tenant.tenant_id(), &wanted)
+                })
+                .await?;
+            self.env.require_store_allowed(&record)?;
+        }
         // Vault work runs to its end on a blocking thread even if the call is stopped
         // meanwhile: noted, so such a call says the deletion may have happened.
         let effect = self

@@ -5,19 +5,29 @@
 //!
 //! - `results`: outcomes → tool results and errors the model reads;
 //! - `progress`: `notifications/progress` for the calls that asked for them;
-//! - `prompts`: the templates of `prompts/list` and `prompts/get`.
+//! - `prompts`: the templates of `prompts/list` and `prompts/get`;
+//! - `sessions`: what an HTTP session is opened with ([`Principal`]) and the per-tenant
+//!   count of open sessions.
+//!
+//! Over stdio one [`McpServer`] serves the process's one session. Over HTTP the
+//! transport asks [`McpServer::for_new_session`] for one per `Mcp-Session-Id`: each has
+//! its own [`Session`] (tenant, scope, active store, taken from the access token of the
+//! request that opened it) and shares the catalog, the runtime, the audit writer and
+//! the calls under way with the others.
 
 mod drain;
 mod progress;
 mod prompts;
 mod results;
+mod sessions;
 
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, GetPromptRequestParams,
-    GetPromptResponse, Implementation, ListPromptsResult, ListToolsResult, PaginatedRequestParams,
+    CallToolRequestParams, CallToolResponse, CallToolResult, Extensions, GetPromptRequestParams,
+    GetPromptResponse, Implementation, InitializeRequestParams, InitializeResult,
+    ListPromptsResult, ListToolsResult, PaginatedRequestParams, ProtocolVersion,
     ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
 };
 use rmcp::service::{NotificationContext, Peer, RequestContext};
@@ -31,6 +41,7 @@ use zeroize::Zeroize;
 use crate::audit::AuditLog;
 use crate::capabilities::{CallContext, CallRecord, ProgressSink};
 use crate::catalog::{Catalog, CatalogEntry, validate_arguments};
+use crate::grants::OrderDeskAccess;
 use crate::redact::{redact_arguments, secret_values, wipe_secrets};
 use crate::runtime::Runtime;
 use crate::services::Services;
@@ -40,6 +51,7 @@ use orderdesk_vault::AuditEntry;
 pub use progress::ProgressReporter;
 pub use results::TextCopy;
 use results::{call_result, error_result, outcome_of};
+pub use sessions::{Principal, SessionError, TenantSessions};
 
 /// A tool name the catalog does not have (a protocol error over MCP).
 #[derive(Debug, Error)]
@@ -58,8 +70,11 @@ pub struct McpServer {
     catalog: Arc<RwLock<Arc<Catalog>>>,
     services: Arc<Services>,
     session: Arc<Session>,
-    /// The connected client, once initialized: told when the tool list changes.
-    peer: Arc<Mutex<Option<Peer<RoleServer>>>>,
+    /// The connected clients (one over stdio, one per session over HTTP), once
+    /// initialized: told when the tool list changes.
+    peers: Arc<Mutex<Vec<Peer<RoleServer>>>>,
+    /// Over HTTP: the open sessions per tenant, and how many one tenant may have.
+    tenant_sessions: Option<Arc<TenantSessions>>,
     audit: AuditLog,
     after_first_list: FirstListHook,
     /// The calls under way, for a shutdown that drains them.
@@ -81,7 +96,8 @@ impl McpServer {
             audit: AuditLog::start(services.vault.clone()),
             services,
             session,
-            peer: Arc::default(),
+            peers: Arc::default(),
+            tenant_sessions: None,
             after_first_list: Arc::default(),
             in_flight: Arc::default(),
             text_copy: TextCopy::default(),
@@ -92,6 +108,17 @@ impl McpServer {
     pub fn with_text_copy(mut self, text_copy: TextCopy) -> McpServer {
         self.text_copy = text_copy;
         self
+    }
+
+    /// The server of a new HTTP session: its own [`Session`] (opened by the first
+    /// request's [`Principal`]), everything else shared with this one. `sessions`
+    /// counts each tenant's open sessions and refuses one over its cap.
+    pub fn for_new_session(&self, sessions: Arc<TenantSessions>) -> McpServer {
+        McpServer {
+            session: Arc::new(Session::default()),
+            tenant_sessions: Some(sessions),
+            ..self.clone()
+        }
     }
 
     /// Refuse new calls, let those under way finish for up to `grace`, and record in
@@ -130,18 +157,31 @@ impl McpServer {
         let entry = catalog
             .get(tool)
             .ok_or_else(|| UnknownTool(tool.to_string()))?;
-        Ok(self.call(entry, arguments, None).await)
+        Ok(self.call(entry, arguments, None, None).await)
     }
 
-    /// Serve `catalog` from now on and tell the client its tool list changed.
+    /// Serve `catalog` from now on and tell every connected client its tool list
+    /// changed (a client that has gone is forgotten).
     pub async fn replace_catalog(&self, catalog: Catalog) {
         *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog);
-        let peer = self.peer.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        if let Some(peer) = peer
-            && let Err(error) = peer.notify_tool_list_changed().await
-        {
-            tracing::warn!(error = %error, "could not send tools/list_changed");
+        let peers = std::mem::take(&mut *self.peers.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut still_there = Vec::with_capacity(peers.len());
+        for peer in peers {
+            match peer.notify_tool_list_changed().await {
+                Ok(()) => still_there.push(peer),
+                Err(error) if peer.is_transport_closed() => {
+                    tracing::debug!(error = %error, "a client has gone: not told of the new tools");
+                }
+                Err(error) => {
+                    tracing::warn!(error = %error, "could not send tools/list_changed");
+                    still_there.push(peer);
+                }
+            }
         }
+        self.peers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(still_there);
     }
 
     /// Wait until every audit row of the calls so far is written (at shutdown).
@@ -150,16 +190,27 @@ impl McpServer {
     }
 
     /// One call, start to end: validate, run in a fresh instance, log, audit.
+    /// `request_id` (the HTTP request's `X-Request-Id`) becomes the call's correlation
+    /// id, so the log lines, the audit row and the HTTP answer share one id.
     async fn call(
         &self,
         entry: &CatalogEntry,
         mut arguments: Value,
         progress: Option<Arc<dyn ProgressSink>>,
+        request_id: Option<Arc<str>>,
     ) -> CallToolResult {
-        let correlation_id: Arc<str> = uuid::Uuid::new_v4().to_string().into();
+        let correlation_id: Arc<str> =
+            request_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string().into());
         let record = Arc::new(CallRecord::default());
-        if let Some(tenant_id) = self.session.snapshot().tenant_id() {
+        let snapshot = self.session.snapshot();
+        if let Some(tenant_id) = snapshot.tenant_id() {
             record.note_tenant(&tenant_id);
+        }
+        let mut grants = entry.component.grants;
+        if snapshot.access.read_only {
+            // A read-only token narrows every component's OrderDesk grant to GET (the
+            // capability checks it on each request), whatever the tool says of itself.
+            grants.orderdesk = grants.orderdesk.min(OrderDeskAccess::Read);
         }
         let started = Instant::now();
         let at = orderdesk_vault::utc_now();
@@ -181,6 +232,14 @@ impl McpServer {
             );
         };
         let result = match validate_arguments(entry, &arguments) {
+            _ if snapshot.access.read_only && !entry.spec.annotations.read_only => error_result(
+                "unauthorized",
+                format!(
+                    "`{}` changes data, and this session's access token is read-only; \
+                     connect with a token created with `--scope write` to use it",
+                    entry.spec.name
+                ),
+            ),
             Err(invalid) => error_result("invalid_input", invalid.0),
             Ok(()) => {
                 // Every log line of the call (host capabilities, the gateway, the
@@ -196,7 +255,7 @@ impl McpServer {
                     services: self.services.clone(),
                     session: self.session.clone(),
                     component: entry.component.name.as_str().into(),
-                    grants: entry.component.grants,
+                    grants,
                     correlation_id: correlation_id.clone(),
                     tool: entry.spec.name.as_str().into(),
                     progress,
@@ -253,6 +312,58 @@ impl McpServer {
     }
 }
 
+/// The [`Principal`] the HTTP transport put into a request, if it came over HTTP.
+fn principal_of(extensions: &Extensions) -> Option<&Principal> {
+    extensions
+        .get::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Principal>())
+}
+
+impl McpServer {
+    /// Open this HTTP session for the tenant of the request's token: its place among
+    /// the tenant's sessions (given back when the session ends), its tenant, scope and
+    /// store.
+    fn open_session(
+        &self,
+        sessions: &Arc<TenantSessions>,
+        extensions: &Extensions,
+    ) -> Result<(), ErrorData> {
+        let refuse = |error: SessionError| ErrorData::invalid_request(error.to_string(), None);
+        let principal =
+            principal_of(extensions).ok_or_else(|| refuse(SessionError::NoCredential))?;
+        let Some(tenant) = principal.tenant.clone() else {
+            return Err(refuse(SessionError::NoCredential));
+        };
+        let slot = sessions.admit(&principal.tenant_id).map_err(refuse)?;
+        self.session.on_end(move || drop(slot));
+        self.session
+            .open_with_token(tenant, principal.access.clone(), principal.store.clone());
+        tracing::info!(
+            tenant_id = %principal.tenant_id,
+            read_only = principal.access.read_only,
+            "HTTP session opened"
+        );
+        Ok(())
+    }
+
+    /// Check a request of an HTTP session against the session: the same tenant as the
+    /// request that opened it (the scope follows the request's token). Returns the
+    /// request's id. Over stdio there is nothing to check.
+    fn admit_request(&self, extensions: &Extensions) -> Result<Option<Arc<str>>, ErrorData> {
+        if self.tenant_sessions.is_none() {
+            return Ok(None);
+        }
+        let refuse = |error: SessionError| ErrorData::invalid_request(error.to_string(), None);
+        let principal =
+            principal_of(extensions).ok_or_else(|| refuse(SessionError::NoCredential))?;
+        if self.session.snapshot().tenant_id().as_deref() != Some(principal.tenant_id.as_str()) {
+            return Err(refuse(SessionError::OtherTenant));
+        }
+        self.session.set_access(principal.access.clone());
+        Ok(principal.request_id.clone())
+    }
+}
+
 fn mcp_tool(entry: &CatalogEntry) -> Tool {
     let spec = &entry.spec;
     let mut tool = Tool::new_with_raw(
@@ -297,8 +408,9 @@ impl ServerHandler for McpServer {
     async fn list_prompts(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
+        self.admit_request(&context.extensions)?;
         Ok(ListPromptsResult {
             prompts: prompts::list(),
             ..Default::default()
@@ -308,23 +420,52 @@ impl ServerHandler for McpServer {
     async fn get_prompt(
         &self,
         request: GetPromptRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
+        self.admit_request(&context.extensions)?;
         let arguments = request.arguments.unwrap_or_default();
         prompts::get(&request.name, &arguments, std::time::SystemTime::now())
             .map(Into::into)
             .map_err(|error| ErrorData::invalid_params(error.0, None))
     }
 
+    fn supported_protocol_versions(&self) -> std::borrow::Cow<'static, [ProtocolVersion]> {
+        if self.tenant_sessions.is_some() {
+            // An HTTP session is opened by `initialize` with the caller's token and
+            // keeps its tenant, scope and active store: the versions with sessions.
+            // (`2026-07-28` dropped both; its clients fall back to 2025-11-25.)
+            ProtocolVersion::known_up_to(&ProtocolVersion::V_2025_11_25).into()
+        } else {
+            std::borrow::Cow::Borrowed(ProtocolVersion::KNOWN_VERSIONS)
+        }
+    }
+
+    async fn initialize(
+        &self,
+        request: InitializeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<InitializeResult, ErrorData> {
+        if let Some(sessions) = &self.tenant_sessions {
+            self.open_session(sessions, &context.extensions)?;
+        }
+        context.peer.set_peer_info(request.clone());
+        self.negotiate_initialize(&request)
+    }
+
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
-        *self.peer.lock().unwrap_or_else(|e| e.into_inner()) = Some(context.peer);
+        self.peers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(context.peer);
     }
 
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
+        self.admit_request(&context.extensions)?;
+        let read_only = self.session.snapshot().access.read_only;
         let hook = self
             .after_first_list
             .lock()
@@ -333,8 +474,15 @@ impl ServerHandler for McpServer {
         if let Some(hook) = hook {
             hook();
         }
+        // A read-only session is offered only the tools it may call.
         Ok(ListToolsResult {
-            tools: self.catalog().entries().iter().map(mcp_tool).collect(),
+            tools: self
+                .catalog()
+                .entries()
+                .iter()
+                .filter(|entry| !read_only || entry.spec.annotations.read_only)
+                .map(mcp_tool)
+                .collect(),
             ..Default::default()
         })
     }
@@ -344,6 +492,7 @@ impl ServerHandler for McpServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        let request_id = self.admit_request(&context.extensions)?;
         let catalog = self.catalog();
         let Some(entry) = catalog.get(&request.name) else {
             return Err(ErrorData::invalid_params(
@@ -358,6 +507,9 @@ impl ServerHandler for McpServer {
                 token,
             }) as Arc<dyn ProgressSink>
         });
-        Ok(self.call(entry, arguments, progress).await.into())
+        Ok(self
+            .call(entry, arguments, progress, request_id)
+            .await
+            .into())
     }
 }

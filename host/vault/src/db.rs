@@ -190,6 +190,18 @@ pub(crate) fn open(path: &Path) -> Result<Connection, VaultError> {
 }
 
 /// The server key check value recorded in the database, if any.
+/// A second, read-only connection to the database at `path` that never creates it: the
+/// readiness check's proof that the file is there and readable now (the vault's own
+/// connection keeps working on a file deleted under it).
+pub(crate) fn open_read_only(path: &Path) -> Result<Connection, VaultError> {
+    let conn = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_secs(2))?;
+    Ok(conn)
+}
+
 pub(crate) fn server_key_check(conn: &Connection) -> Result<Option<Vec<u8>>, VaultError> {
     meta_get(conn, SERVER_KEY_CHECK)
 }

@@ -210,6 +210,14 @@ impl Vault {
         }
     }
 
+    /// Whether the vault can serve: its database file opens and answers (read through a
+    /// fresh connection), and holds data of the server key this process has. `Storage`
+    /// when the database fails, `Config` when the server key no longer matches.
+    pub fn health_check(&self) -> Result<(), VaultError> {
+        let conn = db::open_read_only(&self.db_path)?;
+        self.check_server_key(&conn, &self.keys())
+    }
+
     fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves SQLite consistent (an open transaction
         // is rolled back when its guard drops), so a poisoned lock is still usable.

@@ -85,19 +85,11 @@ impl Vault {
         source: &str,
         master_key: &SecretString,
     ) -> Result<TenantSession, VaultError> {
-        let attempt = self.limiter.begin(source, Instant::now()).map_err(|wait| {
-            VaultError::TooManyAttempts {
-                retry_after_ms: limiter::wait_ms(wait),
-            }
-        })?;
-        let result = MasterKeyMaterial::parse(master_key.expose_secret())
-            .and_then(|material| self.sign_in(&Arc::new(material)))
-            .map(|(id, state)| TenantSession::new(id, state));
-        match &result {
-            Err(VaultError::Unauthenticated(_)) => self.limiter.fail(attempt),
-            _ => self.limiter.withdraw(attempt),
-        }
-        result
+        self.limited(source, || {
+            MasterKeyMaterial::parse(master_key.expose_secret())
+                .and_then(|material| self.sign_in(&Arc::new(material)))
+                .map(|(id, state)| TenantSession::new(id, state))
+        })
     }
 
     /// How many tenants exist.

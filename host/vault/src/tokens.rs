@@ -359,6 +359,50 @@ impl Vault {
         Ok((session, record))
     }
 
+    /// [`Vault::check_access_token`] for a request from `source` (a client address):
+    /// after [`MAX_FAILED_AUTH_PER_MINUTE`](crate::MAX_FAILED_AUTH_PER_MINUTE) failures
+    /// within a minute from it, attempts are refused with `TooManyAttempts` unchecked
+    /// (the limiter master keys use, bounded in the sources it tracks).
+    pub fn check_access_token_from(
+        &self,
+        source: &str,
+        token: &SecretString,
+    ) -> Result<AccessTokenRecord, VaultError> {
+        self.limited(source, || self.check_access_token(token))
+    }
+
+    /// [`Vault::authenticate_access_token`], limited per `source` as
+    /// [`Vault::check_access_token_from`] is.
+    pub fn authenticate_access_token_from(
+        &self,
+        source: &str,
+        token: &SecretString,
+    ) -> Result<(TenantSession, AccessTokenRecord), VaultError> {
+        self.limited(source, || self.authenticate_access_token(token))
+    }
+
+    /// Run `attempt` as one attempt from `source` of the failure limiter: refused
+    /// unchecked past the allowance; counted as a failure when it answers
+    /// `Unauthenticated`.
+    pub(crate) fn limited<T>(
+        &self,
+        source: &str,
+        attempt: impl FnOnce() -> Result<T, VaultError>,
+    ) -> Result<T, VaultError> {
+        let started = self
+            .limiter
+            .begin(source, std::time::Instant::now())
+            .map_err(|wait| VaultError::TooManyAttempts {
+                retry_after_ms: crate::limiter::wait_ms(wait),
+            })?;
+        let result = attempt();
+        match &result {
+            Err(VaultError::Unauthenticated(_)) => self.limiter.fail(started),
+            _ => self.limiter.withdraw(started),
+        }
+        result
+    }
+
     /// Find a token by its lookup value and check its row; record the use.
     fn check_token(&self, token: &AccessTokenMaterial) -> Result<db::TokenCheckRow, VaultError> {
         let lookup = self.keys().token_lookup_value(token);
