@@ -1,5 +1,6 @@
 //! `orderdesk-mcp serve`: MCP over stdio until the client leaves, or until SIGTERM or
-//! Ctrl-C (calls under way get the shutdown grace period to finish).
+//! Ctrl-C (calls under way get the shutdown grace period to finish); with `--metrics
+//! ADDR`, Prometheus metrics at `http://ADDR/metrics` for as long.
 
 use orderdesk_host::app::{self, Settings};
 
@@ -28,5 +29,6 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
             let _ = tokio::signal::ctrl_c().await;
         }
     };
-    app::serve(settings, rmcp::transport::stdio_pipes(), shutdown).await
+    let serving = app::serve(settings, rmcp::transport::stdio_pipes(), shutdown);
+    app::with_metrics(settings, serving).await
 }
