@@ -363,10 +363,12 @@ mod tests {
     #[test]
     fn sessions_and_the_audit_queue_go_up_and_down() {
         let text = recorded(|| {
-            let _one = SessionGuard::open();
+            let one = SessionGuard::open();
             {
                 let _two = SessionGuard::open();
             }
+            // Still open when the recorder is read.
+            std::mem::forget(one);
             audit_queued(5);
             audit_written(3);
             audit_failed(1);
