@@ -5,12 +5,15 @@
 
 #[path = "support/server.rs"]
 mod server;
+#[path = "support/test_components.rs"]
+mod test_components;
 
 use std::net::SocketAddr;
 
 use prometheus_parse::{Scrape, Value as Sample};
 use serde_json::json;
-use server::{Launch, call, err, eventually, fresh_dir, ok};
+use server::{Launch, call, err, eventually, fresh_dir, ok, trust_component};
+use test_components::{copy_component, test_components_dir};
 
 /// The address `serve --metrics` bound, from its log line `metrics listening on ADDR`.
 async fn metrics_addr(launch: &Launch<'_>) -> SocketAddr {
@@ -241,6 +244,77 @@ async fn with_a_token_set_a_scrape_must_carry_it() {
     assert!(
         !launch.stderr().contains("metrics-s3cret"),
         "the token is never logged"
+    );
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn component_limit_hits_are_counted_by_kind() {
+    test_components_dir();
+    let dir = fresh_dir("metrics-limits");
+    let extra = dir.join("components");
+    let config = dir.join("config.toml");
+    // Memory and CPU time for the 100 MB result to reach the result-size check (on a
+    // loaded machine too), no more: the loop runs until the CPU time is spent.
+    std::fs::write(
+        &config,
+        "[limits]\ncpu_ms = 2000\nmemory_mib = 256\nresult_kib = 1024\n",
+    )
+    .unwrap();
+    copy_component(
+        "hostile",
+        &extra,
+        "hostile",
+        Some("[grants]\norderdesk = \"read\"\nlog = true\n"),
+    );
+    trust_component(&config, &extra.join("hostile.wasm"), "hostile");
+    let launch = Launch::new(&dir)
+        .sandbox()
+        .arg("--components")
+        .arg(extra.to_string_lossy().into_owned())
+        .arg("--metrics")
+        .arg("127.0.0.1:0")
+        .env("ORDERDESK_MCP_CONFIG", config.to_string_lossy());
+    let client = launch.start().await;
+    let addr = metrics_addr(&launch).await;
+
+    for tool in [
+        "hostile_loop",
+        "hostile_memory",
+        "hostile_big_result",
+        "hostile_panic",
+    ] {
+        err(&call(&client, tool, json!({})).await);
+    }
+    // The call goes on; its log is cut at the limit.
+    ok(&call(&client, "hostile_log_flood", json!({})).await);
+
+    let scraped = scrape(addr, None).await;
+    let hits = "orderdesk_mcp_component_limit_hits_total";
+    for kind in ["cpu_time", "memory", "result_size", "log_size"] {
+        assert_eq!(value(&scraped, hits, &[("kind", kind)]), 1.0, "{kind}");
+    }
+    assert_eq!(value(&scraped, hits, &[]), 4.0, "nothing else was counted");
+    assert_eq!(
+        value(&scraped, "orderdesk_mcp_component_traps_total", &[]),
+        1.0
+    );
+    let calls = "orderdesk_mcp_tool_calls_total";
+    assert_eq!(
+        value(
+            &scraped,
+            calls,
+            &[("tool", "hostile_loop"), ("outcome", "error:limit")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            &scraped,
+            calls,
+            &[("tool", "hostile_panic"), ("outcome", "error:internal")]
+        ),
+        1.0
     );
     client.cancel().await.unwrap();
 }
