@@ -365,6 +365,8 @@ fn bound_tool_error(error: ToolError, max_bytes: usize) -> ToolError {
     }
 }
 
+/// What a failed call's trap was: a limit the call hit or a trap of the component's
+/// own, each counted (`telemetry`) by kind.
 fn classify_failure(
     trap: &wasmtime::Error,
     store: &Store<CallState>,
