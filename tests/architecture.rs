@@ -26,6 +26,12 @@ const CRATE_RULES: &[(&str, &[&str], &str)] = &[
         "the vault knows nothing of wasm, MCP or HTTP",
     ),
     (
+        "orderdesk-vault",
+        &["metrics", "metrics-exporter-prometheus", "axum"],
+        "the vault stays crypto and SQL: the host records what it counts of the vault \
+         (failed sign-ins) where it calls it",
+    ),
+    (
         "orderdesk-gateway",
         &[
             "wasmtime",
@@ -38,9 +44,14 @@ const CRATE_RULES: &[(&str, &[&str], &str)] = &[
         "the gateway knows nothing of wasm, MCP or SQL",
     ),
     (
+        "orderdesk-gateway",
+        &["metrics-exporter-prometheus"],
+        "the gateway records through the metrics facade; the host installs the exporter",
+    ),
+    (
         "orderdesk-host",
         &["orderdesk-harness", "orderdesk-mcp", "reqwest", "rusqlite"],
-        "the host reaches SQL only through the vault and sends HTTP only through the \
+        "the host reaches SQL only through the vault and OrderDesk's HTTP only through the \
          gateway, and the harness is a consumer of the host, never a dependency of it",
     ),
     (
@@ -70,6 +81,7 @@ const VAULT_ONLY: &[&str] = &["aes-gcm", "hkdf", "bcrypt", "hmac"];
 
 /// The host's modules from the bottom up: a module may use only modules before it.
 const MODULE_LAYERS: &[&str] = &[
+    "telemetry",
     "bindings",
     "grants",
     "redact",
@@ -99,6 +111,20 @@ const MODULE_BANS: &[(&str, &[&str], &str)] = &[
         "runtime",
         &["rmcp", "orderdesk_vault", "orderdesk_gateway", "axum"],
         "the runtime runs components; it knows no MCP and no service",
+    ),
+];
+
+/// Text that may appear only in the sources of the named modules, and why.
+const CONFINED: &[(&str, &[&str], &str)] = &[
+    (
+        "axum",
+        &["app"],
+        "HTTP is served by the app layer (assembly); the layers below it know no transport",
+    ),
+    (
+        "metrics_exporter_prometheus",
+        &["telemetry"],
+        "one module owns the Prometheus recorder; the others record through the metrics facade",
     ),
 ];
 
@@ -299,6 +325,18 @@ fn check_bans(sources: &BTreeMap<String, String>) -> Vec<String> {
     violations
 }
 
+fn check_confined(sources: &BTreeMap<String, String>) -> Vec<String> {
+    let mut violations = Vec::new();
+    for (word, allowed, rule) in CONFINED {
+        for (module, text) in sources {
+            if !allowed.contains(&module.as_str()) && without_tests(text).contains(word) {
+                violations.push(format!("host module `{module}` mentions `{word}`: {rule}"));
+            }
+        }
+    }
+    violations
+}
+
 /// A cycle in the graph, if there is one.
 fn find_cycle(edges: &[Edge]) -> Option<Vec<String>> {
     let mut graph: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -401,6 +439,7 @@ fn host_modules_use_only_the_layers_below_them() {
     );
     fail_on(check_modules(&edges));
     fail_on(check_bans(&sources));
+    fail_on(check_confined(&sources));
 }
 
 #[test]
@@ -434,6 +473,11 @@ fn a_forbidden_crate_edge_is_named_with_its_rule() {
     assert!(wasm_in_vault[0].contains("knows nothing of wasm"));
     let domain_in_kit = check_crates(&[edge("orderdesk-tool-kit", "order-model")]);
     assert!(domain_in_kit[0].contains("knows nothing of OrderDesk's domain"));
+    let metrics_in_vault = check_crates(&[edge("orderdesk-vault", "metrics")]);
+    assert!(metrics_in_vault[0].contains("stays crypto and SQL"));
+    let exporter_in_gateway =
+        check_crates(&[edge("orderdesk-gateway", "metrics-exporter-prometheus")]);
+    assert!(exporter_in_gateway[0].contains("through the metrics facade"));
 }
 
 #[test]
@@ -462,6 +506,18 @@ fn the_path_scan_finds_grouped_and_inline_uses_and_skips_tests_and_comments() {
     let mut sources = BTreeMap::new();
     sources.insert("mcp".to_string(), "use rusqlite::Connection;".to_string());
     assert!(check_bans(&sources)[0].contains("never touches SQL or HTTP"));
+    sources.insert("app".to_string(), "use axum::Router;".to_string());
+    assert!(
+        check_confined(&sources).is_empty(),
+        "axum is the app layer's"
+    );
+    sources.insert("runtime".to_string(), "axum::serve(l, r)".to_string());
+    let confined = check_confined(&sources);
+    assert_eq!(confined.len(), 1, "{confined:?}");
+    assert!(
+        confined[0].contains("`runtime` mentions `axum`"),
+        "{confined:?}"
+    );
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! 127.0.0.1, tenants and tokens made with the real CLI, rmcp's Streamable HTTP client
 //! and plain HTTP requests for what a client library would not send.
 
+#[path = "support/prometheus.rs"]
+mod prometheus;
 #[path = "support/remote.rs"]
 mod remote;
 #[path = "support/server.rs"]
@@ -159,6 +161,29 @@ async fn two_tenants_work_over_http_each_in_its_own_sessions() {
         .await
         .unwrap();
     assert_eq!(after.status(), 404, "an ended session is gone");
+
+    // `/metrics` on the listener (loopback, no token set): the calls and the open
+    // sessions, read with a Prometheus parser.
+    let text = http
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let scrape = prometheus::parse(&text);
+    let ok_calls = [("tool", "tenant_info"), ("outcome", "ok")];
+    assert_eq!(
+        prometheus::value(&scrape, "orderdesk_mcp_tool_calls_total", &ok_calls),
+        2.0
+    );
+    assert_eq!(
+        prometheus::value(&scrape, "orderdesk_mcp_sessions_active", &[]),
+        2.0,
+        "a and b"
+    );
+    assert!(prometheus::value(&scrape, "orderdesk_mcp_upstream_requests_total", &[]) > 0.0);
     drop((a, b));
 }
 

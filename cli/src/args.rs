@@ -15,7 +15,8 @@ use orderdesk_host::app::{self, Flags};
     after_help = "Environment: ORDERDESK_MCP_DATA_DIR, ORDERDESK_MCP_COMPONENTS, ORDERDESK_MCP_CONFIG, \
                   ORDERDESK_API_BASE, ORDERDESK_MCP_SANDBOX, ORDERDESK_MCP_WATCH, ORDERDESK_MCP_MASTER_KEY, \
                   ORDERDESK_MCP_SERVER_KEY, ORDERDESK_MCP_NEW_SERVER_KEY, ORDERDESK_MCP_AUTO_PROVISION, ORDERDESK_MCP_BCRYPT_COST, \
-                  ORDERDESK_MCP_AUDIT_RETENTION_DAYS, ORDERDESK_MCP_LOG, ORDERDESK_MCP_LOG_FORMAT (see the README)."
+                  ORDERDESK_MCP_AUDIT_RETENTION_DAYS, ORDERDESK_MCP_METRICS, ORDERDESK_MCP_METRICS_TOKEN, \
+                  ORDERDESK_MCP_LOG, ORDERDESK_MCP_LOG_FORMAT (see the README)."
 )]
 pub struct Cli {
     /// Where the database, the server key, the config file and the compile cache live
@@ -53,11 +54,14 @@ impl Cli {
             Command::Call { sandbox, .. } | Command::Tools { sandbox, .. } => (sandbox, false),
             _ => (false, false),
         };
-        let (http, public_url) = match &self.command {
+        let (http, public_url, metrics) = match &self.command {
             Command::Serve {
-                http, public_url, ..
-            } => (http.clone(), public_url.clone()),
-            _ => (None, None),
+                http,
+                public_url,
+                metrics,
+                ..
+            } => (http.clone(), public_url.clone(), metrics.clone()),
+            _ => (None, None, None),
         };
         Flags {
             data_dir: self.data_dir.clone(),
@@ -69,6 +73,7 @@ impl Cli {
             watch,
             http,
             public_url,
+            metrics,
         }
     }
 }
@@ -99,6 +104,12 @@ pub enum Command {
         /// ORDERDESK_MCP_PUBLIC_URL.
         #[arg(long, value_name = "URL")]
         public_url: Option<String>,
+        /// Serve Prometheus metrics at http://ADDR/metrics while the server runs
+        /// (`127.0.0.1:9464`, or a port alone for 127.0.0.1; port 0 picks a free one). A
+        /// scrape must carry `Authorization: Bearer` ORDERDESK_MCP_METRICS_TOKEN when
+        /// that is set.
+        #[arg(long, value_name = "ADDR")]
+        metrics: Option<String>,
     },
     /// Call one tool of the server the same flags would start (in-process, through the
     /// MCP layer) and print its structured result; a tool error goes to stderr and

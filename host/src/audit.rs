@@ -13,13 +13,16 @@
 //! request leaves, so it is never among them). A batch the database refuses is tried
 //! again, then kept for the next batch — never dropped silently: rows are given up only
 //! past [`MAX_UNWRITTEN`] or when the server stops with the database still refusing
-//! them, and the log says how many.
+//! them, and the log says how many. The queue's depth, the rows written and given up
+//! and the refused batches are metrics too (`telemetry`).
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use orderdesk_vault::{AuditEntry, Vault, VaultError};
 use tokio::sync::oneshot;
+
+use crate::telemetry;
 
 /// How long the writer collects rows before writing them in one transaction.
 const BATCH_WINDOW: Duration = Duration::from_millis(100);
@@ -102,9 +105,12 @@ impl AuditLog {
         let mut queue = shared.lock();
         if queue.closed {
             tracing::error!("the audit writer has stopped; an audit row was lost");
+            telemetry::audit_queued(1);
+            telemetry::audit_failed(1);
             return;
         }
         queue.rows.push(entry);
+        telemetry::audit_queued(1);
         // Only the first row of a batch (the writer sleeps until there is one) and a
         // full batch need the writer awake; rows in between wait for the window to end.
         if queue.rows.len() == 1 || queue.rows.len() >= MAX_BATCH {
@@ -155,6 +161,7 @@ fn write_with_retries(
     for attempt in 1..=WRITE_ATTEMPTS {
         match vault.record_audits(&rows) {
             Ok(()) => {
+                telemetry::audit_written(rows.len());
                 if attempt > 1 {
                     tracing::info!(
                         rows = rows.len(),
@@ -165,6 +172,7 @@ fn write_with_retries(
                 return Ok(());
             }
             Err(error) => {
+                telemetry::audit_write_error();
                 tracing::error!(error = %error, rows = rows.len(), attempt, "could not write the audit log; will retry");
                 if attempt < WRITE_ATTEMPTS {
                     std::thread::sleep(RETRY_PAUSE);
@@ -217,6 +225,7 @@ fn write_batches(shared: &Shared, vault: &dyn AuditStore) {
             if rows.len() > MAX_UNWRITTEN {
                 let dropped = rows.len() - MAX_UNWRITTEN;
                 rows.drain(..dropped);
+                telemetry::audit_failed(dropped);
                 tracing::error!(
                     rows = dropped,
                     "the audit log is still unwritable: the oldest rows were dropped"
@@ -237,6 +246,7 @@ fn write_batches(shared: &Shared, vault: &dyn AuditStore) {
                 return;
             }
             if gave_up_at_close(&mut close_attempts) {
+                telemetry::audit_failed(left);
                 tracing::error!(
                     rows = left,
                     "the server is stopping and the audit log is unwritable: rows lost"

@@ -1,6 +1,7 @@
 //! orderdesk-host: the plugin host of orderdesk-mcp. `ARCHITECTURE.md` at the
 //! repository root has the map; in short, from the bottom up:
 //!
+//! - [`telemetry`]: the metrics every layer records, and their Prometheus exporter;
 //! - [`bindings`]: the host side of the WIT package (generated);
 //! - [`grants`]: what each component may import;
 //! - [`session`], [`redact`]: who is calling; what may reach a log;
@@ -26,3 +27,4 @@ pub mod redact;
 pub mod runtime;
 pub mod services;
 pub mod session;
+pub mod telemetry;

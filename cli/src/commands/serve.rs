@@ -1,6 +1,7 @@
 //! `orderdesk-mcp serve`: MCP over stdio until the client leaves, or over HTTP
 //! (`--http`) until stopped; either way until SIGTERM or Ctrl-C, when calls under way
-//! get the shutdown grace period to finish. A second signal stops at once.
+//! get the shutdown grace period to finish. A second signal stops at once. With
+//! `--metrics ADDR`, Prometheus metrics at `http://ADDR/metrics` for as long.
 
 use orderdesk_host::app::{self, Server, Settings};
 
@@ -14,21 +15,23 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
             std::process::exit(130);
         });
     };
-    match &settings.http {
-        Some(http) => {
-            let http = http.clone();
-            Server::start(settings)
-                .await?
-                .serve_http(http, shutdown)
-                .await
+    let serving = async {
+        match &settings.http {
+            Some(http) => {
+                Server::start(settings)
+                    .await?
+                    .serve_http(http.clone(), settings.http_metrics(), shutdown)
+                    .await
+            }
+            None => {
+                tracing::info!(sandbox = settings.sandbox, "serving MCP over stdio");
+                // Pipes (as MCP clients start servers) are read and written on tokio's
+                // reactor; anything else (a terminal, a file) through the blocking pool.
+                app::serve(settings, rmcp::transport::stdio_pipes(), shutdown).await
+            }
         }
-        None => {
-            tracing::info!(sandbox = settings.sandbox, "serving MCP over stdio");
-            // Pipes (as MCP clients start servers) are read and written on tokio's
-            // reactor; anything else (a terminal, a file) through the blocking pool.
-            app::serve(settings, rmcp::transport::stdio_pipes(), shutdown).await
-        }
-    }
+    };
+    app::with_metrics(settings, serving).await
 }
 
 /// SIGTERM or Ctrl-C (SIGINT), whichever comes first.

@@ -38,6 +38,8 @@
 //! - `error`: [`GatewayError`] and the mapping of OrderDesk's error envelope.
 //! - `request`, `config`, `stats`: the public request/response types, the settings,
 //!   the counters.
+//! - `telemetry`: the metrics recorded through the `metrics` facade (the host installs
+//!   the exporter): upstream requests, latency, 429s, retries, cache, pacer waits.
 
 mod cache;
 mod config;
@@ -46,6 +48,7 @@ mod pacer;
 mod request;
 mod retry;
 mod stats;
+pub mod telemetry;
 mod tenant_limit;
 mod transport;
 mod validation;
@@ -171,6 +174,7 @@ impl Gateway {
                 && let Some((hit, age)) = inner.cache.get_with_age(key)
             {
                 bump(&inner.counters.cache_hits);
+                telemetry::cache_hit();
                 debug!(tenant = tenant_id, store = %creds.store_id, request = %label, "orderdesk cache hit");
                 return Ok(ApiResponse {
                     status: hit.status,
@@ -180,6 +184,7 @@ impl Gateway {
                 });
             }
             bump(&inner.counters.cache_misses);
+            telemetry::cache_miss();
         }
 
         let cost = if request.method.is_write() {

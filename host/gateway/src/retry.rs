@@ -35,6 +35,7 @@ use tracing::{debug, warn};
 use crate::error::{envelope_message, is_error_envelope, redact};
 use crate::pacer::Pacer;
 use crate::stats::{Counters, bump};
+use crate::telemetry::{self, Attempt, RetryReason};
 use crate::transport::{BodyError, Transport, describe, read_capped};
 use crate::{ApiRequest, ApiResponse, GatewayConfig, GatewayError, StoreCredentials};
 
@@ -75,6 +76,7 @@ impl Upstream<'_> {
         let mut throttled = 0u32;
         loop {
             let mut rb = self.transport.build(creds, request, url.clone())?;
+            let queued = Instant::now();
             let ticket = self
                 .pacer
                 .acquire_before(&creds.store_id, Some(self.latest_start(request)))
@@ -84,6 +86,7 @@ impl Upstream<'_> {
                         wait_ms = wait.as_millis() as u64, "no turn in time; not sent");
                     rate_limited(wait)
                 })?;
+            telemetry::pacer_wait(queued.elapsed());
             if let Some(deadline) = request.deadline {
                 // What is left of the caller's time bounds this attempt: a timeout here
                 // is ours to report (a write's as outcome-unknown, naming it), not the
@@ -93,10 +96,13 @@ impl Upstream<'_> {
             }
             bump(&self.counters.upstream_requests);
             let attempt_started = Instant::now();
+            // Counted (status, latency) when this attempt's answer is read or given up.
+            let mut attempt = Attempt::start(request.method);
 
             let failure = match rb.send().await {
                 Err(e) => {
                     drop(ticket);
+                    drop(attempt);
                     if e.is_builder() {
                         return Err(GatewayError::Internal(format!(
                             "building the request for {label}: {}",
@@ -111,9 +117,12 @@ impl Upstream<'_> {
                 }
                 Ok(mut response) => {
                     let status = response.status().as_u16();
+                    attempt.answered(status);
                     let remaining = header_f64(response.headers(), "x-tokens-remaining");
                     if status == 429 {
+                        drop(attempt);
                         bump(&self.counters.rate_limited_429s_seen);
+                        telemetry::rate_limited();
                         let wait = retry_after(response.headers()).unwrap_or(DEFAULT_RETRY_AFTER);
                         // A 429 means the request was not processed: safe to repeat
                         // for every method. The pacer holds the whole store back too,
@@ -135,13 +144,16 @@ impl Upstream<'_> {
                         }
                         throttled += 1;
                         bump(&self.counters.retries);
+                        telemetry::retry(RetryReason::RateLimited);
                         warn!(store = %creds.store_id, request = %label, retry_after_ms,
                             "OrderDesk answered 429; waiting it out");
                         tokio::time::sleep(wait).await;
                         continue;
                     }
                     self.pacer.observe(ticket, remaining, None);
-                    let body = match read_capped(&mut response, cfg.max_response_bytes).await {
+                    let body = read_capped(&mut response, cfg.max_response_bytes).await;
+                    drop(attempt);
+                    let body = match body {
                         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
                         Err(BodyError::TooLarge) => {
                             warn!(store = %creds.store_id, request = %label, status,
@@ -202,7 +214,8 @@ impl Upstream<'_> {
                     let Some(wait) = self.next_backoff(request, failures) else {
                         return Err(GatewayError::Upstream { status, message });
                     };
-                    self.back_off(label, &mut failures, wait, &format!("HTTP {status}"))
+                    let why = format!("HTTP {status}");
+                    self.back_off(label, &mut failures, wait, &why, RetryReason::ServerError)
                         .await;
                 }
                 Failure::NotSent(e) => {
@@ -215,7 +228,8 @@ impl Upstream<'_> {
                             GatewayError::Transport(format!("{label} was not sent: {why}"))
                         });
                     };
-                    self.back_off(label, &mut failures, wait, &why).await;
+                    self.back_off(label, &mut failures, wait, &why, RetryReason::Transport)
+                        .await;
                 }
                 Failure::Lost(e) => {
                     self.settle_lost(request, label, &mut failures, e).await?;
@@ -246,7 +260,8 @@ impl Upstream<'_> {
                 GatewayError::Transport(format!("{label}: {why}"))
             });
         };
-        self.back_off(label, failures, wait, &why).await;
+        self.back_off(label, failures, wait, &why, RetryReason::Transport)
+            .await;
         Ok(())
     }
 
@@ -281,9 +296,17 @@ impl Upstream<'_> {
         }
     }
 
-    async fn back_off(&self, label: &str, failures: &mut u32, wait: Duration, why: &str) {
+    async fn back_off(
+        &self,
+        label: &str,
+        failures: &mut u32,
+        wait: Duration,
+        why: &str,
+        reason: RetryReason,
+    ) {
         *failures += 1;
         bump(&self.counters.retries);
+        telemetry::retry(reason);
         warn!(request = %label, error = %why, attempt = *failures + 1,
             wait_ms = wait.as_millis() as u64, "retrying OrderDesk read");
         tokio::time::sleep(wait).await;

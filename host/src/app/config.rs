@@ -13,6 +13,7 @@
 //! secret_arguments = false  # tools may not take master/API keys as arguments
 //! shutdown_grace_s = 10      # a shutdown waits this long for the calls under way
 //! text_copy = "toon"         # a result's text copy: "toon" (fewer tokens) or "json"
+//! metrics = "127.0.0.1:9464" # serve Prometheus metrics at /metrics (token: environment)
 //!
 //! [limits]
 //! memory_mib = 64        # linear memory per call
@@ -115,6 +116,8 @@ pub struct ServerSettings {
     pub shutdown_grace_s: Option<u64>,
     /// The form of a result's text copy: `toon` (default) or `json`.
     pub text_copy: Option<String>,
+    /// Where to serve `/metrics` (`127.0.0.1:9464`, or a port alone for loopback).
+    pub metrics: Option<String>,
 }
 
 /// Limits as the operator writes them (units in the names).

@@ -13,6 +13,8 @@
 //! - `serve`: [`serve`] (settings, transport, shutdown), the entry of every transport;
 //! - `in_process`: [`InProcess`], one MCP session without a client process (`call`,
 //!   `tools`);
+//! - `metrics_endpoint`: `GET /metrics` over HTTP ([`metrics_routes`] to mount,
+//!   [`serve_metrics`] on a listener of its own, [`with_metrics`] beside a server);
 //! - `reload`: `--watch`; `memory`: start-up memory handed back; `embedded`: the
 //!   first-party components carried in the binary.
 //!
@@ -25,6 +27,7 @@ pub mod config;
 pub mod embedded;
 mod in_process;
 pub mod memory;
+mod metrics_endpoint;
 mod open;
 mod reload;
 pub mod remote;
@@ -37,6 +40,9 @@ pub use admin::{CliOp, prepare_data_dir};
 pub use components::{build_catalog, component_files, load_components, load_context, load_file};
 pub use config::{ConfigError, ConfigFile};
 pub use in_process::InProcess;
+pub use metrics_endpoint::{
+    METRICS_CONTENT_TYPE, MetricsServer, metrics_routes, serve_metrics, with_metrics,
+};
 pub use open::{Setup, open_host, open_sandbox, open_vault};
 pub use serve::{Server, serve};
 pub use settings::{DEFAULT_API_BASE, Flags, Settings, SettingsError, VaultSettings};

@@ -108,6 +108,7 @@ pub async fn open_host(
         let vault = vault.clone();
         let tenant = tokio::task::spawn_blocking(move || vault.authenticate(&master_key))
             .await?
+            .inspect_err(crate::telemetry::master_key_failure)
             .context(
                 "ORDERDESK_MCP_MASTER_KEY was not accepted; check it, or unset it and \
                  authenticate with the tenant_use_master_key tool",

@@ -116,6 +116,7 @@ impl Server {
         T: IntoTransport<RoleServer, E, A> + Send + 'static,
         E: std::error::Error + Send + Sync + 'static,
     {
+        let _session = crate::telemetry::SessionGuard::open();
         let audit = self.mcp.clone();
         let grace = self.shutdown_grace;
         let running = self.mcp.serve(transport).await?;

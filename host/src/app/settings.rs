@@ -6,6 +6,7 @@
 //! server key) from the environment only, so that they never sit in a file or a process
 //! listing. Logging is set up by the binary before any of this is read.
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -40,6 +41,8 @@ pub struct Flags {
     pub http: Option<String>,
     /// `--public-url URL`: how clients reach the HTTP server behind a proxy.
     pub public_url: Option<String>,
+    /// `--metrics ADDR`: serve `/metrics` there.
+    pub metrics: Option<String>,
 }
 
 /// Operator settings of the vault.
@@ -85,6 +88,12 @@ pub struct Settings {
     /// Serve MCP over HTTP (`--http`, `ORDERDESK_MCP_HTTP`, `[http] bind`) rather than
     /// stdio, with these settings.
     pub http: Option<HttpSettings>,
+    /// Where `/metrics` is served (`--metrics`, `ORDERDESK_MCP_METRICS`, `[server]
+    /// metrics`); `None`: nowhere, and no metrics are kept.
+    pub metrics_addr: Option<SocketAddr>,
+    /// The bearer token a scrape of `/metrics` must carry
+    /// (`ORDERDESK_MCP_METRICS_TOKEN` only: a flag would show in the process list).
+    pub metrics_token: Option<SecretString>,
     /// The config file (its grant ceilings are applied when components load).
     pub file: ConfigFile,
 }
@@ -200,10 +209,25 @@ impl Settings {
             })?,
             None => TextCopy::default(),
         };
+        let metrics_addr = match flags
+            .metrics
+            .or_else(|| env("ORDERDESK_MCP_METRICS"))
+            .or(server.metrics)
+        {
+            Some(text) => Some(parse_listen_addr(&text).ok_or(SettingsError::Invalid {
+                name: "--metrics (or ORDERDESK_MCP_METRICS, [server] metrics)",
+                value: text,
+                expected: "an address to listen on, such as 127.0.0.1:9464 (or a port alone, \
+                           for 127.0.0.1)",
+            })?),
+            None => None,
+        };
         let limits = file.limits()?;
         let http = HttpSettings::resolve(flags.http, flags.public_url, &env, &file.http)?;
         Ok(Settings {
             http,
+            metrics_addr,
+            metrics_token: env("ORDERDESK_MCP_METRICS_TOKEN").map(SecretString::from),
             text_copy,
             data_dir,
             config_path,
@@ -282,6 +306,16 @@ fn is_loopback_authority(rest: &str) -> bool {
         || host
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// `HOST:PORT` (an IP address, `[::1]:PORT` for IPv6), or a port alone for loopback:
+/// nothing is exposed beyond this machine unless the operator names an address.
+fn parse_listen_addr(text: &str) -> Option<SocketAddr> {
+    let text = text.trim();
+    if let Ok(port) = text.parse::<u16>() {
+        return Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
+    }
+    text.parse().ok()
 }
 
 fn parse_bool(
@@ -428,6 +462,43 @@ mod tests {
         )
         .unwrap();
         assert!(!env_wins.secret_arguments);
+    }
+
+    #[test]
+    fn the_metrics_address_comes_from_one_precedence_and_the_token_from_the_environment() {
+        let none = resolve(Flags::default(), &[], "").unwrap();
+        assert_eq!(none.metrics_addr, None);
+        assert!(none.metrics_token.is_none());
+        let file = "[server]\nmetrics = \"0.0.0.0:9000\"\n";
+        let from_file = resolve(Flags::default(), &[], file).unwrap();
+        assert_eq!(
+            from_file.metrics_addr,
+            Some("0.0.0.0:9000".parse().unwrap())
+        );
+        let env = [
+            ("ORDERDESK_MCP_METRICS", "9100"),
+            ("ORDERDESK_MCP_METRICS_TOKEN", "s3cret"),
+        ];
+        let from_env = resolve(Flags::default(), &env, file).unwrap();
+        assert_eq!(
+            from_env.metrics_addr,
+            Some("127.0.0.1:9100".parse().unwrap())
+        );
+        assert!(from_env.metrics_token.is_some());
+        let flags = Flags {
+            metrics: Some("[::1]:0".into()),
+            ..Flags::default()
+        };
+        let from_flag = resolve(flags, &env, file).unwrap();
+        assert_eq!(from_flag.metrics_addr, Some("[::1]:0".parse().unwrap()));
+        let refused = resolve(
+            Flags::default(),
+            &[("ORDERDESK_MCP_METRICS", "localhost")],
+            "",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(refused.contains("127.0.0.1:9464"), "{refused}");
     }
 
     #[test]

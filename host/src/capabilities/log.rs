@@ -7,6 +7,7 @@ use super::CallEnv;
 use crate::bindings::log;
 use crate::grants::Capability;
 use crate::redact::redact_with;
+use crate::telemetry::{self, Limit};
 
 /// What `log` keeps for one call: how much the component has written.
 pub struct LogState {
@@ -59,6 +60,7 @@ impl log::Host for LogView<'_> {
         if self.state.bytes + size > self.state.max_bytes {
             if !self.state.truncated {
                 self.state.truncated = true;
+                telemetry::limit_hit(Limit::LogSize);
                 tracing::warn!(
                     component,
                     correlation_id,

@@ -102,7 +102,9 @@ impl vault::Host for VaultView<'_> {
         let (tenant, store_count) = self
             .env
             .host_work(services.with_vault(move |vault| {
-                let tenant = vault.authenticate_from(AUTH_SOURCE, &master_key)?;
+                let tenant = vault
+                    .authenticate_from(AUTH_SOURCE, &master_key)
+                    .inspect_err(crate::telemetry::master_key_failure)?;
                 let stores = vault.list_stores(tenant.tenant_id())?;
                 Ok((tenant, stores.len()))
             }))

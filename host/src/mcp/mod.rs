@@ -276,6 +276,7 @@ impl McpServer {
         };
         let duration_ms = started.elapsed().as_millis() as u64;
         let outcome = outcome_of(&result);
+        crate::telemetry::tool_call(&entry.spec.name, &outcome, started.elapsed());
         // A line per call costs a write to stderr on the path of every answer, and the
         // audit log already has every call: successful calls are logged at debug level,
         // failures (what an operator looks for) at info.

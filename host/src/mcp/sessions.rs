@@ -61,6 +61,8 @@ pub struct TenantSessions {
 pub struct SessionSlot {
     sessions: Arc<TenantSessions>,
     tenant_id: String,
+    /// The session counted in the metrics' active sessions while it lasts.
+    _counted: crate::telemetry::SessionGuard,
 }
 
 impl TenantSessions {
@@ -88,6 +90,7 @@ impl TenantSessions {
         Ok(SessionSlot {
             sessions: self.clone(),
             tenant_id: tenant_id.to_string(),
+            _counted: crate::telemetry::SessionGuard::open(),
         })
     }
 

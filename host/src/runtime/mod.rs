@@ -26,6 +26,7 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, Store, UpdateDeadline
 use crate::bindings::{ToolError, ToolGroupPre};
 use crate::capabilities::{self, CallContext, Effect, EffectState};
 use crate::grants::Grants;
+use crate::telemetry::{self, Limit};
 use compile_cache::{CacheOutcome, CompileCache};
 pub use compile_cache::{CacheSetup, CodeAuthenticator};
 pub use component::{
@@ -267,7 +268,10 @@ impl Runtime {
                 .await
         };
         let outcome = match tokio::time::timeout(self.limits.max_call_time, outcome).await {
-            Err(_) => return Err(stopped(&self.limits, &record.effects())),
+            Err(_) => {
+                telemetry::limit_hit(Limit::CallTime);
+                return Err(stopped(&self.limits, &record.effects()));
+            }
             Ok(outcome) => outcome,
         };
         // The store (and with it the instance) is dropped here whatever happened: a
@@ -279,6 +283,7 @@ impl Runtime {
                 self.limits.max_result_bytes,
             ))),
             Ok(Ok(result)) if result.len() > self.limits.max_result_bytes => {
+                telemetry::limit_hit(Limit::ResultSize);
                 Err(CallError::Limit(format!(
                     "the result is {} bytes, over the {} byte limit; ask for less (e.g. a smaller `limit`)",
                     result.len(),
@@ -360,15 +365,23 @@ fn bound_tool_error(error: ToolError, max_bytes: usize) -> ToolError {
     }
 }
 
+/// What a failed call's trap was: a limit the call hit or a trap of the component's
+/// own, each counted (`telemetry`) by kind.
 fn classify_failure(
     trap: &wasmtime::Error,
     store: &Store<CallState>,
     limits: &Limits,
 ) -> CallError {
     let message = describe_trap(trap, store, limits);
-    if store.data().cpu_exhausted() || store.data().memory_exhausted() {
+    let state = store.data();
+    if state.cpu_exhausted() {
+        telemetry::limit_hit(Limit::CpuTime);
+        CallError::Limit(message)
+    } else if state.memory_exhausted() {
+        telemetry::limit_hit(Limit::Memory);
         CallError::Limit(message)
     } else {
+        telemetry::trap();
         CallError::Trap(message)
     }
 }

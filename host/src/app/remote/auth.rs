@@ -64,10 +64,15 @@ impl Authenticator {
     }
 }
 
-/// Count a refused authentication (the metrics' `auth failures by reason`).
+/// Count a refused authentication (the metrics' auth failures by reason).
 fn note_failure(reason: &'static str) {
     tracing::debug!(reason, "authentication refused");
+    crate::telemetry::auth_failure(reason);
 }
+
+/// What the request that opens a session gets besides the check: the tenant's opened
+/// keys and, for a token limited to one store, that store.
+type Opened = (TenantSession, Option<StoreRecord>);
 
 /// What a checked token allows a session.
 fn access_of(record: &AccessTokenRecord) -> SessionAccess {
@@ -101,13 +106,7 @@ pub async fn authenticate(
     // others only the check.
     let opens_session =
         request.method() == Method::POST && !request.headers().contains_key(SESSION_ID);
-    let checked: Result<
-        (
-            AccessTokenRecord,
-            Option<(TenantSession, Option<StoreRecord>)>,
-        ),
-        VaultError,
-    > = auth
+    let checked: Result<(AccessTokenRecord, Option<Opened>), VaultError> = auth
         .services
         .with_vault(move |vault| {
             if opens_session {

@@ -7,7 +7,9 @@
 //! - `guard`: what every request goes through (request id, `Host`/`Origin`,
 //!   concurrency and time limits, security headers);
 //! - `auth`: bearer tokens on `/mcp` → the request's [`Principal`](crate::mcp::Principal);
-//! - `health`: `/healthz`, `/readyz`.
+//! - `health`: `/healthz`, `/readyz`;
+//! - `/metrics` (`app::metrics_endpoint`): on this listener, or on an address of its
+//!   own with `--metrics`.
 //!
 //! Shutdown: the listener stops accepting, `/readyz` says so, the calls under way get
 //! the grace period ([`McpServer::drain`](crate::mcp::McpServer::drain)), the answers
@@ -30,15 +32,38 @@ use axum::Router;
 use axum::routing::get;
 use rmcp::transport::streamable_http_server::session::local::{LocalSessionManager, SessionConfig};
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use tower_http::limit::RequestBodyLimitLayer;
 
 pub use settings::{DEFAULT_PORT, HttpSettings, PublicUrl};
 
+use super::metrics_endpoint::metrics_routes;
 use super::serve::Server;
 use crate::mcp::TenantSessions;
 use auth::Authenticator;
 use health::Readiness;
+
+/// Where an HTTP server's `/metrics` is served.
+#[derive(Debug)]
+pub enum MetricsRoute {
+    /// On the MCP listener, behind this bearer token if one is set (without one, only
+    /// when the listener is on loopback).
+    OnListener { bearer: Option<SecretString> },
+    /// On an address of its own (`--metrics ADDR`, see `app::with_metrics`), or nowhere.
+    Elsewhere,
+}
+
+impl super::Settings {
+    /// Where this server's `/metrics` goes when it serves HTTP.
+    pub fn http_metrics(&self) -> MetricsRoute {
+        match self.metrics_addr {
+            Some(_) => MetricsRoute::Elsewhere,
+            None => MetricsRoute::OnListener {
+                bearer: self.metrics_token.clone(),
+            },
+        }
+    }
+}
 
 /// The sandbox's access token's file, in the sandbox's directory.
 pub const SANDBOX_TOKEN_FILE: &str = "access-token";
@@ -54,6 +79,7 @@ impl Server {
     pub async fn serve_http(
         self,
         settings: HttpSettings,
+        metrics: MetricsRoute,
         shutdown: impl Future<Output = ()>,
     ) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(settings.bind)
@@ -105,8 +131,20 @@ impl Server {
                 authenticator,
                 auth::authenticate,
             ));
-        let app = Router::new()
-            .merge(mcp_routes)
+        let mut app = Router::new().merge(mcp_routes);
+        if let MetricsRoute::OnListener { bearer } = metrics {
+            // A listener others can reach shows its metrics only to who holds the token.
+            if bearer.is_none() && !bound.ip().is_loopback() {
+                tracing::warn!(
+                    "/metrics is not served: this listener is reachable from the network; set \
+                     ORDERDESK_MCP_METRICS_TOKEN, or serve metrics on an address of their own \
+                     with --metrics ADDR"
+                );
+            } else {
+                app = app.merge(metrics_routes(crate::telemetry::install(), bearer));
+            }
+        }
+        let app = app
             .route("/healthz", get(health::healthz))
             .route("/readyz", get(health::readyz).with_state(readiness.clone()))
             .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
