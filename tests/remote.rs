@@ -50,6 +50,33 @@ fn audit_rows(data_dir: &std::path::Path) -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// An `orders_list` that OrderDesk answers after `delay`, under way in the background.
+fn slow_read(
+    sim: &Simulator,
+    client: &rmcp::service::RunningService<rmcp::RoleClient, ()>,
+    delay: Duration,
+) -> tokio::task::JoinHandle<Result<rmcp::model::CallToolResult, rmcp::ServiceError>> {
+    sim.inject_fault(Fault::new("/orders", FaultKind::Delay(delay), 1).with_method("GET"));
+    let peer = client.peer().clone();
+    tokio::spawn(async move {
+        let arguments = json!({"store": "demo", "limit": 1, "fresh": true});
+        peer.call_tool(
+            CallToolRequestParams::new("orders_list")
+                .with_arguments(arguments.as_object().unwrap().clone()),
+        )
+        .await
+    })
+}
+
+/// `kill -TERM` the server.
+fn terminate(server: &HttpServer) {
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &server.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
 /// Counts `notifications/progress`.
 #[derive(Clone, Default)]
 struct ProgressCounter(Arc<AtomicUsize>);
@@ -391,29 +418,9 @@ async fn sigterm_lets_an_http_call_finish_and_writes_its_audit_row() {
     )
     .await;
     let client = server.connect(&token).await;
-    sim.simulator.inject_fault(
-        Fault::new("/orders", FaultKind::Delay(Duration::from_millis(1500)), 1).with_method("GET"),
-    );
-    let pending = tokio::spawn({
-        let peer = client.peer().clone();
-        async move {
-            peer.call_tool(
-                CallToolRequestParams::new("orders_list").with_arguments(
-                    json!({"store": "demo", "limit": 2, "fresh": true})
-                        .as_object()
-                        .unwrap()
-                        .clone(),
-                ),
-            )
-            .await
-        }
-    });
+    let pending = slow_read(&sim.simulator, &client, Duration::from_millis(1500));
     tokio::time::sleep(Duration::from_millis(400)).await;
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &server.pid().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    terminate(&server);
     let answered = pending
         .await
         .unwrap()
@@ -542,4 +549,69 @@ async fn the_official_python_sdk_client_works_over_http() {
         seen["progress"].as_u64().unwrap() > 0,
         "progress over HTTP: {seen}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_server_answers_503_with_retry_after() {
+    let dir = fresh_dir("remote-busy");
+    let sim = Simulator::spawn(SimConfig::sandbox()).await.unwrap();
+    let (_, key) = tenant_with_demo_store(&dir, &sim.api_base());
+    let (token, _) = create_token(&dir, &key, &["--scope", "read"]);
+    std::fs::write(dir.join("config.toml"), "[http]\nmax_concurrent = 1\n").unwrap();
+    let server = HttpServer::start(&dir, Some(&sim.api_base()), &[], &[]).await;
+    let client = server.connect(&token).await;
+    let slow = slow_read(&sim.simulator, &client, Duration::from_millis(1500));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let busy = post_mcp(&reqwest::Client::new(), &server)
+        .bearer_auth(&token)
+        .json(&initialize_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        busy.status(),
+        503,
+        "the one place is taken by the slow call"
+    );
+    assert_eq!(busy.headers()["retry-after"], "1");
+    let answered = slow.await.unwrap().expect("the slow call is answered");
+    assert_ne!(answered.is_error, Some(true), "{answered:?}");
+    // Its place is free again once its answer is sent.
+    let fine = client
+        .peer()
+        .call_tool(CallToolRequestParams::new("tenant_info"))
+        .await;
+    assert!(fine.is_ok(), "{fine:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_signal_stops_at_once() {
+    let dir = fresh_dir("remote-second-signal");
+    let sim = Simulator::spawn(SimConfig::sandbox()).await.unwrap();
+    let (_, key) = tenant_with_demo_store(&dir, &sim.api_base());
+    let (token, _) = create_token(&dir, &key, &["--scope", "read"]);
+    let mut server = HttpServer::start(
+        &dir,
+        Some(&sim.api_base()),
+        &[],
+        &[("ORDERDESK_MCP_SHUTDOWN_GRACE_S", "30")],
+    )
+    .await;
+    let client = server.connect(&token).await;
+    let _pending = slow_read(&sim.simulator, &client, Duration::from_secs(20));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    terminate(&server);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "the first signal waits for the call"
+    );
+    let signalled = std::time::Instant::now();
+    terminate(&server);
+    let exited = tokio::time::timeout(Duration::from_secs(5), server.child.wait())
+        .await
+        .expect("the second signal stops the server at once")
+        .unwrap();
+    assert_eq!(exited.code(), Some(130), "{}", server.stderr());
+    assert!(signalled.elapsed() < Duration::from_secs(3));
 }
