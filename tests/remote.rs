@@ -288,6 +288,11 @@ async fn the_http_hygiene_holds() {
     let server = HttpServer::start(&dir, None, &[], &[]).await;
     let token = server.sandbox_token();
     let http = reqwest::Client::new();
+    // The sandbox's token starts its sessions on the demo store, as stdio's sandbox.
+    let sandbox = server.connect(&token).await;
+    let listed = ok(&call(&sandbox, "orders_list", json!({"limit": 2})).await);
+    assert_eq!(listed["orders"].as_array().unwrap().len(), 2, "{listed}");
+    drop(sandbox);
 
     // No token: 401 with the challenge, and security headers on every answer.
     let bare = post_mcp(&http, &server)

@@ -213,7 +213,7 @@ impl Server {
         Ok(())
     }
 
-    /// In the sandbox, a write token of the demo tenant, written to
+    /// In the sandbox, a write token of the demo tenant for the demo store, written to
     /// `<data dir>/sandbox/access-token` (private to the user, like every file there) so
     /// that an HTTP client can connect at once; it is not logged, like any secret.
     /// Returns the file; `None` outside the sandbox.
@@ -221,9 +221,13 @@ impl Server {
         if !self.setup.services.sandbox {
             return Ok(None);
         }
-        let Some(tenant) = self.setup.session.snapshot().tenant else {
+        let sandbox = self.setup.session.snapshot();
+        let Some(tenant) = sandbox.tenant else {
             return Ok(None);
         };
+        // Limited to the demo store, which its sessions then start with as their
+        // active store, as the stdio sandbox does.
+        let store_id = sandbox.active_store.map(|store| store.store_id);
         let token = self
             .setup
             .services
@@ -232,7 +236,7 @@ impl Server {
                     &tenant,
                     &orderdesk_vault::NewAccessToken {
                         scope: orderdesk_vault::TokenScope::Write,
-                        store_id: None,
+                        store_id,
                         expires_in: None,
                         label: Some("sandbox".into()),
                     },
