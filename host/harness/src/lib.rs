@@ -189,6 +189,7 @@ impl Harness {
                         bcrypt_cost: 4,
                         auto_provision: false,
                         server_key: None,
+                        ..VaultOptions::default()
                     },
                 )?;
                 if options.authenticated {

@@ -27,6 +27,7 @@ pub fn open_vault(data_dir: &Path, settings: &VaultSettings) -> anyhow::Result<A
             bcrypt_cost: settings.bcrypt_cost,
             auto_provision: settings.auto_provision,
             server_key: settings.server_key.clone(),
+            ..VaultOptions::default()
         },
     )
     .with_context(|| format!("cannot open the vault in {}", data_dir.display()))?;
@@ -153,6 +154,7 @@ pub async fn open_sandbox(data_dir: &Path) -> anyhow::Result<Setup> {
                 bcrypt_cost: 4,
                 auto_provision: false,
                 server_key: None,
+                ..VaultOptions::default()
             },
         )?;
         let (_, master_key) = vault.create_tenant()?;

@@ -26,6 +26,15 @@
 //!   [`ACCESS_TOKEN_WRAP_INFO`]), with associated data naming the tenant and the token id:
 //!   only the token opens it, and the tag proves the master key is the one wrapped when
 //!   the token was made, so no bcrypt verify is needed on the way in.
+//! - Webhook key state: OrderDesk signs each push with HMAC-SHA256 keyed with the
+//!   store's API key, and a push comes with no master key to open that key. So whenever
+//!   the vault holds an API key in the clear it keeps the HMAC key's two SHA-256
+//!   midstates ([`HmacState`]: the state after compressing key⊕ipad, and after
+//!   key⊕opad), AES-256-GCM-encrypted under the *webhook key* (HKDF-SHA256 of the server
+//!   key, info [`SERVER_WEBHOOK_INFO`]) with associated data naming the tenant and the
+//!   store. A midstate lets the vault compute that HMAC without the key, and does not
+//!   give the key back (that would take inverting SHA-256's compression function): with
+//!   the database and the server key one can forge pushes, but not call OrderDesk.
 //!
 //! Buffers that hold key material are `Zeroizing`/`SecretBox` so they are wiped on drop.
 
@@ -38,6 +47,8 @@ use hmac::{Hmac, Mac};
 use rand::TryRng;
 use secrecy::{ExposeSecret, SecretSlice, SecretString};
 use sha2::Sha256;
+use sha2::block_api::compress256;
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::error::VaultError;
@@ -70,6 +81,9 @@ pub(crate) const TENANT_KEY_INFO_V2: &[u8] = b"orderdesk-mcp tenant key v2";
 const SERVER_LAYER_INFO: &[u8] = b"orderdesk-mcp server layer v2";
 /// HKDF `info` of the wrap key (from the server key).
 const SERVER_WRAP_INFO: &[u8] = b"orderdesk-mcp server wrap v2";
+/// HKDF `info` of the webhook key (from the server key), which encrypts stores'
+/// [`HmacState`]s.
+const SERVER_WEBHOOK_INFO: &[u8] = b"orderdesk-mcp server webhook v1";
 /// Associated data of the lookup key's encryption under the wrap key.
 pub(crate) const LOOKUP_KEY_AAD: &[u8] = b"orderdesk-mcp lookup key v2";
 /// The scheme version written to `key_version` columns of new rows.
@@ -420,6 +434,194 @@ pub(crate) fn unwrap_master_key(
     Ok(MasterKeyMaterial::from_bytes(bytes))
 }
 
+/// The webhook key of a server key: what stores' [`HmacState`]s are encrypted under.
+pub(crate) fn server_webhook_key(server_key: &[u8]) -> Result<TenantKey, VaultError> {
+    let mut okm = vec![0u8; TENANT_KEY_LEN];
+    hkdf_sha256(&[server_key], &[], SERVER_WEBHOOK_INFO, &mut okm)?;
+    Ok(TenantKey::from(okm))
+}
+
+/// SHA-256's block length, which is also HMAC-SHA256's key block length.
+const SHA256_BLOCK_LEN: usize = 64;
+/// SHA-256's initial hash value (FIPS 180-4, 5.3.3).
+const SHA256_IV: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
+/// HMAC's inner and outer pad bytes (RFC 2104).
+const IPAD: u8 = 0x36;
+const OPAD: u8 = 0x5c;
+/// Length of an HMAC-SHA256 tag.
+pub(crate) const HMAC_SHA256_LEN: usize = 32;
+
+/// An HMAC-SHA256 key reduced to SHA-256's internal state after one block of key⊕ipad
+/// (`inner`) and one of key⊕opad (`outer`), keys longer than a block hashed first (RFC
+/// 2104). HMAC(key, m) = SHA-256 resumed from `outer` over SHA-256 resumed from `inner`
+/// over m: computing it needs only these states, which do not give the key back.
+/// Wiped on drop.
+pub(crate) struct HmacState {
+    inner: Zeroizing<[u32; 8]>,
+    outer: Zeroizing<[u32; 8]>,
+}
+
+/// Length of an [`HmacState`] as bytes (two states of eight big-endian words).
+const HMAC_STATE_LEN: usize = 64;
+
+impl HmacState {
+    /// The state of `key` (what `Hmac::<Sha256>::new_from_slice(key)` computes).
+    pub(crate) fn new(key: &[u8]) -> HmacState {
+        let mut block = Zeroizing::new([0u8; SHA256_BLOCK_LEN]);
+        if key.len() > SHA256_BLOCK_LEN {
+            // Hashed straight into the block, leaving no other copy behind.
+            let mut hasher = <Sha256 as sha2::Digest>::new();
+            sha2::Digest::update(&mut hasher, key);
+            let (digest, _) = block.split_first_chunk_mut::<32>().expect("64 > 32");
+            sha2::Digest::finalize_into(hasher, digest.into());
+        } else {
+            block[..key.len()].copy_from_slice(key);
+        }
+        let midstate = |pad: u8| {
+            let mut padded = Zeroizing::new([0u8; SHA256_BLOCK_LEN]);
+            for (p, k) in padded.iter_mut().zip(block.iter()) {
+                *p = k ^ pad;
+            }
+            let mut state = Zeroizing::new(SHA256_IV);
+            compress256(&mut state, std::slice::from_ref(&*padded));
+            state
+        };
+        HmacState {
+            inner: midstate(IPAD),
+            outer: midstate(OPAD),
+        }
+    }
+
+    /// The two states as 64 bytes (inner, then outer; each word big-endian).
+    fn to_bytes(&self) -> Zeroizing<[u8; HMAC_STATE_LEN]> {
+        let mut out = Zeroizing::new([0u8; HMAC_STATE_LEN]);
+        let words = self.inner.iter().chain(self.outer.iter());
+        for (chunk, word) in out.chunks_exact_mut(4).zip(words) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
+        out
+    }
+
+    /// What [`HmacState::to_bytes`] made; `Decrypt` for anything else (it only ever
+    /// comes out of an authenticated decryption).
+    fn from_bytes(bytes: &[u8]) -> Result<HmacState, VaultError> {
+        if bytes.len() != HMAC_STATE_LEN {
+            return Err(VaultError::Decrypt);
+        }
+        let mut words = Zeroizing::new([0u32; 16]);
+        for (word, chunk) in words.iter_mut().zip(bytes.chunks_exact(4)) {
+            let mut be = [0u8; 4];
+            be.copy_from_slice(chunk);
+            *word = u32::from_be_bytes(be);
+        }
+        let mut inner = Zeroizing::new([0u32; 8]);
+        let mut outer = Zeroizing::new([0u32; 8]);
+        inner.copy_from_slice(&words[..8]);
+        outer.copy_from_slice(&words[8..]);
+        Ok(HmacState { inner, outer })
+    }
+
+    /// HMAC-SHA256(key, message).
+    pub(crate) fn mac(&self, message: &[u8]) -> [u8; HMAC_SHA256_LEN] {
+        let inner = sha256_resume(&self.inner, message);
+        sha256_resume(&self.outer, &inner)
+    }
+
+    /// Whether `tag` is HMAC-SHA256(key, message), compared in constant time.
+    pub(crate) fn verify(&self, message: &[u8], tag: &[u8; HMAC_SHA256_LEN]) -> bool {
+        self.mac(message).ct_eq(tag).into()
+    }
+}
+
+/// Finish SHA-256 of (one block already compressed into `state`) ‖ `message`: the
+/// remaining blocks, then the padding and the length of the whole (FIPS 180-4, 5.1.1).
+fn sha256_resume(state: &[u32; 8], message: &[u8]) -> [u8; 32] {
+    let mut state = Zeroizing::new(*state);
+    let (blocks, tail) = message.as_chunks::<SHA256_BLOCK_LEN>();
+    compress256(&mut state, blocks);
+    let mut last = Zeroizing::new([[0u8; SHA256_BLOCK_LEN]; 2]);
+    // The tail, 0x80, zeros, and the 64-bit length in bits: one block, or two when the
+    // tail leaves no room for the length.
+    let used = if tail.len() < SHA256_BLOCK_LEN - 8 {
+        1
+    } else {
+        2
+    };
+    let flat = last.as_flattened_mut();
+    flat[..tail.len()].copy_from_slice(tail);
+    flat[tail.len()] = 0x80;
+    // SHA-256 counts the length modulo 2^64 bits.
+    let bytes = u64::try_from(message.len())
+        .unwrap_or(u64::MAX)
+        .wrapping_add(SHA256_BLOCK_LEN as u64);
+    let end = used * SHA256_BLOCK_LEN;
+    flat[end - 8..end].copy_from_slice(&bytes.wrapping_mul(8).to_be_bytes());
+    compress256(&mut state, &last[..used]);
+    let mut out = [0u8; 32];
+    for (chunk, word) in out.chunks_exact_mut(4).zip(state.iter()) {
+        chunk.copy_from_slice(&word.to_be_bytes());
+    }
+    out
+}
+
+/// The associated data of a store's encrypted [`HmacState`]: its tenant and store.
+pub(crate) fn webhook_state_aad(tenant_id: &str, store_id: &str) -> Vec<u8> {
+    format!("orderdesk-mcp webhook state v1|tenant:{tenant_id}|store:{store_id}").into_bytes()
+}
+
+/// Encrypt a store's [`HmacState`] under the webhook key.
+pub(crate) fn seal_webhook_state(
+    webhook_key: &[u8],
+    aad: &[u8],
+    state: &HmacState,
+) -> Result<Vec<u8>, VaultError> {
+    encrypt(webhook_key, aad, &state.to_bytes()[..])
+}
+
+/// Open what [`seal_webhook_state`] made; `Decrypt` unless the key and the associated
+/// data are the ones it was made with and not a byte changed.
+pub(crate) fn open_webhook_state(
+    webhook_key: &[u8],
+    aad: &[u8],
+    blob: &[u8],
+) -> Result<HmacState, VaultError> {
+    HmacState::from_bytes(&decrypt(webhook_key, aad, blob)?)
+}
+
+/// Re-encrypt a store's [`HmacState`] under another webhook key (a new server key).
+pub(crate) fn reseal_webhook_state(
+    old_key: &[u8],
+    new_key: &[u8],
+    aad: &[u8],
+    blob: &[u8],
+) -> Result<Vec<u8>, VaultError> {
+    let state = open_webhook_state(old_key, aad, blob)?;
+    seal_webhook_state(new_key, aad, &state)
+}
+
+/// The 32 bytes of a MAC given in hex (any case, surrounding whitespace ignored);
+/// `None` for anything else.
+pub(crate) fn parse_mac_hex(text: &str) -> Option<[u8; HMAC_SHA256_LEN]> {
+    let text = text.trim();
+    let mut tag = [0u8; HMAC_SHA256_LEN];
+    (text.len() == 2 * HMAC_SHA256_LEN && hex::decode_to_slice(text, &mut tag).is_ok())
+        .then_some(tag)
+}
+
+/// SHA-256 of `data` in lowercase hex.
+pub(crate) fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(<Sha256 as sha2::Digest>::digest(data))
+}
+
 /// Encrypt a store API key (scheme 2): under the tenant key, then under the layer key.
 pub(crate) fn seal_store_key(
     tenant_key: &[u8],
@@ -762,6 +964,116 @@ mod tests {
         assert_ne!(
             token_lookup_value(&[1; 32], &token),
             lookup_value(&[1; 32], &master)
+        );
+    }
+
+    /// The midstates give exactly what the hmac crate computes from the key itself: for
+    /// keys shorter than, as long as and longer than a block (hashed first), and messages
+    /// around every padding boundary (one or two final blocks).
+    #[test]
+    fn hmac_state_equals_the_hmac_crate() {
+        let keys: Vec<Vec<u8>> = vec![
+            b"".to_vec(),
+            b"Jefe".to_vec(),
+            b"ApiKeyAlpha0123456789abcdefXYZ".to_vec(),
+            (0u8..63).collect(),
+            (0u8..64).collect(),
+            (0u8..65).collect(),
+            vec![0xaa; 131],
+            (0u8..=255).cycle().take(1000).collect(),
+        ];
+        let mut messages: Vec<Vec<u8>> = vec![
+            b"".to_vec(),
+            b"what do ya want for nothing?".to_vec(),
+            br#"{"id":"123456","store_id":"1001","folder_id":1}"#.to_vec(),
+        ];
+        for len in [1, 55, 56, 57, 63, 64, 65, 119, 120, 128, 1000, 10_000] {
+            messages.push((0..len).map(|i| (i * 7 % 251) as u8).collect());
+        }
+        for key in &keys {
+            let state = HmacState::new(key);
+            // Through the stored form too.
+            let state_again = HmacState::from_bytes(&state.to_bytes()[..]).unwrap();
+            for message in &messages {
+                let expected = hmac_sha256(key, message);
+                assert_eq!(
+                    state.mac(message),
+                    expected,
+                    "key {}, message {}",
+                    key.len(),
+                    message.len()
+                );
+                assert_eq!(state_again.mac(message), expected);
+                assert!(state.verify(message, &expected));
+                let mut wrong = expected;
+                wrong[31] ^= 1;
+                assert!(!state.verify(message, &wrong));
+            }
+        }
+        // RFC 4231 test case 2, and a key of more than a block (test case 6).
+        assert_eq!(
+            hex::encode(HmacState::new(b"Jefe").mac(b"what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        assert_eq!(
+            hex::encode(
+                HmacState::new(&[0xaa; 131])
+                    .mac(b"Test Using Larger Than Block-Size Key - Hash Key First")
+            ),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        );
+        assert!(HmacState::from_bytes(&[0u8; 63]).is_err());
+    }
+
+    #[test]
+    fn webhook_states_are_bound_to_their_key_tenant_and_store() {
+        let key = server_webhook_key(&[1; 32]).unwrap();
+        let other = server_webhook_key(&[2; 32]).unwrap();
+        assert_ne!(key.expose_secret(), other.expose_secret());
+        let (layer, wrap) = server_subkeys(&[1; 32]).unwrap();
+        assert_ne!(key.expose_secret(), layer.expose_secret());
+        assert_ne!(key.expose_secret(), wrap.expose_secret());
+        let aad = webhook_state_aad("t1", "1001");
+        let state = HmacState::new(b"api key");
+        let blob = seal_webhook_state(key.expose_secret(), &aad, &state).unwrap();
+        assert_eq!(blob.len(), 12 + 64 + 16);
+        let opened = open_webhook_state(key.expose_secret(), &aad, &blob).unwrap();
+        assert_eq!(opened.mac(b"m"), hmac_sha256(b"api key", b"m"));
+        for (k, a) in [
+            (&other, aad.clone()),
+            (&key, webhook_state_aad("t2", "1001")),
+            (&key, webhook_state_aad("t1", "1002")),
+        ] {
+            assert!(matches!(
+                open_webhook_state(k.expose_secret(), &a, &blob),
+                Err(VaultError::Decrypt)
+            ));
+        }
+        let moved =
+            reseal_webhook_state(key.expose_secret(), other.expose_secret(), &aad, &blob).unwrap();
+        let opened = open_webhook_state(other.expose_secret(), &aad, &moved).unwrap();
+        assert_eq!(opened.mac(b"m"), hmac_sha256(b"api key", b"m"));
+    }
+
+    #[test]
+    fn mac_hex_and_digests() {
+        let tag = hmac_sha256(b"k", b"m");
+        assert_eq!(parse_mac_hex(&hex::encode(tag)), Some(tag));
+        assert_eq!(
+            parse_mac_hex(&format!(" {} ", hex::encode_upper(tag))),
+            Some(tag)
+        );
+        for bad in [
+            "",
+            "zz",
+            &hex::encode(&tag[..31]),
+            &format!("{}00", hex::encode(tag)),
+        ] {
+            assert_eq!(parse_mac_hex(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
     }
 

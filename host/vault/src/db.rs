@@ -2,7 +2,10 @@
 //!
 //! All statements bind their values as parameters, and every store query is scoped by
 //! `tenant_id`: there is no query in this module that can read another tenant's rows
-//! given one tenant's id.
+//! given one tenant's id. The exceptions take no tenant id at all and are named for it:
+//! what a server-key rotation re-encrypts (`store_keys(None)`, `all_webhook_states`),
+//! the candidates of a push (`webhook_states_of_store`: a push names only its store) and
+//! the events a process polls for every tenant (`webhook_events_after`).
 
 use std::path::Path;
 use std::time::Duration;
@@ -12,7 +15,10 @@ use rusqlite_migration::{M, Migrations};
 
 use crate::clock::format_unix;
 use crate::error::VaultError;
-use crate::{AccessTokenRecord, AuditEntry, AuditSource, StoreRecord, TenantId, TenantRecord};
+use crate::{
+    AccessTokenRecord, AuditEntry, AuditSource, PushedOrder, StoreRecord, TenantId, TenantRecord,
+    WebhookEvent, WebhookEventQuery,
+};
 
 /// The database file's name inside the data directory.
 pub const DB_FILE_NAME: &str = "orderdesk-mcp.sqlite3";
@@ -141,6 +147,48 @@ CREATE TABLE access_tokens (
 ) STRICT;
 CREATE UNIQUE INDEX access_tokens_lookup ON access_tokens (lookup);
 CREATE INDEX access_tokens_tenant ON access_tokens (tenant_id);
+"#,
+    ),
+    M::up(
+        r#"
+-- OrderDesk's pushes ("post order to URL" rules), signed with HMAC-SHA256 keyed with
+-- the store's API key, which a push cannot decrypt (it comes with no master key).
+
+-- A store's HMAC key reduced to SHA-256's two midstates (key⊕ipad, key⊕opad): enough to
+-- verify a push, not to recover the API key. Written whenever the vault has the key in
+-- the clear; goes with its store.
+CREATE TABLE webhook_keys (
+    tenant_id  TEXT NOT NULL,
+    store_id   TEXT NOT NULL,                           -- OrderDesk's store id
+    -- nonce ‖ AES-256-GCM ciphertext ‖ tag of the two states, under the webhook key
+    -- (from the server key), bound to the tenant and the store.
+    hmac_state BLOB NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%S', 'now')),
+    PRIMARY KEY (tenant_id, store_id),
+    FOREIGN KEY (tenant_id, store_id) REFERENCES stores (tenant_id, store_id)
+        ON DELETE CASCADE
+) STRICT;
+-- A push names only the store: every tenant that registered it is a candidate.
+CREATE INDEX webhook_keys_store ON webhook_keys (store_id);
+
+-- Verified pushes, one row per tenant that the push's signature matched.
+CREATE TABLE webhook_events (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,     -- never reused: a polling cursor
+    tenant_id    TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    store_id     TEXT NOT NULL,                         -- OrderDesk's store id
+    order_id     TEXT NOT NULL,
+    folder_id    INTEGER,
+    date_updated TEXT,                                  -- as OrderDesk sent it
+    received_at  TEXT NOT NULL,                         -- YYYY-MM-DD HH:MM:SS UTC
+    digest       TEXT NOT NULL                          -- SHA-256 of the body, hex
+) STRICT;
+-- A push repeated (OrderDesk retries, a rule firing twice) is recorded once. On
+-- ifnull(date_updated, ''), as NULLs never conflict in a UNIQUE constraint.
+CREATE UNIQUE INDEX webhook_events_once ON webhook_events
+    (tenant_id, store_id, order_id, ifnull(date_updated, ''), digest);
+CREATE INDEX webhook_events_tenant ON webhook_events (tenant_id, id);
+CREATE INDEX webhook_events_tenant_store ON webhook_events (tenant_id, store_id, id);
+CREATE INDEX webhook_events_received_at ON webhook_events (received_at);
 "#,
     ),
 ];
@@ -440,8 +488,8 @@ pub(crate) fn update_tenant_key(
 }
 
 /// Mark the tenant revoked: no key hash (nothing verifies), a new generation (running
-/// sessions stop), every store's ciphertext and its access tokens' copies of the master
-/// key erased. Returns how many stores.
+/// sessions stop), every store's ciphertext, its stores' webhook key states and its
+/// access tokens' copies of the master key erased. Returns how many stores.
 pub(crate) fn revoke_tenant(conn: &Connection, tenant: &str) -> Result<usize, VaultError> {
     conn.execute(
         "UPDATE tenants SET key_hash = '', key_generation = key_generation + 1, \
@@ -453,6 +501,8 @@ pub(crate) fn revoke_tenant(conn: &Connection, tenant: &str) -> Result<usize, Va
         "UPDATE access_tokens SET wrapped_master = x'' WHERE tenant_id = ?1",
         [tenant],
     )?;
+    // A revoked tenant's stores no longer verify pushes either.
+    conn.execute("DELETE FROM webhook_keys WHERE tenant_id = ?1", [tenant])?;
     Ok(conn.execute(
         "UPDATE stores SET api_key = x'' WHERE tenant_id = ?1",
         [tenant],
@@ -740,6 +790,265 @@ pub(crate) fn bind_store_origin(
         )?
         .execute(params![tenant, store_id, old, new, origin])?
         == 1)
+}
+
+/// Save a store's encrypted webhook key state, replacing any (a new key, inside the
+/// caller's transaction).
+pub(crate) fn set_webhook_state(
+    conn: &Connection,
+    tenant: &str,
+    store_id: &str,
+    blob: &[u8],
+) -> Result<(), VaultError> {
+    conn.prepare_cached(
+        "INSERT INTO webhook_keys (tenant_id, store_id, hmac_state) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (tenant_id, store_id) DO UPDATE SET hmac_state = excluded.hmac_state",
+    )?
+    .execute(params![tenant, store_id, blob])?;
+    Ok(())
+}
+
+/// Save a store's encrypted webhook key state if it has none and its encrypted API key
+/// is still `api_key` (the key the state was made from: another process may have
+/// replaced or deleted it meanwhile); whether it was saved.
+pub(crate) fn add_webhook_state_for_key(
+    conn: &Connection,
+    tenant: &str,
+    store_id: &str,
+    blob: &[u8],
+    api_key: &[u8],
+) -> Result<bool, VaultError> {
+    Ok(conn
+        .prepare_cached(
+            "INSERT INTO webhook_keys (tenant_id, store_id, hmac_state) \
+             SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM stores \
+               WHERE tenant_id = ?1 AND store_id = ?2 AND api_key = ?4) \
+             ON CONFLICT (tenant_id, store_id) DO NOTHING",
+        )?
+        .execute(params![tenant, store_id, blob, api_key])?
+        == 1)
+}
+
+/// Whether the store has a webhook key state.
+pub(crate) fn has_webhook_state(
+    conn: &Connection,
+    tenant: &str,
+    store_id: &str,
+) -> Result<bool, VaultError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM webhook_keys WHERE tenant_id = ?1 AND store_id = ?2)",
+        )?
+        .query_row(params![tenant, store_id], |r| r.get(0))?)
+}
+
+/// A store's encrypted webhook key state, with the tenant's name for the store.
+pub(crate) struct WebhookStateRow {
+    pub(crate) tenant_id: String,
+    pub(crate) store_id: String,
+    pub(crate) store_name: String,
+    pub(crate) hmac_state: Vec<u8>,
+}
+
+fn webhook_state_from_row(r: &Row<'_>) -> rusqlite::Result<WebhookStateRow> {
+    Ok(WebhookStateRow {
+        tenant_id: r.get(0)?,
+        store_id: r.get(1)?,
+        store_name: r.get(2)?,
+        hmac_state: r.get(3)?,
+    })
+}
+
+/// The query of a push's candidates. Its plan is pinned by a test: a search of the
+/// index `webhook_keys_store`, so its cost does not grow with the number of stores.
+const WEBHOOK_STATES_OF_STORE: &str = "SELECT w.tenant_id, w.store_id, s.name, w.hmac_state \
+     FROM webhook_keys w \
+     JOIN stores s ON s.tenant_id = w.tenant_id AND s.store_id = w.store_id \
+     JOIN tenants t ON t.id = w.tenant_id \
+     WHERE w.store_id = ?1 AND t.revoked_at IS NULL ORDER BY w.tenant_id";
+
+/// The webhook key states of every tenant (not revoked) that registered OrderDesk store
+/// `store_id`, by tenant id: the candidates a push from that store is checked against.
+pub(crate) fn webhook_states_of_store(
+    conn: &Connection,
+    store_id: &str,
+) -> Result<Vec<WebhookStateRow>, VaultError> {
+    Ok(conn
+        .prepare_cached(WEBHOOK_STATES_OF_STORE)?
+        .query_map([store_id], webhook_state_from_row)?
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Every webhook key state (a server-key rotation re-encrypts them).
+pub(crate) fn all_webhook_states(conn: &Connection) -> Result<Vec<WebhookStateRow>, VaultError> {
+    Ok(conn
+        .prepare(
+            "SELECT w.tenant_id, w.store_id, s.name, w.hmac_state FROM webhook_keys w \
+             JOIN stores s ON s.tenant_id = w.tenant_id AND s.store_id = w.store_id",
+        )?
+        .query_map([], webhook_state_from_row)?
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Delete a store's webhook key state (one that no longer opens: it is made again the
+/// next time a session uses the store).
+pub(crate) fn delete_webhook_state(
+    conn: &Connection,
+    tenant: &str,
+    store_id: &str,
+) -> Result<(), VaultError> {
+    conn.execute(
+        "DELETE FROM webhook_keys WHERE tenant_id = ?1 AND store_id = ?2",
+        params![tenant, store_id],
+    )?;
+    Ok(())
+}
+
+/// The tenant's stores (name, OrderDesk id) and whether each has a webhook key state,
+/// ordered by name.
+pub(crate) fn webhook_readiness(
+    conn: &Connection,
+    tenant: &TenantId,
+) -> Result<Vec<(String, String, bool)>, VaultError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT s.name, s.store_id, EXISTS (SELECT 1 FROM webhook_keys w \
+               WHERE w.tenant_id = s.tenant_id AND w.store_id = s.store_id) \
+             FROM stores s WHERE s.tenant_id = ?1 ORDER BY s.name, s.store_id",
+        )?
+        .query_map([&tenant.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Record a push for `tenant` unless the same push is recorded already; (event id,
+/// whether it is new).
+pub(crate) fn insert_webhook_event(
+    conn: &Connection,
+    tenant: &TenantId,
+    order: &PushedOrder,
+    received_at: &str,
+) -> Result<(i64, bool), VaultError> {
+    let inserted: Option<i64> = conn
+        .prepare_cached(
+            "INSERT INTO webhook_events \
+             (tenant_id, store_id, order_id, folder_id, date_updated, received_at, digest) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING RETURNING id",
+        )?
+        .query_row(
+            params![
+                tenant.0,
+                order.store_id,
+                order.order_id,
+                order.folder_id,
+                order.date_updated,
+                received_at,
+                order.digest
+            ],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(|e| match constraint_code(&e) {
+            Some(SQLITE_CONSTRAINT_FOREIGNKEY) => {
+                VaultError::NotFound(format!("tenant {tenant} no longer exists"))
+            }
+            _ => e.into(),
+        })?;
+    if let Some(id) = inserted {
+        return Ok((id, true));
+    }
+    let id = conn
+        .prepare_cached(
+            "SELECT id FROM webhook_events WHERE tenant_id = ?1 AND store_id = ?2 \
+             AND order_id = ?3 AND ifnull(date_updated, '') = ifnull(?4, '') AND digest = ?5",
+        )?
+        .query_row(
+            params![
+                tenant.0,
+                order.store_id,
+                order.order_id,
+                order.date_updated,
+                order.digest
+            ],
+            |r| r.get(0),
+        )?;
+    Ok((id, false))
+}
+
+/// The columns [`webhook_event_from_row`] reads, of `webhook_events e` joined with the
+/// tenant's `stores s`.
+const WEBHOOK_EVENT_COLUMNS: &str = "e.id, e.tenant_id, e.store_id, s.name, e.order_id, \
+     e.folder_id, e.date_updated, e.received_at \
+     FROM webhook_events e \
+     LEFT JOIN stores s ON s.tenant_id = e.tenant_id AND s.store_id = e.store_id";
+
+fn webhook_event_from_row(r: &Row<'_>) -> rusqlite::Result<WebhookEvent> {
+    Ok(WebhookEvent {
+        event_id: r.get(0)?,
+        tenant_id: TenantId(r.get(1)?),
+        store_id: r.get(2)?,
+        store_name: r.get(3)?,
+        order_id: r.get(4)?,
+        folder_id: r.get(5)?,
+        date_updated: r.get(6)?,
+        received_at: r.get(7)?,
+    })
+}
+
+/// One tenant's events that match `query`, newest first, at most `limit`.
+pub(crate) fn webhook_events(
+    conn: &Connection,
+    tenant: &TenantId,
+    query: &WebhookEventQuery,
+    limit: i64,
+) -> Result<Vec<WebhookEvent>, VaultError> {
+    let sql = format!(
+        "SELECT {WEBHOOK_EVENT_COLUMNS} WHERE e.tenant_id = ?1 \
+         AND (?2 IS NULL OR e.store_id = ?2) \
+         AND (?3 IS NULL OR e.received_at >= ?3) \
+         AND (?4 IS NULL OR e.id < ?4) \
+         ORDER BY e.id DESC LIMIT ?5"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_map(
+            params![
+                tenant.0,
+                query.store_id,
+                query.since,
+                query.before_event_id,
+                limit
+            ],
+            webhook_event_from_row,
+        )?
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Every tenant's events after `after_id`, oldest first, at most `limit`.
+pub(crate) fn webhook_events_after(
+    conn: &Connection,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<WebhookEvent>, VaultError> {
+    let sql = format!("SELECT {WEBHOOK_EVENT_COLUMNS} WHERE e.id > ?1 ORDER BY e.id LIMIT ?2");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_map(params![after_id, limit], webhook_event_from_row)?
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// The id of the newest event; 0 when there is none.
+pub(crate) fn latest_webhook_event_id(conn: &Connection) -> Result<i64, VaultError> {
+    Ok(conn
+        .prepare_cached("SELECT ifnull(max(id), 0) FROM webhook_events")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// Delete events received before `cutoff` (`YYYY-MM-DD HH:MM:SS` UTC); how many.
+pub(crate) fn prune_webhook_events(conn: &Connection, cutoff: &str) -> Result<usize, VaultError> {
+    Ok(conn.execute(
+        "DELETE FROM webhook_events WHERE received_at < ?1",
+        [cutoff],
+    )?)
 }
 
 const TOKEN_COLUMNS: &str = "token_id, tenant_id, label, scope, store_id, created_at, \
@@ -1130,6 +1439,27 @@ mod tests {
             "{plan:?}"
         );
         assert!(!plan.iter().any(|p| p.starts_with("SCAN")), "{plan:?}");
+    }
+
+    /// A push's candidates are found through the store-id index, not a scan of every
+    /// store's key state.
+    #[test]
+    fn a_pushs_candidates_are_a_search_of_the_store_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open(&dir.path().join(DB_FILE_NAME)).unwrap();
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {WEBHOOK_STATES_OF_STORE}"))
+            .unwrap()
+            .query_map(["1001"], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(!plan.iter().any(|p| p.starts_with("SCAN")), "{plan:?}");
+        assert!(
+            plan.iter()
+                .any(|p| p.starts_with("SEARCH w USING INDEX webhook_keys_store (store_id=?)")),
+            "{plan:?}"
+        );
     }
 
     /// What keeps authentication time flat in the number of tenants (the benchmark in

@@ -1,7 +1,8 @@
 //! The vault's keys that come from the server key, held together while the vault is
 //! open: the server key itself (scheme-1 tenants need it), its check value, the layer key
-//! of every store key's outer encryption, the wrap key, and the random lookup key the
-//! wrap key protects in the database.
+//! of every store key's outer encryption, the wrap key, the webhook key of stores'
+//! encrypted HMAC states (see `webhooks`), and the random lookup key the wrap key
+//! protects in the database.
 //!
 //! The lookup key is made once per database and never changes: a server-key rotation
 //! only encrypts it again, so every master key's and access token's lookup value stays
@@ -26,6 +27,7 @@ pub(crate) struct ServerKeys {
     pub(crate) check: [u8; 32],
     layer: TenantKey,
     wrap: TenantKey,
+    webhook: TenantKey,
     lookup: TenantKey,
 }
 
@@ -34,6 +36,7 @@ impl ServerKeys {
     /// there, encrypted under the wrap key, the first time).
     pub(crate) fn load(conn: &mut Connection, server: ServerKey) -> Result<ServerKeys, VaultError> {
         let (layer, wrap) = crypto::server_subkeys(server.bytes())?;
+        let webhook = crypto::server_webhook_key(server.bytes())?;
         let check = crypto::server_key_check(server.bytes());
         let lookup = match db::meta_get(conn, LOOKUP_KEY)? {
             Some(blob) => unwrap_lookup(&wrap, &blob)?,
@@ -56,6 +59,7 @@ impl ServerKeys {
             check,
             layer,
             wrap,
+            webhook,
             lookup,
         })
     }
@@ -65,6 +69,7 @@ impl ServerKeys {
         let (layer, wrap) = crypto::server_subkeys(server.bytes())?;
         Ok(ServerKeys {
             check: crypto::server_key_check(server.bytes()),
+            webhook: crypto::server_webhook_key(server.bytes())?,
             server,
             layer,
             wrap,
@@ -86,6 +91,11 @@ impl ServerKeys {
     /// The layer key of store keys' outer encryption.
     pub(crate) fn layer(&self) -> &[u8] {
         self.layer.expose_secret()
+    }
+
+    /// The key of stores' encrypted HMAC states (webhook verification).
+    pub(crate) fn webhook(&self) -> &[u8] {
+        self.webhook.expose_secret()
     }
 
     /// The lookup value of a master key (scheme 2).

@@ -16,6 +16,13 @@
 //! - **Key lifecycle**: a tenant's master key can be rotated (the old one keeps working
 //!   for a grace period), a tenant revoked or deleted, and the server key rotated; each
 //!   re-encrypts what depends on the key in one transaction and is audited.
+//! - **Pushes** from OrderDesk are signed with HMAC-SHA256 keyed with the store's API
+//!   key, but arrive with no master key to decrypt it. So the vault also keeps, for
+//!   each store whose key it has seen in the clear, the HMAC key's two SHA-256
+//!   midstates, encrypted under a key derived from the server key: enough to verify a
+//!   push, not to recover the API key. The trade-off: whoever holds the database *and*
+//!   the server key can forge pushes (and so fill a tenant's event list), but still
+//!   cannot call OrderDesk. Verified pushes are kept as events for a retention period.
 //! - **Audit** entries (already redacted by the host) are kept in the same database,
 //!   with who made the change (`mcp`, `cli`, `console`).
 //!
@@ -41,8 +48,14 @@
 //! - `stores`: registering, listing, resolving and deleting stores, replacing a store's
 //!   key; input limits; encrypting and decrypting store API keys for their origin.
 //! - `audit`: appending, reading and pruning audit entries.
+//! - `webhooks`: OrderDesk's pushes: verifying their signature against the stores'
+//!   webhook key states, recording them as events (once per tenant, duplicates once),
+//!   reading, polling and pruning events, and which stores can be verified yet
+//!   ([`WebhookMatch`], [`PushedOrder`], [`RecordedEvent`], [`WebhookEventQuery`],
+//!   [`WebhookEvent`]).
 //! - `crypto`: every cryptographic primitive (AES-GCM, HKDF, HMAC, bcrypt, randomness).
-//!   No other module of the host, nor any other module here, calls those crates.
+//! - `crypto`: every cryptographic primitive (AES-GCM, HKDF, HMAC and its midstates,
+//!   SHA-256, bcrypt, randomness, constant-time comparison). No other module of the host, nor any other module here, calls those crates.
 //! - `keys`: the keys derived from the server key and the database's lookup key.
 //! - `server_key`: loading, generating and checking the server key; rotating it.
 //! - `db`: the SQLite schema, migrations and every query; the only module with SQL.
@@ -71,10 +84,12 @@ mod stores;
 mod tenants;
 mod tokens;
 mod types;
+mod webhooks;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
+use std::time::Duration;
 
 use rusqlite::Connection;
 use secrecy::SecretString;
@@ -94,6 +109,10 @@ pub use types::{
     AuditEntry, AuditSource, MasterKeyRotation, MatchKind, ServerKeyRotation, StoreRecord,
     TenantId, TenantRecord, TenantRemoval, TenantSession, TokenGrant,
 };
+pub use webhooks::{
+    PushedOrder, RecordedEvent, WEBHOOK_EVENTS_MAX, WebhookEvent, WebhookEventQuery, WebhookMatch,
+    order_digest,
+};
 
 use keys::ServerKeys;
 use limiter::FailureLimiter;
@@ -101,6 +120,8 @@ use limiter::FailureLimiter;
 /// bcrypt's cost range (the crate keeps its own constants private).
 const MIN_BCRYPT_COST: u32 = 4;
 const MAX_BCRYPT_COST: u32 = 31;
+/// How long pushes are kept by default.
+const DEFAULT_WEBHOOK_RETENTION: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
 /// How to open a [`Vault`].
 #[derive(Clone, Debug)]
@@ -112,6 +133,9 @@ pub struct VaultOptions {
     /// The server key as hex or base64 (≥ 32 bytes), e.g. from `ORDERDESK_MCP_SERVER_KEY`.
     /// `None`: use `<data_dir>/server.key`, generated on first run with mode 0600.
     pub server_key: Option<SecretString>,
+    /// How long recorded pushes are kept ([`Vault::prune_webhook_events`]); 30 days by
+    /// default.
+    pub webhook_retention: Duration,
 }
 
 impl Default for VaultOptions {
@@ -120,6 +144,7 @@ impl Default for VaultOptions {
             bcrypt_cost: 12,
             auto_provision: false,
             server_key: None,
+            webhook_retention: DEFAULT_WEBHOOK_RETENTION,
         }
     }
 }
@@ -136,6 +161,7 @@ pub struct Vault {
     server_key_provided: bool,
     bcrypt_cost: u32,
     auto_provision: bool,
+    webhook_retention: Duration,
     /// Hash that unknown keys are verified against, made on first need so that opening
     /// the vault (e.g. for a CLI command) does not pay for a bcrypt computation.
     dummy_hash: OnceLock<String>,
@@ -184,6 +210,7 @@ impl Vault {
             server_key_provided: options.server_key.is_some(),
             bcrypt_cost: options.bcrypt_cost,
             auto_provision: options.auto_provision,
+            webhook_retention: options.webhook_retention,
             dummy_hash: OnceLock::new(),
             limiter: FailureLimiter::new(limiter::MAX_FAILURES, limiter::WINDOW),
         };

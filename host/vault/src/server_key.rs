@@ -6,8 +6,9 @@
 //! Keeping it outside the database means a copy of the database alone is not enough to
 //! test master-key guesses or to open any store key.
 //!
-//! [`Vault::rotate_server_key`] replaces it: every store key's outer layer and the
-//! lookup key are re-encrypted under the new key in one transaction. With a key file,
+//! [`Vault::rotate_server_key`] replaces it: every store key's outer layer, every
+//! store's webhook key state and the lookup key are re-encrypted under the new key in
+//! one transaction. With a key file,
 //! the new key is first written to [`NEW_SERVER_KEY_FILE_NAME`], and only after the
 //! transaction commits does it replace `server.key` (one atomic rename); until then the
 //! old file is untouched, and an interruption anywhere is settled at the next start.
@@ -305,9 +306,11 @@ pub(crate) fn discard_pending(data_dir: &Path) {
 }
 
 impl Vault {
-    /// Replace the server key: every store key's outer layer and the lookup key are
-    /// re-encrypted under `new_key` in one transaction, with its audit row (from
-    /// `source`). Master keys are not needed and keep working.
+    /// Replace the server key: every store key's outer layer, every store's webhook key
+    /// state (so pushes keep verifying) and the lookup key are re-encrypted under
+    /// `new_key` in one transaction, with its audit row (from `source`). Master keys are
+    /// not needed and keep working. A webhook key state that does not open (altered
+    /// data) is dropped: the next session that uses its store makes it again.
     ///
     /// With a key file (`<data_dir>/server.key`), `new_key` may be `None` (a new random
     /// key is made); the new key is written to [`NEW_SERVER_KEY_FILE_NAME`] before the
@@ -428,6 +431,27 @@ impl Vault {
                 Err(e) => return Err(e),
             }
         }
+        let mut webhook_reencrypted = 0;
+        let mut webhook_dropped = 0;
+        for state in db::all_webhook_states(&tx)? {
+            let aad = crypto::webhook_state_aad(&state.tenant_id, &state.store_id);
+            match crypto::reseal_webhook_state(
+                old.webhook(),
+                new.webhook(),
+                &aad,
+                &state.hmac_state,
+            ) {
+                Ok(blob) => {
+                    db::set_webhook_state(&tx, &state.tenant_id, &state.store_id, &blob)?;
+                    webhook_reencrypted += 1;
+                }
+                Err(VaultError::Decrypt) => {
+                    db::delete_webhook_state(&tx, &state.tenant_id, &state.store_id)?;
+                    webhook_dropped += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
         new.save_lookup_key(&tx)?;
         db::set_server_key_check(&tx, &new.check)?;
         audit::record_change(
@@ -438,6 +462,11 @@ impl Vault {
             &audit::json_object(&[
                 ("stores_reencrypted", audit::Json::Int(reencrypted as i64)),
                 ("stores_unreadable", audit::Json::Int(unreadable as i64)),
+                (
+                    "webhook_keys_reencrypted",
+                    audit::Json::Int(webhook_reencrypted),
+                ),
+                ("webhook_keys_dropped", audit::Json::Int(webhook_dropped)),
                 (
                     "key",
                     audit::Json::Str(if self.server_key_provided {

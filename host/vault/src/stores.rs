@@ -8,7 +8,10 @@
 //! messages name the field and the rule, never a key's value. Encryption goes through
 //! `crypto` with associated data binding each ciphertext to its tenant, store id and
 //! API origin; this module never handles a key in the clear except to hand it to the
-//! caller of [`Vault::store_api_key`].
+//! caller of [`Vault::store_api_key`], and to derive the store's webhook key state
+//! from it (see `webhooks`: what lets the vault verify OrderDesk's pushes) where it has
+//! it in the clear anyway: when the key is saved, and when a session reads a key saved
+//! before those states existed.
 //!
 //! # Origins
 //!
@@ -24,6 +27,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::crypto::{self, KEY_VERSION};
+use crate::webhooks;
 use crate::{MatchKind, StoreRecord, TenantId, TenantSession, Vault, VaultError, db};
 
 const MAX_STORE_ID_LEN: usize = 64;
@@ -38,7 +42,8 @@ impl Vault {
     /// `https://app.orderdesk.me`). `name` defaults to the store id. A store id or name
     /// already used by this tenant (names compare case-insensitively; a name may not be
     /// another store's id, nor a store id another store's name, so that resolving stays
-    /// unambiguous) gives `Conflict` naming which.
+    /// unambiguous) gives `Conflict` naming which. The store's webhook key state is saved
+    /// with it, so its pushes verify from now on.
     pub fn add_store(
         &self,
         t: &TenantSession,
@@ -72,6 +77,7 @@ impl Vault {
             &crypto::store_aad_v2(&tenant.0, store_id, Some(origin)),
             api_key.as_bytes(),
         )?;
+        let webhook_state = webhooks::seal_state(&keys, &tenant.0, store_id, api_key)?;
 
         let mut conn = self.conn();
         // IMMEDIATE: take the write lock up front, so the checks below still hold when
@@ -113,6 +119,7 @@ impl Vault {
                 api_origin: origin,
             },
         )?;
+        db::set_webhook_state(&tx, &tenant.0, store_id, &webhook_state)?;
         tx.commit()?;
         Ok(record)
     }
@@ -121,7 +128,8 @@ impl Vault {
     /// with `api_key`, saved for `api_origin` (which may differ from the old key's: this
     /// is how a store moves to another API origin). The caller checks the new key with
     /// OrderDesk first (the host's `stores update-key` and `stores_update_key` do); the
-    /// old key is kept until the new one is saved. Returns the store.
+    /// old key is kept until the new one is saved, and the webhook key state is replaced
+    /// with it (pushes signed with the old key no longer verify). Returns the store.
     pub fn update_store_key(
         &self,
         t: &TenantSession,
@@ -145,6 +153,7 @@ impl Vault {
             &crypto::store_aad_v2(&tenant.0, &record.store_id, Some(origin)),
             api_key.as_bytes(),
         )?;
+        let webhook_state = webhooks::seal_state(&keys, &tenant.0, &record.store_id, api_key)?;
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         self.check_server_key(&tx, &keys)?;
@@ -160,6 +169,7 @@ impl Vault {
         if updated == 0 {
             return Err(store_not_found(&record.store_id));
         }
+        db::set_webhook_state(&tx, &tenant.0, &record.store_id, &webhook_state)?;
         tx.commit()?;
         // The old ciphertext goes from the write-ahead log too.
         db::checkpoint(&conn);
@@ -184,8 +194,9 @@ impl Vault {
         resolve(&self.conn(), tenant, identifier)
     }
 
-    /// Delete one of the tenant's stores (found as by `resolve_store`) and its encrypted
-    /// key; returns what was deleted.
+    /// Delete one of the tenant's stores (found as by `resolve_store`) with its encrypted
+    /// key and its webhook key state (the foreign key cascades: its pushes are refused
+    /// from now on); returns what was deleted.
     pub fn delete_store(
         &self,
         tenant: &TenantId,
@@ -206,7 +217,8 @@ impl Vault {
     /// another origin gives [`VaultError::OriginMismatch`] naming both, before anything
     /// is decrypted; a session of another tenant, a ciphertext moved from another row or
     /// any altered byte gives `VaultError::Decrypt`. A key saved before origins were
-    /// recorded is bound to `api_origin` now.
+    /// recorded is bound to `api_origin` now, and a key saved before webhook key states
+    /// existed gets its state now.
     pub fn store_api_key(
         &self,
         t: &TenantSession,
@@ -218,11 +230,12 @@ impl Vault {
         // between our read and our write.
         for _ in 0..2 {
             let keys = self.keys();
-            let (row, tenant) = {
+            let (row, tenant, has_webhook_state) = {
                 let conn = self.conn();
                 (
                     db::store_key(&conn, &store.tenant_id, &store.store_id)?,
                     db::tenant_by_id(&conn, &t.tenant_id.0)?,
+                    db::has_webhook_state(&conn, &store.tenant_id.0, &store.store_id)?,
                 )
             };
             let row = row.ok_or_else(|| store_not_found(&store.store_id))?;
@@ -252,6 +265,10 @@ impl Vault {
                     }
                     Err(e) => return Err(e),
                 };
+            if !has_webhook_state {
+                // Saved before pushes were verified: now its pushes can be.
+                self.add_missing_webhook_state(&keys, &row, &api_key)?;
+            }
             if row.api_origin.is_some() {
                 return Ok(api_key);
             }

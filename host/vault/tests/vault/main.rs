@@ -10,6 +10,7 @@ mod lifecycle;
 mod stores;
 mod tenants;
 mod tokens;
+mod webhooks;
 
 use std::path::Path;
 use std::time::Duration;
@@ -23,6 +24,7 @@ fn options(auto_provision: bool) -> VaultOptions {
         bcrypt_cost: 4,
         auto_provision,
         server_key: None,
+        ..VaultOptions::default()
     }
 }
 
