@@ -83,9 +83,10 @@ const VAULT_ONLY: &[&str] = &["aes-gcm", "hkdf", "bcrypt", "hmac"];
 ///
 /// * `orderdesk-sim` uses `hmac`: it plays OrderDesk, which signs the orders it pushes
 ///   to a "post order to URL" rule's URL with the store's API key (HMAC-SHA256), and the
-///   simulator must sign them the same way for a receiver to be tested. It signs with
-///   the fake keys of its own stores and is never linked into the server's secrets path
-///   (the host may not depend on the simulator, see above).
+///   simulator must sign them the same way for a receiver to be tested. It signs only
+///   with the fake keys of its own simulated stores: the host links it for the sandbox,
+///   but no secret of the server's ever reaches it, so it is no part of the secrets path
+///   (the tenants' keys and tokens stay in the vault).
 const VAULT_ONLY_EXEMPT: &[(&str, &str)] = &[("orderdesk-sim", "hmac")];
 
 /// The host's modules from the bottom up: a module may use only modules before it.

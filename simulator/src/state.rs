@@ -238,8 +238,8 @@ impl SimState {
     /// `None` when the store does not exist.
     ///
     /// Every change to an order goes through here, so this is where the store's webhook
-    /// rules fire: once `f` is done, for what it created or changed (queued for delivery
-    /// after the stores' lock is released; never waited for).
+    /// rules fire: once `f` is done, for what it created or changed (queued for delivery,
+    /// never waited for).
     pub fn with_store<R>(&self, store_id: &str, f: impl FnOnce(&mut StoreData) -> R) -> Option<R> {
         let mut stores = lock(&self.stores);
         if !stores.contains_key(store_id) {
@@ -258,9 +258,10 @@ impl SimState {
             return Some(result);
         }
         let changes = data.take_changes();
-        let api_key = data.store.api_key.clone();
-        drop(stores);
         if !changes.is_empty() {
+            // Queued under the stores' lock (it only signs and enqueues), so that pushes
+            // leave in the order the changes were made even when requests race.
+            let api_key = data.store.api_key.clone();
             self.webhooks.dispatch(store_id, &api_key, changes);
         }
         Some(result)
