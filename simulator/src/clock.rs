@@ -134,6 +134,17 @@ pub fn now_string() -> String {
     format_datetime(now_unix())
 }
 
+/// A moment of the simulator's own records (the request log, webhook deliveries): an
+/// OrderDesk timestamp with milliseconds, `"YYYY-MM-DD HH:MM:SS.mmm"` in UTC.
+pub fn format_instant(at: SystemTime) -> String {
+    let since_epoch = at.duration_since(UNIX_EPOCH).unwrap_or_default();
+    format!(
+        "{}.{:03}",
+        format_datetime(since_epoch.as_secs() as i64),
+        since_epoch.subsec_millis()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,5 @@
-//! The test-only control surface: fault injection, the request log, and peeking at
-//! stored records. Reachable in-process (methods on [`crate::Simulator`]) and over HTTP
+//! The test-only control surface: fault injection, the request log, peeking at stored
+//! records, and OrderDesk's "post order to URL" rules (see [`crate::webhooks`]). Reachable in-process (methods on [`crate::Simulator`]) and over HTTP
 //! under `/_sim/…`, which is outside `/api/v2`: no credentials, no rate limit, not logged.
 //!
 //! | method | path | body / answer |
@@ -12,6 +12,12 @@
 //! | PUT | `/_sim/stores/{store_id}/orders/{order_id}` | another writer's edit: the body's top-level fields set (never `id`), `date_updated` stamped; answers the order as stored now |
 //! | GET | `/_sim/stores/{store_id}/order-count` | `{"count": n}` |
 //! | GET | `/_sim/stores/{store_id}/inventory-items/{item_id}` | the stored inventory item, raw |
+//! | POST | `/_sim/stores/{store_id}/webhooks` | add a "post order to URL" rule: `{"url":"http://…", "triggers":[{"kind":"created"}, {"kind":"updated"}, {"kind":"moved_to_folder","folder_id":1007}]}` (an http(s) URL, at least one trigger); answers `{"rule_id": n}` |
+//! | GET | `/_sim/stores/{store_id}/webhooks` | `{"rules":[{"rule_id", "url", "triggers"}…], "deliveries":[{"rule_id", "url", "order_id", "trigger", "status", "error", "at"}…]}`, deliveries oldest first |
+//! | DELETE | `/_sim/stores/{store_id}/webhooks/{rule_id}` | remove a rule (pushes already queued are still sent) |
+//!
+//! A store id the simulator does not serve is a 404 on every `/_sim/stores/…` route; a
+//! body it cannot use is a 400 whose `message` says why.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -24,8 +30,9 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::clock::format_datetime;
+use crate::clock::format_instant;
 use crate::state::{SimState, lock};
+use crate::webhooks::WebhookRule;
 
 /// The prefix every API path starts with; fault prefixes may be given relative to it.
 pub const API_PREFIX: &str = "/api/v2";
@@ -115,11 +122,7 @@ impl LoggedRequest {
             "store_id": self.store_id,
             "status": self.status,
             "had_body": self.had_body,
-            "timestamp": format!(
-                "{}.{:03}",
-                format_datetime(since_epoch.as_secs() as i64),
-                since_epoch.subsec_millis()
-            ),
+            "timestamp": format_instant(self.timestamp),
             "timestamp_ms": since_epoch.as_millis() as u64,
         })
     }
@@ -209,6 +212,14 @@ pub(crate) fn router() -> Router<Arc<SimState>> {
         .route(
             "/_sim/stores/{store_id}/inventory-items/{item_id}",
             get(stored_inventory_item),
+        )
+        .route(
+            "/_sim/stores/{store_id}/webhooks",
+            get(list_webhooks).post(add_webhook),
+        )
+        .route(
+            "/_sim/stores/{store_id}/webhooks/{rule_id}",
+            axum::routing::delete(remove_webhook),
         )
 }
 
@@ -320,6 +331,65 @@ async fn stored_inventory_item(
         Some(Some(item)) => Json(item).into_response(),
         Some(None) => control_error(StatusCode::NOT_FOUND, "Inventory Item Not Found"),
         None => control_error(StatusCode::NOT_FOUND, "Store Not Found"),
+    }
+}
+
+fn store_not_found() -> Response {
+    control_error(StatusCode::NOT_FOUND, "Store Not Found")
+}
+
+async fn add_webhook(
+    State(state): State<Arc<SimState>>,
+    Path(store_id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    if state.store_config(&store_id).is_none() {
+        return store_not_found();
+    }
+    let rule: WebhookRule = match serde_json::from_slice(&body) {
+        Ok(rule) => rule,
+        Err(e) => return control_error(StatusCode::BAD_REQUEST, format!("bad webhook rule: {e}")),
+    };
+    if let Some(problem) = rule.problem() {
+        return control_error(
+            StatusCode::BAD_REQUEST,
+            format!("bad webhook rule: {problem}"),
+        );
+    }
+    let rule_id = state.webhooks.add_rule(&store_id, rule);
+    Json(json!({ "rule_id": rule_id })).into_response()
+}
+
+async fn list_webhooks(
+    State(state): State<Arc<SimState>>,
+    Path(store_id): Path<String>,
+) -> Response {
+    if state.store_config(&store_id).is_none() {
+        return store_not_found();
+    }
+    let rules: Vec<Value> = state
+        .webhooks
+        .rules(&store_id)
+        .into_iter()
+        .map(|(rule_id, rule)| json!({ "rule_id": rule_id, "url": rule.url, "triggers": rule.triggers }))
+        .collect();
+    let deliveries = state.webhooks.deliveries(&store_id);
+    Json(json!({ "rules": rules, "deliveries": deliveries })).into_response()
+}
+
+async fn remove_webhook(
+    State(state): State<Arc<SimState>>,
+    Path((store_id, rule_id)): Path<(String, String)>,
+) -> Response {
+    if state.store_config(&store_id).is_none() {
+        return store_not_found();
+    }
+    let removed = crate::state::parse_id(&rule_id)
+        .is_some_and(|rule_id| state.webhooks.remove_rule(&store_id, rule_id));
+    if removed {
+        Json(json!({ "status": "success" })).into_response()
+    } else {
+        control_error(StatusCode::NOT_FOUND, "Webhook Rule Not Found")
     }
 }
 

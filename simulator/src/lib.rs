@@ -5,9 +5,10 @@
 //! strings, empty maps as `[]`), over deterministic seed data. Tests use it on
 //! `127.0.0.1:0`; the product's `serve --sandbox` mode serves [`SimConfig::sandbox`].
 //!
-//! A control surface for tests — fault injection, the request log, raw stored records —
-//! is available both as methods on [`Simulator`] and over HTTP under `/_sim/…` (see
-//! [`control`] for the routes).
+//! A control surface for tests — fault injection, the request log, raw stored records,
+//! "post order to URL" rules — is available both as methods on [`Simulator`] and over
+//! HTTP under `/_sim/…` (see [`control`] for the routes). The rules push orders to a URL,
+//! signed, as OrderDesk does (see [`webhooks`]).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -30,6 +31,7 @@ mod routes;
 mod seed;
 mod server;
 mod state;
+pub mod webhooks;
 
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -45,6 +47,9 @@ pub use config::{
 };
 pub use control::{Fault, FaultKind, LoggedRequest};
 pub use pipeline::{API_KEY_HEADER, RETRY_AFTER_HEADER, STORE_ID_HEADER, TOKENS_HEADER};
+pub use webhooks::{
+    PUSH_HASH_HEADER, PUSH_STORE_ID_HEADER, Trigger, WebhookDelivery, WebhookRule, sign_push,
+};
 
 use state::{SimState, lock, parse_id};
 
@@ -192,6 +197,33 @@ impl Simulator {
                 parse_id(item_id).and_then(|id| data.inventory.get(&id).cloned())
             })
             .flatten()
+    }
+
+    /// Add a "post order to URL" rule to a store: from now on the store's orders are
+    /// pushed to `rule.url` on its triggers (see [`webhooks`]). The rule's id, or `None`
+    /// when the store is unknown. The rule is taken as given: a URL that cannot be
+    /// reached shows as an error in each of its deliveries.
+    pub fn add_webhook_rule(&self, store_id: &str, rule: WebhookRule) -> Option<u64> {
+        self.state.store_config(store_id)?;
+        Some(self.state.webhooks.add_rule(store_id, rule))
+    }
+
+    /// Remove a rule; `false` when the store has no such rule. Pushes it already queued
+    /// are still sent.
+    pub fn remove_webhook_rule(&self, store_id: &str, rule_id: u64) -> bool {
+        self.state.webhooks.remove_rule(store_id, rule_id)
+    }
+
+    /// A store's rules with their ids, in id order (empty for an unknown store).
+    pub fn webhook_rules(&self, store_id: &str) -> Vec<(u64, WebhookRule)> {
+        self.state.webhooks.rules(store_id)
+    }
+
+    /// A store's push attempts so far, oldest first (the last
+    /// [`webhooks::MAX_DELIVERIES`]). Pushes are delivered in the background, so a test
+    /// polls this until the ones it expects are there.
+    pub fn webhook_deliveries(&self, store_id: &str) -> Vec<WebhookDelivery> {
+        self.state.webhooks.deliveries(store_id)
     }
 
     /// Every stored inventory item of a store, in id order.

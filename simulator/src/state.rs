@@ -4,7 +4,7 @@
 //! `.await`, so an async mutex would only add cost.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde_json::{Map, Value};
 
@@ -12,7 +12,9 @@ use crate::bucket::{Bucket, Take};
 use crate::clock::now_string;
 use crate::config::{SimConfig, SimStore};
 use crate::control::{FaultTable, LoggedRequest};
+use crate::model::number;
 use crate::seed;
+use crate::webhooks::{OrderChange, Trigger, Webhooks};
 
 /// The folders every simulated store has, in OrderDesk's order (the first is where new
 /// orders land).
@@ -37,6 +39,26 @@ pub struct StoreData {
     pub next_item_id: u64,
     pub next_shipment_id: u64,
     pub next_inventory_id: u64,
+    /// Orders the current request created or reached for writing, for the webhook rules
+    /// (see [`StoreData::take_changes`]); empty between requests.
+    touched: BTreeMap<u64, Touch>,
+}
+
+/// What the current request did to an order, as far as the accessors saw.
+#[derive(Debug)]
+enum Touch {
+    Created,
+    /// Reached through [`StoreData::order_mut`]: the order as it was before.
+    Changed(Value),
+}
+
+/// The folder an order is in, read as leniently as PHP would (`1005` or `"1005"`).
+fn folder_of(order: &Value) -> Option<u64> {
+    order
+        .get("folder_id")
+        .and_then(number)
+        .filter(|folder| *folder >= 0.0 && folder.fract() == 0.0)
+        .map(|folder| folder as u64)
 }
 
 impl StoreData {
@@ -53,6 +75,7 @@ impl StoreData {
             next_item_id: 1,
             next_shipment_id: 1,
             next_inventory_id: 1,
+            touched: BTreeMap::new(),
         }
     }
 
@@ -60,8 +83,60 @@ impl StoreData {
         self.orders.get(&parse_id(id)?)
     }
 
+    /// The order, to change. Every write to an existing order comes through here, which
+    /// keeps the order as it was so that a real change can fire the webhook rules, and a
+    /// failed or idle request fires nothing.
     pub fn order_mut(&mut self, id: &str) -> Option<&mut Value> {
-        self.orders.get_mut(&parse_id(id)?)
+        let key = parse_id(id)?;
+        let order = self.orders.get_mut(&key)?;
+        self.touched
+            .entry(key)
+            .or_insert_with(|| Touch::Changed(order.clone()));
+        Some(order)
+    }
+
+    /// Store a new order (of a request, not of seeding): it fires the `Created` rules.
+    pub fn insert_new_order(&mut self, id: u64, order: Value) {
+        self.orders.insert(id, order);
+        self.touched.insert(id, Touch::Created);
+    }
+
+    /// What the request that just ran did to orders, for the webhook rules, and forget it:
+    /// an order created, or changed (compared with how it was, so a request that failed
+    /// half-way or changed nothing is no change), each with its JSON as it is now.
+    pub fn take_changes(&mut self) -> Vec<OrderChange> {
+        let touched = std::mem::take(&mut self.touched);
+        touched
+            .into_iter()
+            .filter_map(|(order_id, touch)| {
+                // An order deleted since is gone: OrderDesk pushes nothing for that.
+                let order = self.orders.get(&order_id)?;
+                let events = match touch {
+                    Touch::Created => vec![Trigger::Created],
+                    Touch::Changed(before) if before == *order => return None,
+                    Touch::Changed(before) => {
+                        let folder = folder_of(order);
+                        match folder {
+                            Some(folder) if folder_of(&before) != Some(folder) => {
+                                vec![Trigger::MovedToFolder(folder), Trigger::Updated]
+                            }
+                            _ => vec![Trigger::Updated],
+                        }
+                    }
+                };
+                let order_json = serde_json::to_string(order).ok()?;
+                Some(OrderChange {
+                    order_id,
+                    events,
+                    order_json,
+                })
+            })
+            .collect()
+    }
+
+    /// Forget what the request did, when no rule could care.
+    pub fn forget_changes(&mut self) {
+        self.touched.clear();
     }
 
     /// Another writer's edit (a merchant in OrderDesk's web app, another API client):
@@ -135,6 +210,8 @@ pub struct SimState {
     /// `METHOD PATH` of every `/api/v2` request as it arrives (the log above is written
     /// when the answer is, so a request whose client hung up first may be missing there).
     pub arrivals: Mutex<Vec<String>>,
+    /// "Post order to URL" rules and their deliveries, shared with the delivery tasks.
+    pub webhooks: Arc<Webhooks>,
 }
 
 impl SimState {
@@ -148,6 +225,7 @@ impl SimState {
             faults: Mutex::new(FaultTable::default()),
             log: Mutex::new(Vec::new()),
             arrivals: Mutex::new(Vec::new()),
+            webhooks: Arc::new(Webhooks::default()),
         }
     }
 
@@ -158,6 +236,10 @@ impl SimState {
 
     /// Run `f` on a store's data, seeding the store first if this is its first use.
     /// `None` when the store does not exist.
+    ///
+    /// Every change to an order goes through here, so this is where the store's webhook
+    /// rules fire: once `f` is done, for what it created or changed (queued for delivery,
+    /// never waited for).
     pub fn with_store<R>(&self, store_id: &str, f: impl FnOnce(&mut StoreData) -> R) -> Option<R> {
         let mut stores = lock(&self.stores);
         if !stores.contains_key(store_id) {
@@ -166,7 +248,23 @@ impl SimState {
             let data = seed::seed_store(store, self.config.seed_orders_per_store);
             stores.insert(store_id.to_owned(), data);
         }
-        stores.get_mut(store_id).map(f)
+        let data = stores.get_mut(store_id)?;
+        let result = f(data);
+        if data.touched.is_empty() {
+            return Some(result);
+        }
+        if !self.webhooks.has_rules(store_id) {
+            data.forget_changes();
+            return Some(result);
+        }
+        let changes = data.take_changes();
+        if !changes.is_empty() {
+            // Queued under the stores' lock (it only signs and enqueues), so that pushes
+            // leave in the order the changes were made even when requests race.
+            let api_key = data.store.api_key.clone();
+            self.webhooks.dispatch(store_id, &api_key, changes);
+        }
+        Some(result)
     }
 
     /// Seed every configured store now (seeding is deterministic, so when it happens

@@ -8,8 +8,8 @@ use axum::extract::{Extension, Path, State};
 use serde_json::{Map, Value, json};
 
 use super::{
-    ApiError, ApiResult, AuthedStore, created, has_id, json_value, list_field, ok, order_object,
-    with_store,
+    ApiError, ApiResult, AuthedStore, created, has_id, json_value, list_field, list_of, ok,
+    order_object, with_store,
 };
 use crate::clock::now_string;
 use crate::model::{normalize_item, recalculate_totals};
@@ -31,9 +31,8 @@ pub async fn list(
     Path(id): Path<String>,
 ) -> ApiResult {
     with_store(&state, &store, |data| {
-        let order = order_object(data, &id)?;
-        let items = list_field(order, "order_items").clone();
-        ok([("order_items", Value::Array(items))])
+        let order = data.order(&id).ok_or_else(ApiError::order_not_found)?;
+        ok([("order_items", Value::Array(list_of(order, "order_items")))])
     })
 }
 
@@ -85,11 +84,10 @@ pub async fn get(
     Path((id, item_id)): Path<(String, String)>,
 ) -> ApiResult {
     with_store(&state, &store, |data| {
-        let order = order_object(data, &id)?;
-        let item = list_field(order, "order_items")
-            .iter()
+        let order = data.order(&id).ok_or_else(ApiError::order_not_found)?;
+        let item = list_of(order, "order_items")
+            .into_iter()
             .find(|item| has_id(item, &item_id))
-            .cloned()
             .ok_or_else(item_not_found)?;
         ok([("order_item", item)])
     })

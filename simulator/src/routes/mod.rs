@@ -235,6 +235,17 @@ pub fn order_object<'a>(
         .ok_or_else(ApiError::order_not_found)
 }
 
+/// A list field of a record, to read: a copy, empty when missing or not a list. Reads go
+/// through this rather than [`list_field`] so that a GET never writes to an order (which
+/// would make it look changed to the webhook rules).
+pub fn list_of(record: &Value, key: &str) -> Vec<Value> {
+    record
+        .get(key)
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
 /// A list field of a record (`order_items`, `order_shipments`…), created if missing or not a list.
 pub fn list_field<'a>(record: &'a mut Map<String, Value>, key: &str) -> &'a mut Vec<Value> {
     let slot = record

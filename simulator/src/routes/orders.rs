@@ -182,7 +182,7 @@ pub async fn create(
         }
 
         let order = Value::Object(order);
-        data.orders.insert(id, order.clone());
+        data.insert_new_order(id, order.clone());
         created([("message", json!("Order Created")), ("order", order)])
     })
 }

@@ -8,8 +8,8 @@ use axum::extract::{Extension, Path, State};
 use serde_json::{Map, Value, json};
 
 use super::{
-    ApiError, ApiResult, AuthedStore, created, has_id, json_object, json_value, list_field, ok,
-    order_object, with_store,
+    ApiError, ApiResult, AuthedStore, created, has_id, json_object, json_value, list_field,
+    list_of, ok, order_object, with_store,
 };
 use crate::clock::{format_date, now_string, now_unix};
 use crate::model::{SHIPMENT_FIELDS, scalar_text, tracking_url};
@@ -104,9 +104,8 @@ pub async fn list(
     Path(id): Path<String>,
 ) -> ApiResult {
     with_store(&state, &store, |data| {
-        let order = order_object(data, &id)?;
-        let shipments = list_field(order, "order_shipments").clone();
-        ok([("shipments", Value::Array(shipments))])
+        let order = data.order(&id).ok_or_else(ApiError::order_not_found)?;
+        ok([("shipments", Value::Array(list_of(order, "order_shipments")))])
     })
 }
 
@@ -130,11 +129,10 @@ pub async fn get(
     Path((id, shipment_id)): Path<(String, String)>,
 ) -> ApiResult {
     with_store(&state, &store, |data| {
-        let order = order_object(data, &id)?;
-        let shipment = list_field(order, "order_shipments")
-            .iter()
+        let order = data.order(&id).ok_or_else(ApiError::order_not_found)?;
+        let shipment = list_of(order, "order_shipments")
+            .into_iter()
             .find(|s| has_id(s, &shipment_id))
-            .cloned()
             .ok_or_else(shipment_not_found)?;
         ok([("shipment", shipment)])
     })

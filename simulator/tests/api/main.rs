@@ -5,4 +5,5 @@ mod common;
 mod control;
 mod reads;
 mod seed;
+mod webhooks;
 mod writes;
