@@ -620,3 +620,54 @@ async fn a_second_signal_stops_at_once() {
     assert_eq!(exited.code(), Some(130), "{}", server.stderr());
     assert!(signalled.elapsed() < Duration::from_secs(3));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_calls_with_a_valid_token_is_never_rate_limited() {
+    // The failed-authentication limit allows 5 failures a minute per address; calls
+    // under way must not count as failures, or a client sending more than 5 at once
+    // would get 429s with a perfectly good token.
+    let dir = fresh_dir("remote-burst");
+    let sim = Simulator::spawn(SimConfig::sandbox()).await.unwrap();
+    let (_, key) = tenant_with_demo_store(&dir, &sim.api_base());
+    let (token, _) = create_token(&dir, &key, &["--scope", "read"]);
+    let server = HttpServer::start(&dir, Some(&sim.api_base()), &[], &[]).await;
+    let client = server.connect(&token).await;
+    // Each OrderDesk read takes a while, so the calls overlap in the server.
+    sim.simulator
+        .inject_fault(Fault::new("/orders", FaultKind::Delay(Duration::from_millis(300)), 24));
+    let calls: Vec<_> = (0..24)
+        .map(|_| {
+            let peer = client.peer().clone();
+            tokio::spawn(async move {
+                let arguments = json!({"store": "demo", "limit": 1, "fresh": true});
+                peer.call_tool(
+                    CallToolRequestParams::new("orders_list")
+                        .with_arguments(arguments.as_object().unwrap().clone()),
+                )
+                .await
+            })
+        })
+        .collect();
+    for call in calls {
+        let answered = call.await.unwrap().expect("every call of the burst is served");
+        assert_ne!(answered.is_error, Some(true), "{answered:?}");
+    }
+    // Failures still count: five bad tokens, then even the good one waits.
+    let http = reqwest::Client::new();
+    for _ in 0..5 {
+        let refused = post_mcp(&http, &server)
+            .bearer_auth("odat_not-a-real-token")
+            .json(&initialize_body())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 401);
+    }
+    let limited = post_mcp(&http, &server)
+        .bearer_auth(&token)
+        .json(&initialize_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(limited.status(), 429);
+}

@@ -10,7 +10,9 @@
 //! 5. the gateway against the simulator's bucket, cached reads, a cached `orders_list`;
 //! 6. the server's memory;
 //! 7. the sizes of typical answers (bytes and estimated tokens), before and after the
-//!    compact views and the TOON text copy.
+//!    compact views and the TOON text copy;
+//! 8. MCP over Streamable HTTP: calls/s and latency with 1, 8 and 64 clients, and the
+//!    memory of 1,000 idle sessions, against the null server's HTTP mode.
 //!
 //! Each figure is compared with its target from the issue (PASS/MISS).
 
@@ -18,6 +20,7 @@ mod answers;
 mod auth;
 mod calls;
 mod client;
+mod http;
 mod report;
 mod startup;
 mod stats;
@@ -80,6 +83,8 @@ enum Which {
     Upstream,
     /// Figure 7.
     Answers,
+    /// Figure 8.
+    Http,
 }
 
 /// Where the benchmarks find what they run.
@@ -201,6 +206,9 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
     }
     if all || cli.which == Which::Answers {
         answers::run(&paths, &mut report).await?;
+    }
+    if all || cli.which == Which::Http {
+        http::run(&paths, &mut report).await?;
     }
     report.print_summary();
     println!();

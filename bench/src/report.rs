@@ -16,6 +16,14 @@ impl Target {
         }
     }
 
+    /// `value ≥ limit`.
+    pub fn at_least(value: f64, limit: f64, text: impl Into<String>) -> Target {
+        Target {
+            text: text.into(),
+            met: value >= limit,
+        }
+    }
+
     pub fn verdict(&self) -> &'static str {
         if self.met { "PASS" } else { "MISS" }
     }

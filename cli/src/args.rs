@@ -61,6 +61,9 @@ impl Cli {
                 metrics,
                 ..
             } => (http.clone(), public_url.clone(), metrics.clone()),
+            Command::Webhooks {
+                command: WebhooksCommand::Info { public_url, .. },
+            } => (None, public_url.clone(), None),
             _ => (None, None, None),
         };
         Flags {
@@ -166,6 +169,27 @@ pub enum Command {
     ServerKey {
         #[command(subcommand)]
         command: ServerKeyCommand,
+    },
+    /// Set up OrderDesk's pushes ("post order to URL" rules) for the stores of the
+    /// tenant whose master key is in ORDERDESK_MCP_MASTER_KEY.
+    Webhooks {
+        #[command(subcommand)]
+        command: WebhooksCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum WebhooksCommand {
+    /// Print, for each store, the URL its OrderDesk rule must post orders to, the rule
+    /// to create, and whether the server can verify the store's pushes yet.
+    Info {
+        /// The URL OrderDesk reaches the server at (https://…), as the server is
+        /// started with. Env: ORDERDESK_MCP_PUBLIC_URL; config: `[http] public_url`.
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 

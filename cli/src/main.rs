@@ -62,6 +62,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tenant { command } => commands::tenant::run(command, &settings(&cli)?).await,
         Command::Stores { command } => commands::stores::run(command, &settings(&cli)?).await,
         Command::Token { command } => commands::token::run(command, &settings(&cli)?).await,
+        Command::Webhooks { command } => commands::webhooks::run(command, &settings(&cli)?).await,
         Command::ServerKey { command } => {
             commands::server_key::run(command, &settings(&cli)?).await
         }

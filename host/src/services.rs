@@ -36,6 +36,12 @@ pub trait OrderDeskBackend: Send + Sync {
     /// store keys for it and hands a key out only for requests to the origin it was
     /// saved for.
     fn api_origin(&self) -> String;
+
+    /// Forget what is cached of `tenant_id`'s store `store_id`: OrderDesk pushed a
+    /// change to one of its orders. A backend without a cache has nothing to do.
+    fn invalidate_store(&self, tenant_id: &str, store_id: &str) {
+        let _ = (tenant_id, store_id);
+    }
 }
 
 impl OrderDeskBackend for Gateway {
@@ -50,6 +56,10 @@ impl OrderDeskBackend for Gateway {
 
     fn api_origin(&self) -> String {
         Gateway::api_origin(self)
+    }
+
+    fn invalidate_store(&self, tenant_id: &str, store_id: &str) {
+        Gateway::invalidate_store(self, tenant_id, store_id);
     }
 }
 

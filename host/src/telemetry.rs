@@ -50,6 +50,8 @@ pub const AUDIT_ROWS_FAILED: &str = "orderdesk_mcp_audit_rows_failed_total";
 pub const AUDIT_WRITE_ERRORS: &str = "orderdesk_mcp_audit_write_errors_total";
 /// Failed authentications by `reason`.
 pub const AUTH_FAILURES: &str = "orderdesk_mcp_auth_failures_total";
+/// OrderDesk pushes received, by `outcome` (`recorded`, or why one was refused).
+pub const WEBHOOKS: &str = "orderdesk_mcp_webhooks_total";
 /// Always 1, with the server's `version` as a label.
 pub const BUILD_INFO: &str = "orderdesk_mcp_build_info";
 
@@ -185,12 +187,22 @@ pub fn describe() {
         Unit::Count,
         "Failed authentications by reason"
     );
+    describe_counter!(
+        WEBHOOKS,
+        Unit::Count,
+        "OrderDesk pushes received, by outcome (recorded, or why one was refused)"
+    );
     describe_gauge!(
         BUILD_INFO,
         Unit::Count,
         "Always 1; the server's version is in the label"
     );
     orderdesk_gateway::telemetry::describe();
+}
+
+/// An OrderDesk push: `recorded`, or why it was refused (a fixed set of reasons).
+pub fn webhook(outcome: &'static str) {
+    counter!(WEBHOOKS, "outcome" => outcome).increment(1);
 }
 
 /// One tool call's outcome (`ok` or `error:<kind>`) and latency.

@@ -341,8 +341,22 @@ fn store_not_found() -> Response {
 async fn add_webhook(
     State(state): State<Arc<SimState>>,
     Path(store_id): Path<String>,
+    headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    // A rule makes the simulator post to any URL: only a JSON request (which a web
+    // page cannot send cross-site without CORS) may add one, not a form post from a
+    // page that guessed the sandbox's port.
+    let is_json = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.trim_start().starts_with("application/json"));
+    if !is_json {
+        return control_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "bad webhook rule: send it as JSON (Content-Type: application/json)",
+        );
+    }
     if state.store_config(&store_id).is_none() {
         return store_not_found();
     }

@@ -2,6 +2,11 @@
 //! benchmark. One tool, `echo`, answers `{"echo": arguments}` at once (the same result
 //! shape as the `hostile_echo` test component) without any component, validation, audit
 //! or logging: what is left is rmcp, JSON-RPC framing, tokio and the pipes.
+//!
+//! `null-mcp-server --http ADDR` serves the same tool over MCP's Streamable HTTP at
+//! `/mcp` (rmcp's session manager under axum, as orderdesk-mcp does, with TCP_NODELAY
+//! on its connections) without authentication, limits or logs: the HTTP benchmarks'
+//! floor. It prints `listening on http://ADDR/mcp` once it listens.
 
 use std::sync::Arc;
 
@@ -54,6 +59,12 @@ impl ServerHandler for NullServer {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let http = match args.as_slice() {
+        [] => None,
+        [flag, addr] if flag == "--http" => Some(addr.parse::<std::net::SocketAddr>()?),
+        _ => anyhow::bail!("usage: null-mcp-server [--http IP:PORT]"),
+    };
     let schema = json!({"type": "object", "properties": {}, "additionalProperties": true});
     let Value::Object(schema) = schema else {
         unreachable!("a JSON object literal")
@@ -66,10 +77,37 @@ async fn main() -> anyhow::Result<()> {
     let server = NullServer {
         tools: Arc::new(vec![echo]),
     };
-    server
-        .serve(rmcp::transport::stdio())
-        .await?
-        .waiting()
-        .await?;
+    match http {
+        None => {
+            server
+                .serve(rmcp::transport::stdio())
+                .await?
+                .waiting()
+                .await?;
+        }
+        Some(addr) => serve_http(server, addr).await?,
+    }
+    Ok(())
+}
+
+/// Streamable HTTP at `/mcp`, one `NullServer` per session.
+async fn serve_http(server: NullServer, addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    use axum::serve::ListenerExt;
+    use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+    use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
+
+    let service = StreamableHttpService::new(
+        move || Ok(server.clone()),
+        Arc::new(LocalSessionManager::default()),
+        StreamableHttpServerConfig::default().disable_allowed_hosts(),
+    );
+    let app = axum::Router::new().route_service("/mcp", service);
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    println!("listening on http://{}/mcp", listener.local_addr()?);
+    // Small answers a client waits for: no Nagle delay (orderdesk-mcp does the same).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, app).await?;
     Ok(())
 }

@@ -10,3 +10,4 @@ pub mod server_key;
 pub mod stores;
 pub mod tenant;
 pub mod token;
+pub mod webhooks;

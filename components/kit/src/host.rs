@@ -220,7 +220,7 @@ pub mod orderdesk {
     #[cfg(target_arch = "wasm32")]
     use crate::bindings::orderdesk::mcp::orderdesk as import;
     pub use crate::bindings::orderdesk::mcp::orderdesk::{
-        ApiAnswer, ApiRequest, ApiResponse, CacheMode, Method,
+        ApiAnswer, ApiRequest, ApiResponse, CacheMode, ChangeQuery, Method, OrderChange,
     };
 
     impl Method {
@@ -295,6 +295,26 @@ pub mod orderdesk {
     /// ```
     pub fn request(request: &ApiRequest) -> Result<ApiAnswer, HostError> {
         route!(import::request(request), host => host.send(request))
+    }
+
+    /// The order changes OrderDesk pushed to the server for the session's stores
+    /// (its "post order to URL" rules), newest first; no request goes to OrderDesk.
+    /// The mock host answers those added with
+    /// [`MockHost::pushed`](crate::testing::MockHost::pushed).
+    ///
+    /// ```
+    /// use orderdesk_tool_kit::orderdesk::{self, ChangeQuery};
+    /// use orderdesk_tool_kit::testing::MockHost;
+    ///
+    /// let _host = MockHost::with_store().pushed("100001", "7", Some(3));
+    /// let changes = orderdesk::changes(&ChangeQuery {
+    ///     store: None, since: None, before_event_id: None, limit: 10,
+    /// })
+    /// .unwrap();
+    /// assert_eq!(changes[0].order_id, "7");
+    /// ```
+    pub fn changes(query: &ChangeQuery) -> Result<Vec<OrderChange>, HostError> {
+        route!(import::changes(query), host => host.changes(query))
     }
 }
 

@@ -6,7 +6,8 @@
 //!
 //! Layout: `orders.rs`, `list.rs`, `items.rs` and `shipments.rs` each declare their
 //! tools (the kit's `ToolSpec`s) and hold the handlers; `bulk.rs` the tools for many
-//! orders at once (`orders_update_many`, `orders_move`); `resource.rs` is the
+//! orders at once (`orders_update_many`, `orders_move`); `changes.rs` the changes
+//! OrderDesk pushed (`orders_changes`, answered by the host, not OrderDesk); `resource.rs` is the
 //! list/get/create/update/delete shape items and shipments share; `schema.rs` holds the
 //! schema pieces only this group uses; `host.rs` gives requests this group's hints. The
 //! requests themselves, fetch → merge → PUT, the `store` and id arguments come from
@@ -14,6 +15,7 @@
 //! `order-model` crate.
 
 mod bulk;
+mod changes;
 mod host;
 mod items;
 mod list;
@@ -31,6 +33,7 @@ fn tools() -> Tools {
         .extend(bulk::tools())
         .extend(items::tools())
         .extend(shipments::tools())
+        .extend(changes::tools())
 }
 
 orderdesk_tool_kit::export!(tools);

@@ -129,6 +129,13 @@ impl Gateway {
         &self.inner.config
     }
 
+    /// Drop the cached reads of `tenant`'s store `store_id` (an OrderDesk store id) and
+    /// make the answers of reads under way stale: OrderDesk said one of its orders
+    /// changed (a pushed order), so what the cache holds may be out of date.
+    pub fn invalidate_store(&self, tenant: &str, store_id: &str) {
+        self.inner.cache.invalidate_store(tenant, store_id);
+    }
+
     pub fn stats(&self) -> GatewayStats {
         self.inner.counters.snapshot()
     }

@@ -29,14 +29,17 @@ mod in_process;
 pub mod memory;
 mod metrics_endpoint;
 mod open;
+pub mod pushes;
 mod reload;
 pub mod remote;
 mod serve;
 mod settings;
 mod tokens;
 pub mod trust;
+pub mod webhook_setup;
 
 pub use admin::{CliOp, prepare_data_dir};
+pub use webhook_setup::{StoreWebhook, WebhookSetup, webhook_setup};
 pub use components::{build_catalog, component_files, load_components, load_context, load_file};
 pub use config::{ConfigError, ConfigFile};
 pub use in_process::InProcess;

@@ -13,6 +13,7 @@ use rmcp::transport::IntoTransport;
 use super::components::{build_catalog, load_components};
 use super::open::{Setup, open_host, open_sandbox};
 use super::settings::Settings;
+use super::pushes::{self, FeedTask, PushFeed};
 use super::{memory, reload};
 use crate::mcp::McpServer;
 use crate::runtime::Runtime;
@@ -24,6 +25,10 @@ pub struct Server {
     pub setup: Setup,
     /// How long a shutdown waits for the calls under way.
     pub(super) shutdown_grace: std::time::Duration,
+    /// The order changes OrderDesk pushed (to this process or another on the same
+    /// database): dropped cached reads, subscribed sessions told.
+    pub feed: Arc<PushFeed>,
+    _feed_task: FeedTask,
     _watcher: Option<reload::WatchHandle>,
 }
 
@@ -94,11 +99,14 @@ impl Server {
             }
             _ => None,
         };
+        let (feed, feed_task) = pushes::start(setup.services.clone(), mcp.clone());
         Ok(Server {
             mcp,
             runtime,
             setup,
             shutdown_grace: settings.shutdown_grace,
+            feed,
+            _feed_task: feed_task,
             _watcher: watcher,
         })
     }

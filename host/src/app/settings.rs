@@ -15,7 +15,7 @@ use secrecy::SecretString;
 use thiserror::Error;
 
 use super::config::{ConfigError, ConfigFile};
-use super::remote::HttpSettings;
+use super::remote::{HttpSettings, PublicUrl};
 use crate::mcp::TextCopy;
 use crate::runtime::Limits;
 use crate::services::DEFAULT_AUDIT_RETENTION;
@@ -88,6 +88,10 @@ pub struct Settings {
     /// Serve MCP over HTTP (`--http`, `ORDERDESK_MCP_HTTP`, `[http] bind`) rather than
     /// stdio, with these settings.
     pub http: Option<HttpSettings>,
+    /// The URL the server is reached at from outside (`--public-url`,
+    /// ORDERDESK_MCP_PUBLIC_URL, `[http] public_url`), whether or not this process
+    /// serves HTTP: `webhooks info` gives OrderDesk URLs under it.
+    pub public_url: Option<PublicUrl>,
     /// Where `/metrics` is served (`--metrics`, `ORDERDESK_MCP_METRICS`, `[server]
     /// metrics`); `None`: nowhere, and no metrics are kept.
     pub metrics_addr: Option<SocketAddr>,
@@ -223,9 +227,11 @@ impl Settings {
             None => None,
         };
         let limits = file.limits()?;
+        let public_url = PublicUrl::resolve(flags.public_url.clone(), &env, &file.http)?;
         let http = HttpSettings::resolve(flags.http, flags.public_url, &env, &file.http)?;
         Ok(Settings {
             http,
+            public_url,
             metrics_addr,
             metrics_token: env("ORDERDESK_MCP_METRICS_TOKEN").map(SecretString::from),
             text_copy,

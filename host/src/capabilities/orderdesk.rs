@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use orderdesk_gateway::{
     ApiRequest, ApiResponse, CacheMode, GatewayError, Method, StoreCredentials,
 };
-use orderdesk_vault::AuditEntry;
+use orderdesk_vault::{AuditEntry, WEBHOOK_EVENTS_MAX, WebhookEventQuery};
 use wasmtime::component::{HasData, Linker};
 
 use super::errors::gateway_error;
@@ -53,6 +53,52 @@ impl orderdesk_api::Host for OrderDeskView<'_> {
             store_id: answer.store_id,
             cached: answer.cache_age_s.is_some(),
         })
+    }
+
+    async fn changes(
+        &mut self,
+        query: orderdesk_api::ChangeQuery,
+    ) -> Result<Vec<orderdesk_api::OrderChange>, HostError> {
+        self.env.require(Capability::OrderDesk)?;
+        let snapshot = self.env.context.session.snapshot();
+        let tenant = self.env.tenant_of(&snapshot)?;
+        let access = snapshot.access;
+        let named = query.store.filter(|named| !named.trim().is_empty());
+        let events = self
+            .env
+            .with_vault_as(tenant, move |vault, tenant| {
+                let store_id = match named {
+                    Some(identifier) => {
+                        let (record, _) = vault.resolve_store(tenant.tenant_id(), &identifier)?;
+                        if let Err(refused) = super::store_allowed(&access, &record) {
+                            return Ok(Err(refused));
+                        }
+                        Some(record.store_id)
+                    }
+                    // A token limited to one store sees that store's changes only.
+                    None => access.store_id.clone(),
+                };
+                let query = WebhookEventQuery {
+                    store_id,
+                    since: query.since,
+                    before_event_id: query.before_event_id,
+                    limit: query.limit.clamp(1, WEBHOOK_EVENTS_MAX),
+                };
+                Ok(Ok(vault.webhook_events(tenant.tenant_id(), &query)?))
+            })
+            .await??;
+        Ok(events
+            .into_iter()
+            .map(|event| orderdesk_api::OrderChange {
+                event_id: event.event_id,
+                store_id: event.store_id,
+                store_name: event.store_name,
+                order_id: event.order_id,
+                folder_id: event.folder_id,
+                date_updated: event.date_updated,
+                received_at: event.received_at,
+            })
+            .collect())
     }
 
     async fn request(

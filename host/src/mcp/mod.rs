@@ -7,7 +7,9 @@
 //! - `progress`: `notifications/progress` for the calls that asked for them;
 //! - `prompts`: the templates of `prompts/list` and `prompts/get`;
 //! - `sessions`: what an HTTP session is opened with ([`Principal`]) and the per-tenant
-//!   count of open sessions.
+//!   count of open sessions;
+//! - `resources`: orders as MCP resources (read through `orders_get`), and the
+//!   sessions' subscriptions to them, told when OrderDesk pushes a change.
 //!
 //! Over stdio one [`McpServer`] serves the process's one session. Over HTTP the
 //! transport asks [`McpServer::for_new_session`] for one per `Mcp-Session-Id`: each has
@@ -18,6 +20,7 @@
 mod drain;
 mod progress;
 mod prompts;
+mod resources;
 mod results;
 mod sessions;
 
@@ -27,8 +30,10 @@ use std::time::Instant;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, Extensions, GetPromptRequestParams,
     GetPromptResponse, Implementation, InitializeRequestParams, InitializeResult,
-    ListPromptsResult, ListToolsResult, PaginatedRequestParams, ProtocolVersion,
-    ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse,
+    ReadResourceResult, ResourceContents, ServerCapabilities, ServerConfig,
+    SubscribeRequestParams, Tool, ToolAnnotations, UnsubscribeRequestParams,
 };
 use rmcp::service::{NotificationContext, Peer, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -51,6 +56,8 @@ use orderdesk_vault::AuditEntry;
 pub use progress::ProgressReporter;
 pub use results::TextCopy;
 use results::{call_result, error_result, outcome_of};
+pub use resources::Subscriptions;
+use resources::{Subscription, not_an_order_uri, parse_order_uri};
 pub use sessions::{Principal, SessionError, TenantSessions};
 
 /// A tool name the catalog does not have (a protocol error over MCP).
@@ -81,6 +88,8 @@ pub struct McpServer {
     in_flight: Arc<InFlight>,
     /// The form of a result's text copy.
     text_copy: TextCopy,
+    /// Every session's subscriptions to orders (shared by the sessions).
+    subscriptions: Arc<Subscriptions>,
 }
 
 impl McpServer {
@@ -101,7 +110,16 @@ impl McpServer {
             after_first_list: Arc::default(),
             in_flight: Arc::default(),
             text_copy: TextCopy::default(),
+            subscriptions: Arc::default(),
         }
+    }
+
+    /// OrderDesk pushed a change to an order: tell the sessions of `tenant_id`
+    /// subscribed to it. Returns how many were told.
+    pub async fn order_changed(&self, tenant_id: &str, store_id: &str, order_id: &str) -> usize {
+        self.subscriptions
+            .order_changed(tenant_id, store_id, order_id)
+            .await
     }
 
     /// Write results' text copies as `text_copy` (default TOON; see [`TextCopy`]).
@@ -347,6 +365,79 @@ impl McpServer {
         Ok(())
     }
 
+    /// An order as `orders_get` with view "full" answers it (a tool call like any
+    /// other: granted, cached, audited), as JSON text.
+    async fn read_order(
+        &self,
+        store: &str,
+        order_id: &str,
+        request_id: Option<Arc<str>>,
+    ) -> Result<String, ErrorData> {
+        let catalog = self.catalog();
+        let entry = catalog.get("orders_get").ok_or_else(|| {
+            ErrorData::internal_error(
+                "orders cannot be read: this server has no `orders_get` tool (the orders \
+                 component is not loaded)",
+                None,
+            )
+        })?;
+        let arguments = serde_json::json!({"store": store, "order_id": order_id, "view": "full"});
+        let result = self.call(entry, arguments, None, request_id).await;
+        let structured = result.structured_content.unwrap_or_default();
+        if result.is_error == Some(true) {
+            let message = structured["error"]["message"]
+                .as_str()
+                .unwrap_or("the order could not be read")
+                .to_string();
+            return Err(match structured["error"]["kind"].as_str() {
+                Some("not_found") => ErrorData::resource_not_found(message, None),
+                Some("invalid_input" | "unauthorized") => ErrorData::invalid_params(message, None),
+                _ => ErrorData::internal_error(message, None),
+            });
+        }
+        Ok(structured.to_string())
+    }
+
+    /// The session's tenant and the OrderDesk store id of its store `identifier` (an id
+    /// or a name), for a subscription; refused when the store is not the tenant's (or
+    /// not the one its token is limited to).
+    async fn resolve_store_of_session(
+        &self,
+        identifier: &str,
+    ) -> Result<(String, String), ErrorData> {
+        let snapshot = self.session.snapshot();
+        let Some(tenant) = snapshot.tenant.clone() else {
+            return Err(ErrorData::invalid_request(
+                "this session is not signed in: authenticate first (tenant_use_master_key over \
+                 stdio, an access token over HTTP)",
+                None,
+            ));
+        };
+        let identifier = identifier.to_string();
+        let access = snapshot.access.clone();
+        let resolved = self
+            .services
+            .with_vault(move |vault| {
+                let (record, _) = vault.resolve_store(tenant.tenant_id(), &identifier)?;
+                Ok((tenant.tenant_id().to_string(), record))
+            })
+            .await;
+        let (tenant_id, record) = resolved
+            .map_err(|error| ErrorData::resource_not_found(error.to_string(), None))?;
+        if let Some(only) = &access.store_id
+            && only != &record.store_id
+        {
+            return Err(ErrorData::invalid_request(
+                format!(
+                    "this session's access token is limited to store {only}: store {} is not                      available to it",
+                    record.store_id
+                ),
+                None,
+            ));
+        }
+        Ok((tenant_id, record.store_id))
+    }
+
     /// Check a request of an HTTP session against the session: the same tenant as the
     /// request that opened it (the scope follows the request's token). Returns the
     /// request's id. Over stdio there is nothing to check.
@@ -392,6 +483,8 @@ impl ServerHandler for McpServer {
                 .enable_tools()
                 .enable_tool_list_changed()
                 .enable_prompts()
+                .enable_resources()
+                .enable_resources_subscribe()
                 .build(),
         )
         .with_server_info(Implementation::new(
@@ -404,6 +497,84 @@ impl ServerHandler for McpServer {
              answer a compact summary of each record: ask for `fields` or `view: \"full\"` \
              only when you need more, and follow `pagination.next_offset` for more records.",
         )
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        // Orders are too many to list: they are reached through the template.
+        self.admit_request(&context.extensions)?;
+        Ok(ListResourcesResult::default())
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        self.admit_request(&context.extensions)?;
+        Ok(ListResourceTemplatesResult {
+            resource_templates: resources::templates(),
+            ..Default::default()
+        })
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let request_id = self.admit_request(&context.extensions)?;
+        let (store, order_id) = parse_order_uri(&request.uri)
+            .ok_or_else(|| ErrorData::resource_not_found(not_an_order_uri(&request.uri), None))?;
+        let text = self.read_order(&store, &order_id, request_id).await?;
+        Ok(ReadResourceResult::new(vec![
+            ResourceContents::text(text, request.uri).with_mime_type("application/json"),
+        ])
+        .into())
+    }
+
+    #[allow(deprecated)] // the subscription of protocol versions up to 2025-11-25
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.admit_request(&context.extensions)?;
+        let (store, order_id) = parse_order_uri(&request.uri)
+            .ok_or_else(|| ErrorData::resource_not_found(not_an_order_uri(&request.uri), None))?;
+        let (tenant_id, store_id) = self.resolve_store_of_session(&store).await?;
+        self.subscriptions
+            .subscribe(Subscription {
+                session: &self.session,
+                tenant_id,
+                store_id,
+                order_id,
+                uri: request.uri,
+                peer: context.peer,
+            })
+            .map_err(|_| {
+                ErrorData::invalid_request(
+                    format!(
+                        "this session already has {} subscriptions, the most allowed:                          unsubscribe from orders it no longer follows",
+                        resources::MAX_SUBSCRIPTIONS_PER_SESSION
+                    ),
+                    None,
+                )
+            })
+    }
+
+    #[allow(deprecated)]
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.admit_request(&context.extensions)?;
+        self.subscriptions.unsubscribe(&self.session, &request.uri);
+        Ok(())
     }
 
     async fn list_prompts(

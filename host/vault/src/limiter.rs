@@ -6,6 +6,11 @@
 //! earlier failures: otherwise anyone holding one valid key could reset the limiter
 //! between guesses at other tenants' keys.
 //!
+//! Checks cheap enough that a burst of guesses gains nothing (access tokens: 256 random
+//! bits, checked with one keyed hash and one indexed read) are only admitted or refused
+//! and count their failures, so that a client sending many requests at once with a
+//! valid token is never refused.
+//!
 //! The clock is a parameter, so tests can move time without sleeping.
 
 use std::collections::HashMap;
@@ -44,6 +49,40 @@ impl FailureLimiter {
     /// Start an attempt from `source`, or say how long to wait before the next one.
     pub(crate) fn begin(&self, source: &str, now: Instant) -> Result<Attempt, Duration> {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let times = self.recent_failures(&mut map, source, now)?;
+        times.push(now);
+        Ok(Attempt {
+            source: source.to_owned(),
+            at: now,
+        })
+    }
+
+    /// Whether `source` may make an attempt now, without counting one: for checks so
+    /// quick (one keyed hash and an indexed read, no bcrypt) that only their failures
+    /// need counting ([`FailureLimiter::record_failure`]). Counting attempts in flight
+    /// would refuse a client that sends many requests at once with a valid token.
+    pub(crate) fn admit(&self, source: &str, now: Instant) -> Result<(), Duration> {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        self.recent_failures(&mut map, source, now).map(|_| ())
+    }
+
+    /// A failed attempt of a source admitted with [`FailureLimiter::admit`].
+    pub(crate) fn record_failure(&self, source: &str, now: Instant) {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if let Ok(times) = self.recent_failures(&mut map, source, now) {
+            times.push(now);
+        }
+    }
+
+    /// The failures of `source` within the window (expired ones dropped, and sources
+    /// without recent failures dropped when the map is full), or how long to wait when
+    /// there are already as many as allowed.
+    fn recent_failures<'m>(
+        &self,
+        map: &'m mut HashMap<String, Vec<Instant>>,
+        source: &str,
+        now: Instant,
+    ) -> Result<&'m mut Vec<Instant>, Duration> {
         if map.len() >= MAX_SOURCES && !map.contains_key(source) {
             let window = self.window;
             map.retain(|_, times| {
@@ -55,14 +94,9 @@ impl FailureLimiter {
         times.retain(|t| now.saturating_duration_since(*t) < self.window);
         if times.len() >= self.max_failures {
             let oldest = times.iter().min().copied().unwrap_or(now);
-            let wait = self.window - now.saturating_duration_since(oldest);
-            return Err(wait);
+            return Err(self.window - now.saturating_duration_since(oldest));
         }
-        times.push(now);
-        Ok(Attempt {
-            source: source.to_owned(),
-            at: now,
-        })
+        Ok(times)
     }
 
     /// The attempt did not fail (it succeeded, or failed for a reason that is not a
@@ -153,6 +187,26 @@ mod tests {
             limiter.withdraw(a);
         }
         assert!(limiter.begin("s", t0).is_ok());
+    }
+
+    #[test]
+    fn admitted_checks_count_only_their_failures() {
+        let limiter = FailureLimiter::new(5, Duration::from_secs(60));
+        let t0 = Instant::now();
+        // Any number of checks at once are admitted while none has failed.
+        for _ in 0..100 {
+            limiter.admit("s", t0).unwrap();
+        }
+        for i in 0..5 {
+            limiter.admit("s", t0).unwrap();
+            limiter.record_failure("s", t0 + Duration::from_secs(i));
+        }
+        let wait = limiter.admit("s", t0 + Duration::from_secs(10)).unwrap_err();
+        assert_eq!(wait, Duration::from_secs(50));
+        // The same failures stop attempts of the other kind too, and other sources not.
+        assert!(limiter.begin("s", t0 + Duration::from_secs(10)).is_err());
+        limiter.admit("other", t0).unwrap();
+        assert!(limiter.admit("s", t0 + Duration::from_secs(125)).is_ok());
     }
 
     #[test]

@@ -362,13 +362,14 @@ impl Vault {
     /// [`Vault::check_access_token`] for a request from `source` (a client address):
     /// after [`MAX_FAILED_AUTH_PER_MINUTE`](crate::MAX_FAILED_AUTH_PER_MINUTE) failures
     /// within a minute from it, attempts are refused with `TooManyAttempts` unchecked
-    /// (the limiter master keys use, bounded in the sources it tracks).
+    /// (the limiter master keys use, bounded in the sources it tracks; only failures
+    /// count, so requests sent at once with a valid token all pass).
     pub fn check_access_token_from(
         &self,
         source: &str,
         token: &SecretString,
     ) -> Result<AccessTokenRecord, VaultError> {
-        self.limited(source, || self.check_access_token(token))
+        self.limited_quick(source, || self.check_access_token(token))
     }
 
     /// [`Vault::authenticate_access_token`], limited per `source` as
@@ -378,7 +379,7 @@ impl Vault {
         source: &str,
         token: &SecretString,
     ) -> Result<(TenantSession, AccessTokenRecord), VaultError> {
-        self.limited(source, || self.authenticate_access_token(token))
+        self.limited_quick(source, || self.authenticate_access_token(token))
     }
 
     /// Run `attempt` as one attempt from `source` of the failure limiter: refused
@@ -399,6 +400,27 @@ impl Vault {
         match &result {
             Err(VaultError::Unauthenticated(_)) => self.limiter.fail(started),
             _ => self.limiter.withdraw(started),
+        }
+        result
+    }
+
+    /// Run `attempt`, a check too quick for a burst of guesses to gain anything (no
+    /// bcrypt), refused unchecked past the allowance of `source`, whose failures alone
+    /// count (`Unauthenticated`): requests sent at once with a valid token all pass.
+    fn limited_quick<T>(
+        &self,
+        source: &str,
+        attempt: impl FnOnce() -> Result<T, VaultError>,
+    ) -> Result<T, VaultError> {
+        self.limiter
+            .admit(source, std::time::Instant::now())
+            .map_err(|wait| VaultError::TooManyAttempts {
+                retry_after_ms: crate::limiter::wait_ms(wait),
+            })?;
+        let result = attempt();
+        if let Err(VaultError::Unauthenticated(_)) = &result {
+            self.limiter
+                .record_failure(source, std::time::Instant::now());
         }
         result
     }

@@ -602,8 +602,27 @@ async fn control_routes_add_list_and_remove_rules() {
         assert!(message.starts_with("bad webhook rule"), "{message}");
         assert!(message.contains(says), "{bad}: {message}");
     }
-    let (status, body) = send(api.http.post(&hooks).body("{")).await;
+    let (status, body) = send(
+        api.http
+            .post(&hooks)
+            .header("content-type", "application/json")
+            .body("{"),
+    )
+    .await;
     assert_eq!((status, body["status"].as_str()), (400, Some("error")));
+    // A form post (what a web page can send cross-site) adds no rule.
+    let form = format!(
+        "{{\"url\":\"{}\",\"triggers\":[{{\"kind\":\"created\"}}]}}",
+        receiver.url("x")
+    );
+    let (status, body) = send(
+        api.http
+            .post(&hooks)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form),
+    )
+    .await;
+    assert_eq!(status, 415, "{body}");
 
     let unknown = format!("{}/_sim/stores/999/webhooks", api.sim.base_url());
     let valid = json!({ "url": receiver.url("x"), "triggers": [{ "kind": "created" }] });

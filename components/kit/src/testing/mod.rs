@@ -238,6 +238,32 @@ impl MockHost {
         self
     }
 
+    /// Add a change OrderDesk pushed for order `order_id` of store `store_id` (newer
+    /// than those added before, received at the mock's `now`). See
+    /// `orderdesk::changes`.
+    pub fn pushed(self, store_id: &str, order_id: &str, folder_id: Option<i64>) -> Self {
+        {
+            let mut state = self.state.borrow_mut();
+            let event_id = state.pushed.len() as i64 + 1;
+            let store_name = state
+                .stores
+                .iter()
+                .find(|s| s.store_id == store_id)
+                .map(|s| s.name.clone());
+            let change = crate::orderdesk::OrderChange {
+                event_id,
+                store_id: store_id.to_string(),
+                store_name,
+                order_id: order_id.to_string(),
+                folder_id,
+                date_updated: Some(state.now.clone()),
+                received_at: state.now.clone(),
+            };
+            state.pushed.push(change);
+        }
+        self
+    }
+
     /// Serve the session as the sandbox does (`session::info().sandbox`).
     ///
     /// ```

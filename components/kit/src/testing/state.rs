@@ -23,6 +23,8 @@ pub(crate) struct MockState {
     pub(super) budget: (u32, u32),
     /// The tenant's audit log, oldest first.
     pub(super) audit: Vec<CallEntry>,
+    /// The order changes OrderDesk pushed, oldest first.
+    pub(super) pushed: Vec<crate::orderdesk::OrderChange>,
 }
 
 impl MockState {
@@ -123,6 +125,28 @@ impl MockState {
             .filter(|e| filter.store_id.is_none() || e.store_id == filter.store_id)
             .filter(|e| filter.since.as_ref().is_none_or(|since| &e.at >= since))
             .take(filter.limit.clamp(1, 200) as usize)
+            .cloned()
+            .collect())
+    }
+
+    /// As the host: the pushed changes matching `query`, newest first.
+    pub(crate) fn changes(
+        &self,
+        query: &crate::orderdesk::ChangeQuery,
+    ) -> Result<Vec<crate::orderdesk::OrderChange>, HostError> {
+        self.tenant()?;
+        let store_id = match &query.store {
+            Some(identifier) => Some(self.resolve(identifier)?.0.store_id),
+            None => None,
+        };
+        Ok(self
+            .pushed
+            .iter()
+            .rev()
+            .filter(|c| store_id.as_ref().is_none_or(|id| &c.store_id == id))
+            .filter(|c| query.since.as_ref().is_none_or(|since| &c.received_at >= since))
+            .filter(|c| query.before_event_id.is_none_or(|before| c.event_id < before))
+            .take(query.limit.clamp(1, 500) as usize)
             .cloned()
             .collect())
     }

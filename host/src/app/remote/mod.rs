@@ -20,6 +20,7 @@ mod auth;
 mod guard;
 mod health;
 mod settings;
+mod webhooks;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -29,6 +30,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
+use axum::serve::ListenerExt;
 use axum::routing::get;
 use rmcp::transport::streamable_http_server::session::local::{LocalSessionManager, SessionConfig};
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
@@ -36,6 +38,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tower_http::limit::RequestBodyLimitLayer;
 
 pub use settings::{DEFAULT_PORT, HttpSettings, PublicUrl};
+pub use webhooks::PATH as WEBHOOK_PATH;
 
 use super::metrics_endpoint::metrics_routes;
 use super::serve::Server;
@@ -131,7 +134,20 @@ impl Server {
                 authenticator,
                 auth::authenticate,
             ));
-        let mut app = Router::new().merge(mcp_routes);
+        // OrderDesk's pushes: no bearer token (OrderDesk signs each with the store's
+        // key instead), the guard's limits all the same.
+        let receiver = Arc::new(webhooks::Receiver {
+            services: services.clone(),
+            feed: self.feed.clone(),
+        });
+        let webhook_routes = Router::new()
+            .route(webhooks::PATH, axum::routing::post(webhooks::receive))
+            .route(
+                &format!("{}/{{store_id}}", webhooks::PATH),
+                axum::routing::post(webhooks::receive_for_store),
+            )
+            .with_state(receiver);
+        let mut app = Router::new().merge(mcp_routes).merge(webhook_routes);
         if let MetricsRoute::OnListener { bearer } = metrics {
             // A listener others can reach shows its metrics only to who holds the token.
             if bearer.is_none() && !bound.ip().is_loopback() {
@@ -150,6 +166,21 @@ impl Server {
             .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
             .layer(axum::middleware::from_fn_with_state(guard, guard::guard));
 
+        if let Some(sandbox) = &self.setup.simulator {
+            // The sandbox behaves as a store with a "post order to URL" rule pointing
+            // here would: its changes come back as signed pushes, the real path.
+            let url = format!("http://{bound}{}/{}", webhooks::PATH, orderdesk_sim::DEMO_STORE_ID);
+            sandbox.simulator.add_webhook_rule(
+                orderdesk_sim::DEMO_STORE_ID,
+                orderdesk_sim::WebhookRule::new(
+                    url,
+                    vec![
+                        orderdesk_sim::Trigger::Created,
+                        orderdesk_sim::Trigger::Updated,
+                    ],
+                ),
+            );
+        }
         if let Some(path) = self.sandbox_token().await? {
             tracing::info!(
                 token_file = %path.display(),
@@ -163,6 +194,13 @@ impl Server {
         );
 
         let (stop_accepting, stopped) = tokio::sync::oneshot::channel::<()>();
+        // MCP's answers are small writes that the client waits for: without TCP_NODELAY,
+        // Nagle's algorithm holds each one back until the client's delayed ACK (~40 ms).
+        let listener = listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "cannot set TCP_NODELAY on a connection");
+            }
+        });
         let server = axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -55,6 +55,27 @@ pub struct PublicUrl {
     pub https: bool,
 }
 
+impl PublicUrl {
+    /// `--public-url`, else ORDERDESK_MCP_PUBLIC_URL, else `[http] public_url`.
+    pub fn resolve(
+        flag: Option<String>,
+        env: &impl Fn(&str) -> Option<String>,
+        file: &HttpFileSettings,
+    ) -> Result<Option<PublicUrl>, SettingsError> {
+        match flag
+            .or_else(|| env("ORDERDESK_MCP_PUBLIC_URL"))
+            .or_else(|| file.public_url.clone())
+        {
+            Some(text) => Ok(Some(PublicUrl::parse(&text).ok_or(SettingsError::Invalid {
+                name: "--public-url (or ORDERDESK_MCP_PUBLIC_URL, [http] public_url)",
+                value: text,
+                expected: "an absolute http(s) URL without a path, e.g. https://mcp.example.com",
+            })?)),
+            None => Ok(None),
+        }
+    }
+}
+
 impl HttpSettings {
     /// `bind` from `--http`/`ORDERDESK_MCP_HTTP` (else `[http] bind`); `None` when
     /// neither asks for HTTP.
@@ -75,17 +96,7 @@ impl HttpSettings {
             value: bind,
             expected: "PORT, HOST:PORT or IP:PORT, e.g. 8787 or 127.0.0.1:8787",
         })?;
-        let public_url = match public_url_flag
-            .or_else(|| env("ORDERDESK_MCP_PUBLIC_URL"))
-            .or_else(|| file.public_url.clone())
-        {
-            Some(text) => Some(PublicUrl::parse(&text).ok_or(SettingsError::Invalid {
-                name: "--public-url (or ORDERDESK_MCP_PUBLIC_URL, [http] public_url)",
-                value: text,
-                expected: "an absolute http(s) URL without a path, e.g. https://mcp.example.com",
-            })?),
-            None => None,
-        };
+        let public_url = PublicUrl::resolve(public_url_flag, env, file)?;
         let mut allowed_origins = Vec::new();
         for origin in file.allowed_origins.iter().flatten() {
             allowed_origins.push(normalise_origin(origin).ok_or(SettingsError::Invalid {
