@@ -633,8 +633,11 @@ async fn a_burst_of_calls_with_a_valid_token_is_never_rate_limited() {
     let server = HttpServer::start(&dir, Some(&sim.api_base()), &[], &[]).await;
     let client = server.connect(&token).await;
     // Each OrderDesk read takes a while, so the calls overlap in the server.
-    sim.simulator
-        .inject_fault(Fault::new("/orders", FaultKind::Delay(Duration::from_millis(300)), 24));
+    sim.simulator.inject_fault(Fault::new(
+        "/orders",
+        FaultKind::Delay(Duration::from_millis(300)),
+        24,
+    ));
     let calls: Vec<_> = (0..24)
         .map(|_| {
             let peer = client.peer().clone();
@@ -649,7 +652,10 @@ async fn a_burst_of_calls_with_a_valid_token_is_never_rate_limited() {
         })
         .collect();
     for call in calls {
-        let answered = call.await.unwrap().expect("every call of the burst is served");
+        let answered = call
+            .await
+            .unwrap()
+            .expect("every call of the burst is served");
         assert_ne!(answered.is_error, Some(true), "{answered:?}");
     }
     // Failures still count: five bad tokens, then even the good one waits.

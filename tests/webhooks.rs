@@ -129,9 +129,19 @@ async fn a_pushed_change_is_recorded_once_refreshes_the_cache_and_reaches_subscr
     let client_b = server.connect_with(&token_b, updates_b.clone()).await;
 
     // A reads an order (now cached) and subscribes to it.
-    let listed = call(&client_a, "orders_list", json!({"store": "demo", "limit": 1})).await;
+    let listed = call(
+        &client_a,
+        "orders_list",
+        json!({"store": "demo", "limit": 1}),
+    )
+    .await;
     let order_id = listed["orders"][0]["id"].as_str().unwrap().to_string();
-    let before = call(&client_a, "orders_get", json!({"store": "demo", "order_id": order_id})).await;
+    let before = call(
+        &client_a,
+        "orders_get",
+        json!({"store": "demo", "order_id": order_id}),
+    )
+    .await;
     let uri = format!("orderdesk://stores/demo/orders/{order_id}");
     let templates = client_a.peer().list_resource_templates(None).await.unwrap();
     assert!(
@@ -204,7 +214,12 @@ async fn a_pushed_change_is_recorded_once_refreshes_the_cache_and_reaches_subscr
     );
     assert_eq!(event_count(&dir), 1);
     // The cached answer was dropped: the same read (no `fresh`) shows the change.
-    let after = call(&client_a, "orders_get", json!({"store": "demo", "order_id": order_id})).await;
+    let after = call(
+        &client_a,
+        "orders_get",
+        json!({"store": "demo", "order_id": order_id}),
+    )
+    .await;
     assert_ne!(before["order"]["email"], after["order"]["email"]);
     assert_eq!(after["order"]["email"], "pushed.change@example.org");
     // B, subscribed only to its own store's order of the same id, heard nothing.
@@ -305,11 +320,22 @@ async fn a_pushed_change_is_recorded_once_refreshes_the_cache_and_reaches_subscr
     let changes = call(&client_a, "orders_changes", json!({"store": "demo"})).await;
     let events = changes["changes"].as_array().unwrap();
     assert_eq!(events.len(), 3, "{changes}");
-    assert_eq!(events[0]["date_updated"], "2031-01-02 00:00:00", "{changes}");
+    assert_eq!(
+        events[0]["date_updated"], "2031-01-02 00:00:00",
+        "{changes}"
+    );
     assert!(events.iter().all(|e| e["order_id"] == json!(order_id)));
-    let page = call(&client_a, "orders_changes", json!({"store": "demo", "limit": 2})).await;
+    let page = call(
+        &client_a,
+        "orders_changes",
+        json!({"store": "demo", "limit": 2}),
+    )
+    .await;
     assert_eq!(page["changes"].as_array().unwrap().len(), 2);
-    let cursor = page["next_cursor"].as_str().expect("a cursor to the rest").to_string();
+    let cursor = page["next_cursor"]
+        .as_str()
+        .expect("a cursor to the rest")
+        .to_string();
     let rest = call(
         &client_a,
         "orders_changes",

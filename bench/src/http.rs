@@ -336,7 +336,7 @@ async fn load(
     let pid = server.pid()?;
     let start = Arc::new(tokio::sync::Barrier::new(clients + 1));
     let mut tasks = Vec::with_capacity(clients);
-    for session in sessions.iter().cloned() {
+    for session in sessions.clone() {
         let endpoint = server.endpoint.clone();
         let arguments = arguments.clone();
         let start = start.clone();

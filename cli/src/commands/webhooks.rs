@@ -18,10 +18,9 @@ pub async fn run(command: &WebhooksCommand, settings: &Settings) -> anyhow::Resu
          the config file), the same the server is started with",
     )?;
     let vault = super::stores::open_vault(settings).await?;
-    let setup = tokio::task::spawn_blocking(move || {
-        app::webhook_setup(&vault, &master_key, &public_url)
-    })
-    .await??;
+    let setup =
+        tokio::task::spawn_blocking(move || app::webhook_setup(&vault, &master_key, &public_url))
+            .await??;
     if *json {
         println!("{}", serde_json::to_string_pretty(&setup)?);
     } else {

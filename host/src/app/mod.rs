@@ -39,7 +39,6 @@ pub mod trust;
 pub mod webhook_setup;
 
 pub use admin::{CliOp, prepare_data_dir};
-pub use webhook_setup::{StoreWebhook, WebhookSetup, webhook_setup};
 pub use components::{build_catalog, component_files, load_components, load_context, load_file};
 pub use config::{ConfigError, ConfigFile};
 pub use in_process::InProcess;
@@ -53,3 +52,4 @@ pub use tokens::{
     CreatedToken, DEFAULT_TOKEN_LIFETIME, TokenLifetime, TokenListing, TokenRequest,
     TokenRevocation, create_token, list_tokens, revoke_token,
 };
+pub use webhook_setup::{StoreWebhook, WebhookSetup, webhook_setup};

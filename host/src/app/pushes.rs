@@ -106,7 +106,10 @@ async fn follow(services: Arc<Services>, mcp: McpServer, feed: Arc<PushFeed>) {
         }
         if pruned.elapsed() >= PRUNE_INTERVAL {
             pruned = Instant::now();
-            match services.with_vault(|vault| vault.prune_webhook_events()).await {
+            match services
+                .with_vault(|vault| vault.prune_webhook_events())
+                .await
+            {
                 Ok(0) => {}
                 Ok(count) => tracing::info!(count, "pruned pushed events past their retention"),
                 Err(error) => tracing::warn!(%error, "cannot prune pushed events"),

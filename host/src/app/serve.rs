@@ -12,8 +12,8 @@ use rmcp::transport::IntoTransport;
 
 use super::components::{build_catalog, load_components};
 use super::open::{Setup, open_host, open_sandbox};
-use super::settings::Settings;
 use super::pushes::{self, FeedTask, PushFeed};
+use super::settings::Settings;
 use super::{memory, reload};
 use crate::mcp::McpServer;
 use crate::runtime::Runtime;

@@ -32,8 +32,8 @@ use rmcp::model::{
     GetPromptResponse, Implementation, InitializeRequestParams, InitializeResult,
     ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
     PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse,
-    ReadResourceResult, ResourceContents, ServerCapabilities, ServerConfig,
-    SubscribeRequestParams, Tool, ToolAnnotations, UnsubscribeRequestParams,
+    ReadResourceResult, ResourceContents, ServerCapabilities, ServerConfig, SubscribeRequestParams,
+    Tool, ToolAnnotations, UnsubscribeRequestParams,
 };
 use rmcp::service::{NotificationContext, Peer, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -54,10 +54,10 @@ use crate::session::Session;
 use drain::{InFlight, RunningCall};
 use orderdesk_vault::AuditEntry;
 pub use progress::ProgressReporter;
-pub use results::TextCopy;
-use results::{call_result, error_result, outcome_of};
 pub use resources::Subscriptions;
 use resources::{Subscription, not_an_order_uri, parse_order_uri};
+pub use results::TextCopy;
+use results::{call_result, error_result, outcome_of};
 pub use sessions::{Principal, SessionError, TenantSessions};
 
 /// A tool name the catalog does not have (a protocol error over MCP).
@@ -422,8 +422,8 @@ impl McpServer {
                 Ok((tenant.tenant_id().to_string(), record))
             })
             .await;
-        let (tenant_id, record) = resolved
-            .map_err(|error| ErrorData::resource_not_found(error.to_string(), None))?;
+        let (tenant_id, record) =
+            resolved.map_err(|error| ErrorData::resource_not_found(error.to_string(), None))?;
         if let Some(only) = &access.store_id
             && only != &record.store_id
         {

@@ -173,14 +173,6 @@ impl Subscriptions {
             .retain(|s| s.session.strong_count() > 0 && !(s.same_session(session) && s.uri == uri));
     }
 
-    /// How many subscriptions live sessions hold.
-    pub fn len(&self) -> usize {
-        self.lock()
-            .iter()
-            .filter(|s| s.session.strong_count() > 0)
-            .count()
-    }
-
     /// Tell the sessions of `tenant_id` subscribed to the order that it changed. Only
     /// sessions still acting for that tenant are told. Returns how many were told.
     pub async fn order_changed(&self, tenant_id: &str, store_id: &str, order_id: &str) -> usize {

@@ -201,7 +201,9 @@ mod tests {
             limiter.admit("s", t0).unwrap();
             limiter.record_failure("s", t0 + Duration::from_secs(i));
         }
-        let wait = limiter.admit("s", t0 + Duration::from_secs(10)).unwrap_err();
+        let wait = limiter
+            .admit("s", t0 + Duration::from_secs(10))
+            .unwrap_err();
         assert_eq!(wait, Duration::from_secs(50));
         // The same failures stop attempts of the other kind too, and other sources not.
         assert!(limiter.begin("s", t0 + Duration::from_secs(10)).is_err());

@@ -144,8 +144,17 @@ impl MockState {
             .iter()
             .rev()
             .filter(|c| store_id.as_ref().is_none_or(|id| &c.store_id == id))
-            .filter(|c| query.since.as_ref().is_none_or(|since| &c.received_at >= since))
-            .filter(|c| query.before_event_id.is_none_or(|before| c.event_id < before))
+            .filter(|c| {
+                query
+                    .since
+                    .as_ref()
+                    .is_none_or(|since| &c.received_at >= since)
+            })
+            .filter(|c| {
+                query
+                    .before_event_id
+                    .is_none_or(|before| c.event_id < before)
+            })
             .take(query.limit.clamp(1, 500) as usize)
             .cloned()
             .collect())

@@ -106,21 +106,27 @@ pub async fn authenticate(
     // others only the check.
     let opens_session =
         request.method() == Method::POST && !request.headers().contains_key(SESSION_ID);
-    let checked: Result<(AccessTokenRecord, Option<Opened>), VaultError> = auth
-        .services
-        .with_vault(move |vault| {
-            if opens_session {
+    let checked: Result<(AccessTokenRecord, Option<Opened>), VaultError> = if opens_session {
+        auth.services
+            .with_vault(move |vault| {
                 let (tenant, record) = vault.authenticate_access_token_from(&source, &token)?;
                 let store = match &record.store_id {
                     Some(store_id) => Some(vault.resolve_store(tenant.tenant_id(), store_id)?.0),
                     None => None,
                 };
                 Ok((record, Some((tenant, store))))
-            } else {
-                Ok((vault.check_access_token_from(&source, &token)?, None))
-            }
-        })
-        .await;
+            })
+            .await
+    } else {
+        // Every request of a session is checked: one keyed hash and one indexed read
+        // (no bcrypt, no decryption), a few microseconds. Handing that to the blocking
+        // pool and back costs more than the work (two thread wake-ups per request,
+        // measured in figure 8 of docs/benchmarks.md), so it runs here.
+        auth.services
+            .vault
+            .check_access_token_from(&source, &token)
+            .map(|record| (record, None))
+    };
     let (record, opened) = match checked {
         Ok(checked) => checked,
         Err(VaultError::TooManyAttempts { retry_after_ms }) => {

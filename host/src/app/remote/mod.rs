@@ -30,8 +30,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
-use axum::serve::ListenerExt;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use rmcp::transport::streamable_http_server::session::local::{LocalSessionManager, SessionConfig};
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use secrecy::{ExposeSecret, SecretString};
@@ -169,7 +169,11 @@ impl Server {
         if let Some(sandbox) = &self.setup.simulator {
             // The sandbox behaves as a store with a "post order to URL" rule pointing
             // here would: its changes come back as signed pushes, the real path.
-            let url = format!("http://{bound}{}/{}", webhooks::PATH, orderdesk_sim::DEMO_STORE_ID);
+            let url = format!(
+                "http://{bound}{}/{}",
+                webhooks::PATH,
+                orderdesk_sim::DEMO_STORE_ID
+            );
             sandbox.simulator.add_webhook_rule(
                 orderdesk_sim::DEMO_STORE_ID,
                 orderdesk_sim::WebhookRule::new(

@@ -291,8 +291,8 @@ mod tests {
 
     #[test]
     fn the_order_comes_from_the_form_field() {
-        let body = serde_urlencoded::to_string([("order", r#"{"id":"12","folder_id":"3"}"#)])
-            .unwrap();
+        let body =
+            serde_urlencoded::to_string([("order", r#"{"id":"12","folder_id":"3"}"#)]).unwrap();
         let json = order_field(&form_headers(), body.as_bytes()).ok().unwrap();
         let order = parse_order(&json, "1").ok().unwrap();
         assert_eq!(order.order_id, "12");
