@@ -348,6 +348,57 @@ async fn a_pushed_change_is_recorded_once_refreshes_the_cache_and_reaches_subscr
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stdio_session_on_the_same_data_directory_hears_the_pushes() {
+    // The HTTP server receives the push; a stdio server of the same tenant, started on
+    // the same data directory (as on a laptop beside a running remote server), follows
+    // the recorded events and tells its subscribed client.
+    let dir = fresh_dir("webhooks-stdio");
+    let sim = Simulator::spawn(SimConfig::sandbox()).await.unwrap();
+    let api_base = sim.api_base();
+    let (_, key) = tenant_with_demo_store(&dir, &api_base);
+    let server = HttpServer::start(&dir, Some(&api_base), &[], &[]).await;
+    let updates = Updates::default();
+    let stdio = server::Launch::new(&dir)
+        .env("ORDERDESK_MCP_MASTER_KEY", key.as_str())
+        .env("ORDERDESK_API_BASE", api_base.as_str())
+        .start_with(updates.clone())
+        .await;
+    let listed = call(&stdio, "orders_list", json!({"store": "demo", "limit": 1})).await;
+    let order_id = listed["orders"][0]["id"].as_str().unwrap().to_string();
+    let uri = format!("orderdesk://stores/{DEMO_STORE_ID}/orders/{order_id}");
+    #[allow(deprecated)]
+    stdio
+        .peer()
+        .subscribe(SubscribeRequestParams::new(uri.clone()))
+        .await
+        .unwrap();
+    let mut order = order_json(&api_base, &order_id).await;
+    order["date_updated"] = json!("2031-03-04 05:06:07");
+    let body = order.to_string();
+    let answer = push(
+        &reqwest::Client::new(),
+        &format!("{}/webhooks/orderdesk", server.base),
+        DEMO_STORE_ID,
+        &sign_push(DEMO_API_KEY, &body),
+        &body,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(answer.status(), 200);
+    eventually("the stdio client is told", async || {
+        updates.seen().contains(&uri)
+    })
+    .await;
+    let changes = call(&stdio, "orders_changes", json!({})).await;
+    assert_eq!(
+        changes["changes"][0]["order_id"],
+        json!(order_id),
+        "{changes}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_pushes_are_refused_and_the_server_stays_up() {
     let dir = fresh_dir("webhooks-fuzz");
     let sim = Simulator::spawn(SimConfig::sandbox()).await.unwrap();

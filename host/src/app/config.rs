@@ -10,6 +10,7 @@
 //! bcrypt_cost = 12
 //! auto_provision = false
 //! audit_retention_days = 90
+//! webhook_retention_days = 30  # pushed order changes (orders_changes) kept this long
 //! secret_arguments = false  # tools may not take master/API keys as arguments
 //! shutdown_grace_s = 10      # a shutdown waits this long for the calls under way
 //! text_copy = "toon"         # a result's text copy: "toon" (fewer tokens) or "json"
@@ -109,6 +110,8 @@ pub struct ServerSettings {
     pub bcrypt_cost: Option<u32>,
     pub auto_provision: Option<bool>,
     pub audit_retention_days: Option<u64>,
+    /// How long OrderDesk's pushed order changes are kept (`orders_changes`).
+    pub webhook_retention_days: Option<u64>,
     /// Whether tools may take secrets as arguments (default: yes unless
     /// `ORDERDESK_MCP_MASTER_KEY` is set).
     pub secret_arguments: Option<bool>,

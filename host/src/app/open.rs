@@ -27,7 +27,7 @@ pub fn open_vault(data_dir: &Path, settings: &VaultSettings) -> anyhow::Result<A
             bcrypt_cost: settings.bcrypt_cost,
             auto_provision: settings.auto_provision,
             server_key: settings.server_key.clone(),
-            ..VaultOptions::default()
+            webhook_retention: settings.webhook_retention,
         },
     )
     .with_context(|| format!("cannot open the vault in {}", data_dir.display()))?;

@@ -52,6 +52,8 @@ pub struct VaultSettings {
     pub auto_provision: bool,
     pub server_key: Option<SecretString>,
     pub audit_retention: Duration,
+    /// How long pushed order changes are kept (`[server] webhook_retention_days`).
+    pub webhook_retention: Duration,
 }
 
 /// Everything a server process runs with.
@@ -194,6 +196,17 @@ impl Settings {
             ),
             None => server.audit_retention_days,
         };
+        let webhook_retention = match server.webhook_retention_days {
+            Some(0) => {
+                return Err(SettingsError::Invalid {
+                    name: "[server] webhook_retention_days",
+                    value: "0".into(),
+                    expected: "a whole number of days above zero",
+                });
+            }
+            Some(days) => Duration::from_secs(days * 24 * 3600),
+            None => VaultOptions::default().webhook_retention,
+        };
         let shutdown_grace_s = match env("ORDERDESK_MCP_SHUTDOWN_GRACE_S") {
             Some(text) => text
                 .trim()
@@ -251,6 +264,7 @@ impl Settings {
                 audit_retention: retention_days
                     .map(|days| Duration::from_secs(days * 24 * 3600))
                     .unwrap_or(DEFAULT_AUDIT_RETENTION),
+                webhook_retention,
             },
             limits,
             shutdown_grace: Duration::from_secs(shutdown_grace_s),
@@ -517,6 +531,48 @@ mod tests {
         assert_eq!(
             settings.vault.bcrypt_cost,
             VaultOptions::default().bcrypt_cost
+        );
+    }
+
+    #[test]
+    fn pushed_changes_are_kept_as_the_file_says() {
+        let default = resolve(Flags::default(), &[], "").unwrap();
+        assert_eq!(
+            default.vault.webhook_retention,
+            VaultOptions::default().webhook_retention
+        );
+        let week = resolve(
+            Flags::default(),
+            &[],
+            "[server]\nwebhook_retention_days = 7\n",
+        )
+        .unwrap();
+        assert_eq!(
+            week.vault.webhook_retention,
+            Duration::from_secs(7 * 24 * 3600)
+        );
+        let refused = resolve(
+            Flags::default(),
+            &[],
+            "[server]\nwebhook_retention_days = 0\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(refused.contains("webhook_retention_days"), "{refused}");
+    }
+
+    #[test]
+    fn the_public_url_is_known_without_serving_http() {
+        let settings = resolve(
+            Flags::default(),
+            &[("ORDERDESK_MCP_PUBLIC_URL", "https://mcp.example.com")],
+            "",
+        )
+        .unwrap();
+        assert!(settings.http.is_none());
+        assert_eq!(
+            settings.public_url.unwrap().origin,
+            "https://mcp.example.com:443"
         );
     }
 
