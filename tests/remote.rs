@@ -285,6 +285,10 @@ async fn a_read_token_reads_and_a_revoked_token_is_refused_at_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_http_hygiene_holds() {
     let dir = fresh_dir("remote-hygiene");
+    // A small body limit, so that the oversized request below fits in the socket's
+    // buffers: the server answers 413 without reading it, and a client still writing
+    // a body larger than the buffers could see the connection close instead.
+    std::fs::write(dir.join("config.toml"), "[http]\nmax_body_kib = 64\n").unwrap();
     let server = HttpServer::start(&dir, None, &[], &[]).await;
     let token = server.sandbox_token();
     let http = reqwest::Client::new();
@@ -355,7 +359,7 @@ async fn the_http_hygiene_holds() {
     );
 
     // A body over the limit: 413, before any of it is parsed.
-    let huge = "x".repeat(2 * 1024 * 1024);
+    let huge = "x".repeat(96 * 1024);
     let oversized = post_mcp(&http, &server)
         .bearer_auth(&token)
         .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"pad": huge}}))

@@ -120,6 +120,10 @@ async fn a_pushed_change_is_recorded_once_refreshes_the_cache_and_reaches_subscr
     assert!(ok, "{stderr}");
     let (token_a, _) = create_token(&dir, &key_a, &[]);
     let (token_b, _) = create_token(&dir, &key_b, &[]);
+    // A small body limit, so that the oversized push below fits in the socket's
+    // buffers: the server answers 413 without reading it, and a client still writing
+    // a body larger than the buffers would see the connection close instead.
+    std::fs::write(dir.join("config.toml"), "[http]\nmax_body_kib = 64\n").unwrap();
     let server = HttpServer::start(&dir, Some(&api_base), &[], &[]).await;
     let hook_url = format!("{}/webhooks/orderdesk", server.base);
 
@@ -288,7 +292,13 @@ async fn a_pushed_change_is_recorded_once_refreshes_the_cache_and_reaches_subscr
         ),
         (
             "oversized body",
-            push(&http, &hook_url, DEMO_STORE_ID, &hash, &"x".repeat(3 << 20)),
+            push(
+                &http,
+                &hook_url,
+                DEMO_STORE_ID,
+                &hash,
+                &"x".repeat(96 << 10),
+            ),
             413,
         ),
     ] {

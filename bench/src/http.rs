@@ -1,5 +1,6 @@
 //! Figure 8: MCP over Streamable HTTP (`serve --http`), against the null server's
-//! `--http` mode (rmcp's session manager under axum, nothing else) as the floor.
+//! `--http` mode (rmcp's session manager under axum, nothing else) and, below it, its
+//! `--http-raw` mode (HTTP and JSON, no MCP library: the floor).
 //!
 //! - calls/s and p50/p99 of the trivial tool (`echo`) with 1, 8 and 64 concurrent
 //!   clients, each its own MCP session, for both servers; a cached `orders_get` with the
@@ -198,10 +199,11 @@ impl Server {
     }
 }
 
-/// `null-mcp-server --http 127.0.0.1:0`, once it prints its address.
-async fn start_null(paths: &Paths) -> anyhow::Result<Server> {
+/// `null-mcp-server MODE 127.0.0.1:0` (`--http`: rmcp's transport; `--http-raw`: no
+/// MCP library), once it prints its address.
+async fn start_null(paths: &Paths, mode: &str, name: &'static str) -> anyhow::Result<Server> {
     let mut child = client::null(paths)
-        .args(["--http", "127.0.0.1:0"])
+        .args([mode, "127.0.0.1:0"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -222,7 +224,7 @@ async fn start_null(paths: &Paths) -> anyhow::Result<Server> {
     Ok(Server {
         child,
         endpoint: Arc::new(Endpoint::new(url, None)?),
-        name: "null server",
+        name,
     })
 }
 
@@ -427,7 +429,7 @@ pub async fn run(paths: &Paths, report: &mut Report) -> anyhow::Result<()> {
     let echo_arguments: Value = serde_json::from_str(ECHO_ARGUMENTS)?;
 
     // Memory first, on servers that have not yet grown their heaps under load.
-    let null = start_null(paths).await?;
+    let null = start_null(paths, "--http", "null server").await?;
     let (before, after) = idle_sessions(&null).await?;
     let (null_mb, null_kib) = growth(before, after);
     let ours = start_ours(paths, &paths.work.join("http")).await?;
@@ -457,8 +459,10 @@ pub async fn run(paths: &Paths, report: &mut Report) -> anyhow::Result<()> {
         format!("{} / {}", fmt_mib(before.rss), fmt_mib(after.rss)),
     );
 
+    // The floor: HTTP and JSON without any MCP library.
+    let raw = start_null(paths, "--http-raw", "raw HTTP floor").await?;
     for clients in CLIENTS {
-        for server in [&null, &ours] {
+        for server in [&raw, &null, &ours] {
             let mut run = load(server, clients, ECHO_TOOL, &echo_arguments).await?;
             let figure = format!("echo, {clients} clients, {}", server.name);
             let text = run.text();
@@ -482,6 +486,7 @@ pub async fn run(paths: &Paths, report: &mut Report) -> anyhow::Result<()> {
         }
     }
     null.stop().await?;
+    raw.stop().await?;
 
     let order_id = some_order_id(&ours).await?;
     let orders_get = json!({"order_id": order_id});

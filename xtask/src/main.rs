@@ -431,7 +431,9 @@ fn benchmarks_markdown(table: &str, build_s: f64, bench_s: f64) -> String {
          and its demo data.\n\
          - **8. HTTP**: `orderdesk-mcp serve --sandbox --components DIR --http 127.0.0.1:0` \
          with the sandbox's access token, against `null-mcp-server --http` (rmcp's Streamable \
-         HTTP session manager under axum, the `echo` tool, no authentication) as the floor. \
+         HTTP session manager under axum, the `echo` tool, no authentication) and, below it, \
+         `null-mcp-server --http-raw` (one axum handler answering each JSON-RPC request as \
+         JSON, no MCP library: the floor of HTTP and JSON on this machine). \
          Each client is one MCP session (`initialize` and `notifications/initialized` as \
          plain HTTP requests with reqwest, one keep-alive connection each) calling back to \
          back for 3 s after 20 warm-up calls. The load generator shares the machine's two \

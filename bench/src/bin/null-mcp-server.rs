@@ -7,6 +7,11 @@
 //! `/mcp` (rmcp's session manager under axum, as orderdesk-mcp does, with TCP_NODELAY
 //! on its connections) without authentication, limits or logs: the HTTP benchmarks'
 //! floor. It prints `listening on http://ADDR/mcp` once it listens.
+//!
+//! `null-mcp-server --http-raw ADDR` is the floor below that: no MCP library at all,
+//! one axum handler that parses each JSON-RPC request and answers it as JSON at once
+//! (`initialize` with a session id, `echo` with its arguments), so what is left is
+//! HTTP/1.1 keep-alive, JSON and tokio. It tells what rmcp's transport itself costs.
 
 use std::sync::Arc;
 
@@ -63,7 +68,10 @@ async fn main() -> anyhow::Result<()> {
     let http = match args.as_slice() {
         [] => None,
         [flag, addr] if flag == "--http" => Some(addr.parse::<std::net::SocketAddr>()?),
-        _ => anyhow::bail!("usage: null-mcp-server [--http IP:PORT]"),
+        [flag, addr] if flag == "--http-raw" => {
+            return serve_raw_http(addr.parse()?).await;
+        }
+        _ => anyhow::bail!("usage: null-mcp-server [--http IP:PORT | --http-raw IP:PORT]"),
     };
     let schema = json!({"type": "object", "properties": {}, "additionalProperties": true});
     let Value::Object(schema) = schema else {
@@ -105,6 +113,59 @@ async fn serve_http(server: NullServer, addr: std::net::SocketAddr) -> anyhow::R
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("listening on http://{}/mcp", listener.local_addr()?);
     // Small answers a client waits for: no Nagle delay (orderdesk-mcp does the same).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+
+/// The floor of MCP over HTTP: each POST's JSON-RPC request answered as JSON by one
+/// handler, no session state beyond the id handed out, no MCP library.
+async fn serve_raw_http(addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    use axum::http::{HeaderMap, StatusCode, header};
+    use axum::response::IntoResponse;
+    use axum::serve::ListenerExt;
+
+    async fn handle(body: axum::body::Bytes) -> axum::response::Response {
+        let Ok(request) = serde_json::from_slice::<Value>(&body) else {
+            return StatusCode::BAD_REQUEST.into_response();
+        };
+        let Some(id) = request.get("id").cloned() else {
+            // A notification: accepted, nothing to answer.
+            return StatusCode::ACCEPTED.into_response();
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
+        let result = match request["method"].as_str() {
+            Some("initialize") => {
+                headers.insert("mcp-session-id", "raw".parse().unwrap());
+                json!({
+                    "protocolVersion": "2025-06-18",
+                    "capabilities": {"tools": {}},
+                    "serverInfo": {"name": "null-mcp-server-raw", "version": env!("CARGO_PKG_VERSION")}
+                })
+            }
+            Some("tools/call") => {
+                let arguments = request["params"]["arguments"].clone();
+                json!({
+                    "content": [{"type": "text", "text": json!({"echo": arguments}).to_string()}],
+                    "structuredContent": {"echo": arguments},
+                    "isError": false
+                })
+            }
+            _ => json!({}),
+        };
+        let answer = json!({"jsonrpc": "2.0", "id": id, "result": result});
+        (headers, answer.to_string()).into_response()
+    }
+
+    let app = axum::Router::new().route(
+        "/mcp",
+        axum::routing::post(handle).delete(|| async { StatusCode::OK }),
+    );
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    println!("listening on http://{}/mcp", listener.local_addr()?);
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
