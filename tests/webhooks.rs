@@ -96,6 +96,19 @@ fn push(
         .body(serde_urlencoded::to_string([("order", order_json)]).unwrap())
 }
 
+/// A push of `order_json` signed with the demo store's key, as its rule would send it.
+async fn push_from_demo_store(
+    http: &reqwest::Client,
+    url: &str,
+    order_json: &str,
+) -> reqwest::Response {
+    let hash = sign_push(DEMO_API_KEY, order_json);
+    push(http, url, DEMO_STORE_ID, &hash, order_json)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pushed_change_is_recorded_once_refreshes_the_cache_and_reaches_subscribers() {
     let dir = fresh_dir("webhooks-e2e");
@@ -314,16 +327,7 @@ async fn a_pushed_change_is_recorded_once_refreshes_the_cache_and_reaches_subscr
     let mut again = pushed.clone();
     again["date_updated"] = json!("2031-01-02 00:00:00");
     let again = again.to_string();
-    let answer = push(
-        &http,
-        &format!("{hook_url}/{DEMO_STORE_ID}"),
-        DEMO_STORE_ID,
-        &sign_push(DEMO_API_KEY, &again),
-        &again,
-    )
-    .send()
-    .await
-    .unwrap();
+    let answer = push_from_demo_store(&http, &format!("{hook_url}/{DEMO_STORE_ID}"), &again).await;
     assert_eq!(answer.status(), 200);
 
     // What changed, as an agent asks: newest first, B sees none of A's.
@@ -385,16 +389,12 @@ async fn a_stdio_session_on_the_same_data_directory_hears_the_pushes() {
     let mut order = order_json(&api_base, &order_id).await;
     order["date_updated"] = json!("2031-03-04 05:06:07");
     let body = order.to_string();
-    let answer = push(
+    let answer = push_from_demo_store(
         &reqwest::Client::new(),
         &format!("{}/webhooks/orderdesk", server.base),
-        DEMO_STORE_ID,
-        &sign_push(DEMO_API_KEY, &body),
         &body,
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(answer.status(), 200);
     eventually("the stdio client is told", async || {
         updates.seen().contains(&uri)
@@ -478,16 +478,7 @@ async fn random_pushes_are_refused_and_the_server_stays_up() {
     // And a real push still gets through.
     let order = json!({"id": "4242", "folder_id": "1", "date_updated": "2031-02-03 04:05:06"});
     let body = order.to_string();
-    let answer = push(
-        &http,
-        &url,
-        DEMO_STORE_ID,
-        &sign_push(DEMO_API_KEY, &body),
-        &body,
-    )
-    .send()
-    .await
-    .unwrap();
+    let answer = push_from_demo_store(&http, &url, &body).await;
     assert_eq!(answer.status(), 200, "{}", server.stderr());
     assert_eq!(event_count(&dir), 1);
 }

@@ -100,7 +100,6 @@ async fn main() -> anyhow::Result<()> {
 
 /// Streamable HTTP at `/mcp`, one `NullServer` per session.
 async fn serve_http(server: NullServer, addr: std::net::SocketAddr) -> anyhow::Result<()> {
-    use axum::serve::ListenerExt;
     use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
     use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 
@@ -109,7 +108,13 @@ async fn serve_http(server: NullServer, addr: std::net::SocketAddr) -> anyhow::R
         Arc::new(LocalSessionManager::default()),
         StreamableHttpServerConfig::default().disable_allowed_hosts(),
     );
-    let app = axum::Router::new().route_service("/mcp", service);
+    serve_app(addr, axum::Router::new().route_service("/mcp", service)).await
+}
+
+/// Listen on `addr`, say where, and serve `app` until the process ends.
+async fn serve_app(addr: std::net::SocketAddr, app: axum::Router) -> anyhow::Result<()> {
+    use axum::serve::ListenerExt;
+
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("listening on http://{}/mcp", listener.local_addr()?);
     // Small answers a client waits for: no Nagle delay (orderdesk-mcp does the same).
@@ -125,7 +130,6 @@ async fn serve_http(server: NullServer, addr: std::net::SocketAddr) -> anyhow::R
 async fn serve_raw_http(addr: std::net::SocketAddr) -> anyhow::Result<()> {
     use axum::http::{HeaderMap, StatusCode, header};
     use axum::response::IntoResponse;
-    use axum::serve::ListenerExt;
 
     async fn handle(body: axum::body::Bytes) -> axum::response::Response {
         let Ok(request) = serde_json::from_slice::<Value>(&body) else {
@@ -164,11 +168,5 @@ async fn serve_raw_http(addr: std::net::SocketAddr) -> anyhow::Result<()> {
         "/mcp",
         axum::routing::post(handle).delete(|| async { StatusCode::OK }),
     );
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    println!("listening on http://{}/mcp", listener.local_addr()?);
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, app).await?;
-    Ok(())
+    serve_app(addr, app).await
 }
